@@ -1,0 +1,70 @@
+"""The one exception tree of derive. Only the CLI turns these into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a spec value came from: file, 1-based line and the key path."""
+
+    file: str
+    line: int
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.key}"
+
+
+class DeriveError(Exception):
+    """Base of every error derive raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem found in a spec, reported as `file:line: key: message`."""
+
+    loc: Loc
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
+
+
+class SpecError(DeriveError):
+    """One or more spec issues, all collected before reporting."""
+
+    def __init__(self, issues: list[SpecIssue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class VerificationError(DeriveError):
+    """A step the verifier rejected: names the place, both sides and a counterexample."""
+
+    def __init__(self, loc: Loc, step: str, message: str, counterexample: str):
+        self.loc = loc
+        self.step = step
+        self.counterexample = counterexample
+        super().__init__(f"{loc}: step {step}: {message}\n  counterexample: {counterexample}")
+
+
+class EngineError(DeriveError):
+    """A rule could not be applied where the spec asked for it."""
+
+    def __init__(self, loc: Loc, message: str):
+        self.loc = loc
+        super().__init__(f"{loc}: {message}")
+
+
+class ProblemFailed(DeriveError):
+    """A problem could not be derived (error, crash or time-out in its worker)."""
+
+
+class CompileError(DeriveError):
+    """LaTeX did not produce a PDF."""
+
+
+class BuildError(DeriveError):
+    """The build finished but some problems failed; the rest were written."""

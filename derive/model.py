@@ -1,0 +1,99 @@
+"""Plain data passed down the pipeline: engine -> verify -> render.
+
+Expressions are SymPy objects; nothing here builds LaTeX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from derive.errors import Loc
+
+Method = Literal["symbolic", "instance", "numeric"]
+RELATIONS = ("=", "<=", "<", ">=", ">")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a step was checked: the method and a one-line account of the check."""
+
+    method: Method
+    detail: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a chain: `previous rel expr`, produced by `rule`, checked as `verdict`."""
+
+    rel: str
+    expr: Any
+    rule: str
+    why: str
+    loc: Loc
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A chain start rel1 e1 rel2 e2 ... under assumptions (SymPy relationals)."""
+
+    label: str
+    start: Any
+    steps: tuple[Step, ...]
+    assume: tuple[Any, ...] = ()
+    loc: Loc | None = None
+
+    @property
+    def relation(self) -> str:
+        """The relation between start and last expression (= unless an inequality occurs)."""
+        rels = {s.rel for s in self.steps} - {"="}
+        if not rels:
+            return "="
+        if rels <= {"<=", "<"}:
+            return "<" if "<" in rels else "<="
+        if rels <= {">=", ">"}:
+            return ">" if ">" in rels else ">="
+        raise ValueError(f"chain mixes {sorted(rels)}")
+
+
+@dataclass(frozen=True)
+class Say:
+    """Prose: plain text with $inline math$."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The boxed result: the relation established by a chain, start to end."""
+
+    chain: Chain
+    text: str = ""
+
+
+Block = Say | Chain | Answer
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How names print: LaTeX overrides and functions printed as conditionals p(x | z)."""
+
+    symbol_latex: dict[str, str] = field(default_factory=dict)
+    function_latex: dict[str, str] = field(default_factory=dict)
+    given: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One problem, derived and checked, ready to render."""
+
+    set_name: str
+    stem: str
+    id: str
+    title: str
+    points: float | None
+    statement: str
+    blocks: tuple[Block, ...]
+    notation: Notation
+    source: str
