@@ -1,0 +1,264 @@
+"""The engine: read a problem spec, perform every step, have every step checked.
+
+Phase 1 collects every spec issue (structure, names, expressions, rules and their
+parameters, unsafe LaTeX) and raises them together. Phase 2 runs each chain: a step either
+applies a rule from the registry (derive.rules) or claims the next expression; a step with
+both applies the rule and requires its result to equal the claim. Every step is then
+checked by derive.verify, which never trusts the rule that produced it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from derive import render
+from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
+from derive.exprs import ExprSyntaxError, evaluated, parse_relations
+from derive.model import Answer, Block, Chain, Derivation, Notation, Say, Step, Verdict
+from derive.rules import REGISTRY, Rule, RuleError
+from derive.scope import Rewrite, Scope, build_scope, parse_text
+from derive.spec import AnswerSpec, ChainSpec, ProblemSpec, SaySpec, StepSpec, Text, load_problem
+from derive.verify import Context, StepRejected, check
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step with its expressions parsed and its rule resolved."""
+
+    spec: StepSpec
+    rule: Rule | None
+    args: dict[str, Any]
+    to: Any
+
+
+@dataclass(frozen=True)
+class PlannedChain:
+    """A chain with its expressions parsed."""
+
+    spec: ChainSpec
+    start: Any
+    assume: tuple[Any, ...]
+    steps: tuple[PlannedStep, ...]
+
+
+@dataclass
+class RuleContext:
+    """What a rule may read: the problem's scope and the chain's assumptions."""
+
+    scope: Scope
+    assume: tuple[Any, ...]
+
+
+def derive_problem(set_name: str, path: Path) -> Derivation:
+    """Load, perform and verify one problem file."""
+    spec, issues = load_problem(path)
+    if spec is None:
+        raise SpecError(issues)
+    defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
+    scope = build_scope(spec, issues, defined)
+    plans = _plan(spec, scope, {name for name, _ in defined}, issues)
+    _check_latex(spec, scope, issues)
+    if issues:
+        raise SpecError(issues)
+    blocks = _perform(spec, scope, plans)
+    notation = Notation(
+        symbol_latex=dict(scope.symbol_latex),
+        function_latex=dict(scope.function_latex),
+        given={name: f.given for name, f in scope.functions.items() if f.given},
+    )
+    return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
+                      tuple(blocks), notation, str(path))
+
+
+# ---- phase 1: plan (collect every issue) ----------------------------------------------------
+def _plan(spec: ProblemSpec, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> dict[str, PlannedChain]:
+    plans: dict[str, PlannedChain] = {}
+    for block in spec.solution:
+        if isinstance(block, ChainSpec):
+            if block.label in plans:
+                issues.append(SpecIssue(block.loc, f"chain label '{block.label}' used twice"))
+            plans[block.label] = _plan_chain(block, scope, defined, issues)
+        elif isinstance(block, AnswerSpec) and block.chain not in plans:
+            issues.append(SpecIssue(block.loc, f"no chain labelled '{block.chain}' before this answer"))
+    return plans
+
+
+def _plan_chain(c: ChainSpec, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> PlannedChain:
+    start = parse_text(c.start, scope, issues)
+    assume: list[Any] = []
+    for text in c.assume:
+        try:
+            assume.extend(parse_relations(text.value, scope.ns))
+        except ExprSyntaxError as exc:
+            issues.append(SpecIssue(text.loc, str(exc)))
+    steps = []
+    for s in c.steps:
+        rule = None
+        if s.by is not None:
+            rule = REGISTRY.get(s.by)
+            if rule is None:
+                issues.append(SpecIssue(_sub(s.loc, "by"), f"unknown rule '{s.by}'; known rules: "
+                                                          f"{', '.join(sorted(REGISTRY))}"))
+        args = _rule_args(s, rule, scope, defined, issues) if rule else {}
+        to = parse_text(s.to, scope, issues) if s.to else None
+        steps.append(PlannedStep(s, rule, args, to))
+    return PlannedChain(c, start, tuple(assume), tuple(steps))
+
+
+def _sub(loc: Loc, key: str) -> Loc:
+    return Loc(loc.file, loc.line, f"{loc.key}.{key}")
+
+
+def _rule_args(s: StepSpec, rule: Rule, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> dict[str, Any]:
+    """Parse a step's rule parameters by the kinds the rule declares."""
+    known = {p.name: p for p in rule.params}
+    for key in s.params:
+        if key not in known:
+            issues.append(SpecIssue(s.param_locs[key], f"rule '{rule.name}' takes no parameter '{key}'"
+                                    + (f"; it takes: {', '.join(known)}" if known else "")))
+    args: dict[str, Any] = {}
+    for p in rule.params:
+        if p.name not in s.params:
+            if p.required:
+                issues.append(SpecIssue(s.loc, f"rule '{rule.name}' needs parameter '{p.name}' ({p.kind})"))
+            continue
+        value, loc = s.params[p.name], s.param_locs[p.name]
+        if p.kind == "int":
+            if isinstance(value, int) and not isinstance(value, bool):
+                args[p.name] = value
+            else:
+                issues.append(SpecIssue(loc, f"expected a whole number, got {value!r}"))
+            continue
+        if not isinstance(value, str):
+            issues.append(SpecIssue(loc, f"expected a string ({p.kind}), got {type(value).__name__}"))
+            continue
+        if p.kind == "expr":
+            parsed = parse_text(Text(value, loc), scope, issues)
+            if parsed is not None:
+                args[p.name] = evaluated(parsed)
+        elif p.kind == "symbol":
+            if value in scope.ns.symbols:
+                args[p.name] = scope.ns.symbols[value]
+            else:
+                issues.append(SpecIssue(loc, f"undefined symbol '{value}'"))
+        elif p.kind == "definition":
+            if value in scope.definitions or value in defined:
+                args[p.name] = value
+            else:
+                issues.append(SpecIssue(loc, f"no definition named '{value}'"))
+        elif p.kind == "hypothesis":
+            if value in scope.hypotheses:
+                args[p.name] = value
+            else:
+                issues.append(SpecIssue(loc, f"no hypothesis named '{value}'"))
+    return args
+
+
+def _check_latex(spec: ProblemSpec, scope: Scope, issues: list[SpecIssue]) -> None:
+    """Prose and LaTeX overrides must pass the render layer's safety rules."""
+    texts = [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]
+    for text in texts:
+        try:
+            render.prose(text.value)
+        except ValueError as exc:
+            issues.append(SpecIssue(text.loc, str(exc)))
+    for sym in spec.symbols:
+        _safe_math(sym.latex, issues)
+    for item in (*spec.functions, *spec.definitions):
+        _safe_math(item.latex, issues)
+    for block in spec.solution:
+        if isinstance(block, AnswerSpec) and block.text:
+            try:
+                render.prose(block.text)
+            except ValueError as exc:
+                issues.append(SpecIssue(block.loc, str(exc)))
+
+
+def _safe_math(text: Text | None, issues: list[SpecIssue]) -> None:
+    if text is None:
+        return
+    try:
+        render.check_math(text.value)
+    except ValueError as exc:
+        issues.append(SpecIssue(text.loc, str(exc)))
+
+
+# ---- phase 2: perform and verify -----------------------------------------------------------
+def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain]) -> list[Block]:
+    blocks: list[Block] = []
+    done: dict[str, Chain] = {}
+    for block in spec.solution:
+        if isinstance(block, SaySpec):
+            blocks.append(Say(block.text.value))
+        elif isinstance(block, ChainSpec):
+            chain = _run_chain(plans[block.label], scope)
+            done[block.label] = chain
+            blocks.append(chain)
+        else:
+            blocks.append(Answer(done[block.chain], block.text))
+    return blocks
+
+
+def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
+    ctx = RuleContext(scope, plan.assume)
+    current = plan.start
+    steps: list[Step] = []
+    for i, ps in enumerate(plan.steps, start=1):
+        s = ps.spec
+        label = f"{plan.spec.label}.{i}"
+        nxt = _next_expr(ps, current, ctx, label)
+        cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
+        seed = zlib.crc32(f"{s.loc.file}:{s.loc.line}".encode())
+        lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
+        try:
+            verdict = check(lhs, rel, rhs, Context(scope, plan.assume, cited, seed))
+        except StepRejected as exc:
+            raise VerificationError(
+                s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
+                exc.counterexample) from None
+        if (lhs, rel, rhs) != (current, s.rel, nxt):
+            verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
+        why = s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")
+        steps.append(Step(s.rel, nxt, ps.rule.name if ps.rule else "claim", why, s.loc, verdict))
+        current = nxt
+    chain = Chain(plan.spec.label, plan.start, tuple(steps), plan.assume, plan.spec.loc)
+    try:
+        relation = chain.relation
+    except ValueError as exc:
+        raise EngineError(plan.spec.loc, f"chain '{plan.spec.label}': {exc}") from None
+    if plan.spec.defines:
+        if relation != "=":
+            raise EngineError(plan.spec.loc, f"chain '{plan.spec.label}' defines {plan.spec.defines} "
+                                             f"but is not a chain of equalities")
+        sym = scope.ns.symbols[plan.spec.defines]
+        scope.definitions[plan.spec.defines] = Rewrite(plan.spec.defines, (), evaluated(current), lhs=sym)
+    return chain
+
+
+def _next_expr(ps: PlannedStep, current: Any, ctx: RuleContext, label: str) -> Any:
+    """The rule's result (checked against the claim when both are given) or the claim."""
+    if ps.rule is None:
+        return ps.to
+    try:
+        result = ps.rule.apply(evaluated(current), ps.args, ctx)
+    except RuleError as exc:
+        raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' does not apply: {exc}") from None
+    if ps.to is None:
+        return result
+    try:
+        check(result, "=", ps.to, Context(ctx.scope, ctx.assume))
+    except StepRejected as exc:
+        raise VerificationError(
+            ps.spec.loc, label, f"rule '{ps.rule.name}' gives `{_plain(result)}`, not the claimed "
+                                f"`{_plain(ps.to)}`", exc.counterexample) from None
+    return ps.to
+
+
+def _plain(expr: Any) -> str:
+    text = sp.sstr(expr)
+    return text if len(text) < 200 else text[:197] + "..."

@@ -1,0 +1,89 @@
+"""Abstract operators the spec language adds to SymPy.
+
+Each is an unevaluated SymPy function: the engine's rules rewrite them, the verifier
+gives them meaning on random exact instances (see derive/instances.py), and the render
+layer prints them. They never evaluate by themselves.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+class Op(sp.Function):
+    """Base of the spec operators: never auto-evaluates."""
+
+    @classmethod
+    def eval(cls, *args):  # noqa: D102 - SymPy hook: returning None keeps it unevaluated
+        return None
+
+
+class Int(Op):
+    """Int(f, x): integral of f over the whole space of x (a finite space on instances)."""
+
+    nargs = 2
+
+
+class E(Op):
+    """E(f): expectation of the random expression f."""
+
+    nargs = 1
+
+
+class Var(Op):
+    """Var(f): variance of the random expression f."""
+
+    nargs = 1
+
+
+class MaxOver(Op):
+    """MaxOver(f, a): maximum of f over the space of a."""
+
+    nargs = 2
+
+
+class ArgMaxOver(Op):
+    """ArgMaxOver(f, a): the a that maximises f."""
+
+    nargs = 2
+
+
+class Theta(Op):
+    """Theta(g, n): the asymptotic class of g as n grows."""
+
+    nargs = 2
+
+
+class cost(Op):
+    """cost(X): number of primitive scalar operations needed to evaluate matrix expression X."""
+
+    nargs = 1
+
+
+class matmul(Op):
+    """matmul(A, B): the matrix product A B."""
+
+    nargs = 2
+
+
+class T(Op):
+    """T(A): the transpose of A."""
+
+    nargs = 1
+
+
+class scale(Op):
+    """scale(A, c): every entry of A multiplied by the scalar c."""
+
+    nargs = 2
+
+
+class softmax_rows(Op):
+    """softmax_rows(A): softmax applied to each row of A."""
+
+    nargs = 1
+
+
+OPS: dict[str, type[Op]] = {
+    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, matmul, T, scale, softmax_rows)
+}

@@ -1,0 +1,109 @@
+"""Algebra rules: definitions, hypotheses, normal forms, completing the square, solving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from derive.rules import Param, RuleError, rule
+from derive.scope import rewrite_with
+
+
+@rule("unfold", "by definition", Param("name", "definition", required=False))
+def unfold(expr: Any, args: dict, ctx: Any) -> Any:
+    """Replace one level of applications of definition `name` (or of every definition)."""
+    names = {args["name"]} if "name" in args else None
+    out = ctx.scope.unfold(expr, names, once=True)
+    if out == expr:
+        raise RuleError(f"nothing to unfold: {args.get('name', 'no definition')} does not occur")
+    return out
+
+
+@rule("use", "by hypothesis", Param("name", "hypothesis"))
+def use(expr: Any, args: dict, ctx: Any) -> Any:
+    """Rewrite every occurrence of the hypothesis' left side by its right side, once."""
+    out = rewrite_with(expr, [ctx.scope.hypotheses[args["name"]]], once=True)
+    if out == expr:
+        raise RuleError(f"the left side of hypothesis {args['name']} does not occur")
+    return out
+
+
+@rule("expand", "expanding")
+def expand(expr: Any, args: dict, ctx: Any) -> Any:
+    """Multiply out products and powers of sums."""
+    return sp.expand(expr)
+
+
+@rule("simplify", "simplifying")
+def simplify(expr: Any, args: dict, ctx: Any) -> Any:
+    """SymPy's simplify."""
+    return sp.simplify(expr)
+
+
+@rule("factor", "factoring")
+def factor(expr: Any, args: dict, ctx: Any) -> Any:
+    """Factor over the rationals."""
+    return sp.factor(expr)
+
+
+@rule("together", "common denominator")
+def together(expr: Any, args: dict, ctx: Any) -> Any:
+    """Put a sum of fractions over a common denominator."""
+    return sp.together(expr)
+
+
+@rule("cancel", "cancelling common factors")
+def cancel(expr: Any, args: dict, ctx: Any) -> Any:
+    """Cancel common factors of numerator and denominator."""
+    return sp.cancel(expr)
+
+
+@rule("collect", "collecting powers", Param("var", "expr"))
+def collect(expr: Any, args: dict, ctx: Any) -> Any:
+    """Group terms by powers of `var`."""
+    return sp.collect(sp.expand(expr), args["var"])
+
+
+@rule("expand_log", "log of a product/quotient is a sum/difference of logs")
+def expand_log(expr: Any, args: dict, ctx: Any) -> Any:
+    """log(a b) = log a + log b and log(a/b) = log a - log b (arguments taken positive)."""
+    return sp.expand_log(expr, force=True)
+
+
+@rule("complete_square", "completing the square", Param("var", "symbol"))
+def complete_square(expr: Any, args: dict, ctx: Any) -> Any:
+    """a v^2 + b v + c = a (v + b/(2a))^2 + c - b^2/(4a) for a quadratic in v."""
+    v = args["var"]
+    poly = sp.Poly(sp.expand(expr), v)
+    if poly.degree() != 2:
+        raise RuleError(f"not a quadratic in {v}")
+    a, b, c = poly.all_coeffs()
+    h = sp.simplify(b / (2 * a))
+    k = sp.simplify(c - b**2 / (4 * a))
+    square = sp.Mul(a, sp.Pow(sp.Add(v, h, evaluate=False), 2, evaluate=False), evaluate=False)
+    return sp.Add(k, square, evaluate=False) if k != 0 else square
+
+
+@rule("substitute", "substituting", Param("old", "expr"), Param("new", "expr"))
+def substitute(expr: Any, args: dict, ctx: Any) -> Any:
+    """Put `new` for every occurrence of `old`."""
+    out = expr.subs(args["old"], args["new"])
+    if out == expr:
+        raise RuleError(f"{args['old']} does not occur")
+    return out
+
+
+def root_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> tuple[Any, str, Any]:
+    """A solve step claims that the equation vanishes at the new value."""
+    return ctx.scope.unfold(args["equation"]).subs(args["for"], nxt), "=", sp.S.Zero
+
+
+@rule("solve", "root of the equation", Param("equation", "expr"), Param("for", "symbol"), claim=root_claim)
+def solve(expr: Any, args: dict, ctx: Any) -> Any:
+    """The unique root in `for` of `equation = 0`; the chain's current expression names that root."""
+    eq = ctx.scope.unfold(args["equation"])
+    roots = sp.solve(sp.Eq(eq, 0), args["for"], dict=False)
+    if len(roots) != 1:
+        raise RuleError(f"expected exactly one root in {args['for']}, found {len(roots)}")
+    return roots[0]

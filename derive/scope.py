@@ -1,0 +1,212 @@
+"""The names a problem declares and what they mean: built once from a ProblemSpec.
+
+Symbols carry SymPy assumptions; unknown functions carry the spaces of their arguments
+(for random instances); definitions and hypotheses are rewrite rules name(params) -> body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from derive.errors import Loc, SpecIssue
+from derive.exprs import ExprSyntaxError, Namespace, evaluated, parse
+from derive.spec import ProblemSpec, Text
+
+MAX_UNFOLD = 64
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """head(params) -> body; `at` holds base cases of a recursive definition."""
+
+    name: str
+    params: tuple[sp.Symbol, ...]
+    body: Any
+    rel: str = "="
+    lhs: Any = None
+    at: tuple[tuple[int, Any], ...] = ()
+    head: str = ""
+
+    def matches(self, expr: Any) -> bool:
+        """Is expr an application of this rewrite's head?"""
+        if self.lhs is not None and not self.params:
+            return expr == self.lhs
+        head = self.head or self.name
+        return isinstance(expr, AppliedUndef) and expr.func.__name__ == head and len(expr.args) == len(self.params)
+
+    def matches_concrete(self, expr: Any) -> bool:
+        """As `matches`, but a recursive definition only at a whole-number argument."""
+        return self.matches(expr) and (not self.at or expr.args[0].is_Integer)
+
+    def apply(self, expr: Any) -> Any:
+        """The body with the arguments of `expr` put for the parameters."""
+        if not self.params:
+            return self.body
+        if len(self.params) == 1 and self.at and expr.args[0].is_Integer:
+            for k, base in self.at:
+                if expr.args[0] == k:
+                    return base
+        return self.body.xreplace(dict(zip(self.params, expr.args)))
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """An unknown function: the space of each argument, conditional bar, density or not."""
+
+    name: str
+    spaces: tuple[str, ...]
+    given: int
+    density: bool
+
+
+@dataclass
+class Scope:
+    """Everything a problem declared, as SymPy objects."""
+
+    ns: Namespace = field(default_factory=Namespace)
+    definitions: dict[str, Rewrite] = field(default_factory=dict)
+    hypotheses: dict[str, Rewrite] = field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    spaces: dict[str, int] = field(default_factory=dict)
+    symbol_space: dict[sp.Symbol, str] = field(default_factory=dict)
+    random: set[sp.Symbol] = field(default_factory=set)
+    mean_zero: set[sp.Symbol] = field(default_factory=set)
+    shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
+    symbol_latex: dict[str, str] = field(default_factory=dict)
+    function_latex: dict[str, str] = field(default_factory=dict)
+
+    def unfold(self, expr: Any, names: set[str] | None = None, once: bool = False) -> Any:
+        """Replace applications of definitions (all, or those in `names`) by their bodies.
+
+        Repeats until nothing changes, or once when `once` is set. Repeated unfolding
+        leaves a recursive definition (one with base cases) alone at a symbolic argument,
+        so it stops at the base cases.
+        """
+        rewrites = [d for n, d in self.definitions.items() if names is None or n in names]
+        return rewrite_with(expr, rewrites, once)
+
+
+def rewrite_with(expr: Any, rewrites: list[Rewrite], once: bool = False) -> Any:
+    """Apply the rewrites everywhere in expr, once or until a fixed point."""
+    if not rewrites:
+        return expr
+    for _ in range(1 if once else MAX_UNFOLD):
+        new = _rewrite_pass(expr, rewrites, once)
+        if new == expr:
+            return new
+        expr = new
+    return expr
+
+
+def _rewrite_pass(expr: Any, rewrites: list[Rewrite], once: bool) -> Any:
+    if not isinstance(expr, sp.Basic):
+        return expr
+    for r in rewrites:
+        if r.matches(expr) if once else r.matches_concrete(expr):
+            return r.apply(expr)
+    if not expr.args:
+        return expr
+    args = [_rewrite_pass(a, rewrites, once) for a in expr.args]
+    return expr.func(*args) if args != list(expr.args) else expr
+
+
+ASSUMPTION_FLAGS = {"real": "real", "positive": "positive", "nonnegative": "nonnegative",
+                    "negative": "negative", "nonzero": "nonzero", "integer": "integer"}
+
+
+def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: list[tuple[str, Loc]]) -> Scope:
+    """Turn the declarations of a spec into a Scope, adding any issue to `issues`."""
+    sc = Scope(spaces=dict(spec.spaces))
+    for sym in spec.symbols:
+        flags = {ASSUMPTION_FLAGS[a]: True for a in sym.assumptions}
+        if not flags:
+            flags = {"real": True}
+        if sym.name in sc.ns.symbols:
+            issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
+        if sym.indexed:
+            sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
+            continue
+        sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
+        if sym.latex:
+            sc.symbol_latex[sym.name] = sym.latex.value
+        if sym.space:
+            if sym.space not in sc.spaces:
+                issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
+            sc.symbol_space[sc.ns.symbols[sym.name]] = sym.space
+        if sym.random:
+            sc.random.add(sc.ns.symbols[sym.name])
+        if sym.mean_zero:
+            sc.mean_zero.add(sc.ns.symbols[sym.name])
+    for name, loc in defined_by_chains:
+        if name in sc.ns.symbols:
+            issues.append(SpecIssue(loc, f"'{name}' is already declared"))
+        sc.ns.symbols[name] = sp.Symbol(name, real=True)
+    for fn in spec.functions:
+        for space in fn.args:
+            if space not in sc.spaces and space != "R":
+                issues.append(SpecIssue(fn.loc, f"unknown space '{space}' (declare it under spaces, or use R)"))
+        _declare_function(sc, fn.name, len(fn.args), fn.loc, issues)
+        sc.functions[fn.name] = FunctionInfo(fn.name, fn.args, fn.given, fn.density)
+        if fn.latex:
+            sc.function_latex[fn.name] = fn.latex.value
+    for d in spec.definitions:
+        for p in d.params:  # parameters need not be declared: they are real unless declared
+            sc.ns.symbols.setdefault(p, sp.Symbol(p, real=True))
+        if d.params:
+            _declare_function(sc, d.name, len(d.params), d.loc, issues)
+        elif d.name in sc.ns.symbols:
+            issues.append(SpecIssue(d.loc, f"'{d.name}' is already declared"))
+        else:
+            sc.ns.symbols[d.name] = sp.Symbol(d.name, real=True)
+        if d.latex:
+            (sc.function_latex if d.params else sc.symbol_latex)[d.name] = d.latex.value
+    for sym in spec.symbols:  # shapes may mention any symbol
+        shape = tuple(p for t in sym.shape if (p := parse_text(t, sc, issues)) is not None)
+        if shape:
+            sc.shapes[sc.ns.symbols[sym.name]] = shape
+    for d in spec.definitions:
+        params = tuple(sc.ns.symbols[p] for p in d.params)
+        body = parse_text(d.body, sc, issues)
+        at = tuple((k, e) for k, t in d.at if (e := parse_text(t, sc, issues)) is not None)
+        if body is not None:
+            lhs = None if d.params else sc.ns.symbols[d.name]
+            sc.definitions[d.name] = Rewrite(d.name, params, evaluated(body), lhs=lhs, at=at)
+    for h in spec.hypotheses:
+        lhs, rhs = parse_text(h.lhs, sc, issues), parse_text(h.rhs, sc, issues)
+        if lhs is None or rhs is None:
+            continue
+        rw = _hypothesis_rewrite(h.name, evaluated(lhs), h.rel, evaluated(rhs))
+        if rw is None:
+            issues.append(SpecIssue(h.lhs.loc, "the left side of a hypothesis must be a symbol or a "
+                                               "function applied to distinct symbols, like Q(s, a)"))
+        else:
+            sc.hypotheses[h.name] = rw
+    return sc
+
+
+def _hypothesis_rewrite(name: str, lhs: Any, rel: str, rhs: Any) -> Rewrite | None:
+    if isinstance(lhs, sp.Symbol):
+        return Rewrite(name, (), rhs, rel, lhs)
+    if isinstance(lhs, AppliedUndef) and all(isinstance(a, sp.Symbol) for a in lhs.args) \
+            and len(set(lhs.args)) == len(lhs.args):
+        return Rewrite(name, tuple(lhs.args), rhs, rel, lhs, head=lhs.func.__name__)
+    return None
+
+
+def _declare_function(sc: Scope, name: str, arity: int, loc: Loc, issues: list[SpecIssue]) -> None:
+    if name in sc.ns.functions or name in sc.ns.symbols:
+        issues.append(SpecIssue(loc, f"'{name}' declared twice"))
+    sc.ns.functions[name] = (sp.Function(name, real=True), arity)
+
+
+def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
+    """Parse a spec expression, recording a located issue instead of raising."""
+    try:
+        return parse(text.value, sc.ns)
+    except ExprSyntaxError as exc:
+        issues.append(SpecIssue(text.loc, str(exc)))
+        return None

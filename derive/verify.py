@@ -1,0 +1,294 @@
+"""The verifier: every step `previous rel next` gets a verdict or is rejected.
+
+Checks, strongest first:
+- symbolic: after unfolding definitions (and the hypotheses the step cites), the difference
+  simplifies to 0; for an inequality, the difference is shown non-negative by a sign
+  certificate (squares, positive factors, factor-by-factor comparison of products, bounds
+  from the chain's assumptions);
+- instance: abstract objects (whole-number parameters, finite-space integrals and tables,
+  expectations, operation counts) are replaced by random exact instances
+  (derive/instances.py) and the relation is checked exactly, for several seeds;
+- numeric: the relation holds at many random points satisfying the assumptions (weakest).
+A step that no check accepts, or for which a counterexample is found, is rejected with the
+counterexample. The rules that produced a step are never trusted.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from derive.exprs import evaluated
+from derive.instances import Instance, is_abstract
+from derive.model import Verdict
+from derive.ops import Theta
+from derive.scope import Rewrite, Scope, rewrite_with
+
+INSTANCE_TRIALS = 6
+NUMERIC_POINTS = 24
+PRECISION = 40
+TOLERANCE = sp.Float("1e-25")
+
+
+class StepRejected(Exception):
+    """The step is false or unproven; carries the reason and a counterexample."""
+
+    def __init__(self, message: str, counterexample: str):
+        super().__init__(message)
+        self.message = message
+        self.counterexample = counterexample
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may use: the problem's scope, the chain's assumptions, cited hypotheses."""
+
+    scope: Scope
+    assume: tuple[Any, ...] = ()
+    cited: tuple[Rewrite, ...] = ()
+    seed: int = 0
+
+
+def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
+    """Verdict for `prev rel nxt`, or StepRejected."""
+    a, b = prepare(prev, ctx), prepare(nxt, ctx)
+    if rel == "=":
+        return _check_equal(a, b, ctx)
+    lo, hi = (a, b) if rel in ("<=", "<") else (b, a)
+    return _check_order(lo, hi, rel in ("<", ">"), ctx)
+
+
+def prepare(expr: Any, ctx: Context) -> Any:
+    """Evaluated form with cited hypotheses applied once and definitions unfolded."""
+    expr = evaluated(expr)
+    if ctx.cited:
+        expr = rewrite_with(expr, list(ctx.cited), once=True)
+    return ctx.scope.unfold(expr)
+
+
+# ---- equalities ---------------------------------------------------------------------------
+def _check_equal(a: Any, b: Any, ctx: Context) -> Verdict:
+    if a == b:
+        return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
+    if _theta_equal(a, b):
+        return Verdict("symbolic", "limit of the ratio is finite and positive")
+    if symbolic_zero(a - b, ctx):
+        return Verdict("symbolic", "difference simplifies to 0" + _cited(ctx))
+    if is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope):
+        return _instances(a, b, "=", False, ctx)
+    return _numeric(a, b, "=", False, ctx)
+
+
+def _cited(ctx: Context) -> str:
+    return f" (using {', '.join(r.name for r in ctx.cited)})" if ctx.cited else ""
+
+
+def symbolic_zero(d: Any, ctx: Context) -> bool:
+    """Does d simplify to 0 (derivatives, definite integrals and limits carried out)?"""
+    d = _refine_abs(d, ctx)
+    if sp.expand(d) == 0:
+        return True
+    try:
+        done = d.doit()
+        done = _refine_abs(done, ctx)
+        return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
+    except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
+        return False
+
+
+def _refine_abs(expr: Any, ctx: Context) -> Any:
+    """Replace |x| by x or -x where the sign of x is certified."""
+    def fix(node: Any) -> Any:
+        x = node.args[0]
+        if sign_certificate(x, False, ctx):
+            return x
+        if sign_certificate(-x, False, ctx):
+            return -x
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.Abs), fix)
+
+
+def _theta_equal(a: Any, b: Any) -> bool:
+    """Theta(f, n) = Theta(g, n) when f/g tends to a finite positive limit."""
+    if not (isinstance(a, Theta) and isinstance(b, Theta) and a.args[1] == b.args[1]):
+        return False
+    lim = sp.limit(a.args[0] / b.args[0], a.args[1], sp.oo)
+    return bool(lim.is_positive) and bool(lim.is_finite)
+
+
+# ---- inequalities -------------------------------------------------------------------------
+def _check_order(lo: Any, hi: Any, strict: bool, ctx: Context) -> Verdict:
+    reason = order_certificate(lo, hi, strict, ctx)
+    if reason:
+        return Verdict("symbolic", reason)
+    rel = "<" if strict else "<="
+    if is_abstract(lo, ctx.scope) or is_abstract(hi, ctx.scope):
+        return _instances(lo, hi, rel, strict, ctx)
+    return _numeric(lo, hi, rel, strict, ctx)
+
+
+def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | None:
+    """A reason why lo <= hi (lo < hi if strict) holds, or None."""
+    if isinstance(lo, sp.Product) and _same_product_range(lo, hi):
+        f = lo.function
+        g = hi.function if isinstance(hi, sp.Product) else hi.base
+        if sign_certificate(f, False, ctx) and sign_certificate(g - f, strict, ctx):
+            return "factor by factor: 0 <= each factor <= its bound"
+    if sign_certificate(hi - lo, strict, ctx):
+        return "the difference is " + ("positive" if strict else "non-negative") + " (sign certificate)"
+    return None
+
+
+def _same_product_range(lo: sp.Product, hi: Any) -> bool:
+    (k, a, n), = lo.limits
+    if isinstance(hi, sp.Product):
+        return hi.limits == lo.limits
+    return isinstance(hi, sp.Pow) and hi.exp == n - a + 1 and not hi.base.has(k)
+
+
+def sign_certificate(d: Any, strict: bool, ctx: Context) -> bool:
+    """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds?"""
+    d = _bounded_substitution(d, ctx)
+    return _sign(d, strict)
+
+
+def _sign(d: Any, strict: bool) -> bool:
+    for form in _forms(d):
+        known = form.is_positive if strict else form.is_nonnegative
+        if known:
+            return True
+    if isinstance(d, sp.Product):
+        return _sign(d.function, strict)
+    if isinstance(d, sp.Mul):
+        return all(_sign(f, strict) for f in d.args)
+    if isinstance(d, sp.Add) and all(_sign(t, False) for t in d.args):
+        return not strict or any(_sign(t, True) for t in d.args)
+    if isinstance(d, sp.Pow) and d.exp.is_Integer and d.exp.is_even:
+        return not strict or bool(d.base.is_nonzero)
+    return False
+
+
+def _forms(d: Any) -> list[Any]:
+    forms = [d]
+    try:
+        forms += [sp.factor(sp.together(d)), sp.simplify(d)]
+    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+        pass
+    return forms
+
+
+def _bounded_substitution(d: Any, ctx: Context) -> Any:
+    """Write symbols with assumed bounds through a positive dummy: lo < x < hi becomes
+    x = (lo + hi t)/(1 + t), x > lo becomes lo + t, x < hi becomes hi - t."""
+    for x, (lo, hi) in _bounds(ctx).items():
+        if x not in d.free_symbols:
+            continue
+        t = sp.Dummy("t", positive=True)
+        if lo is not None and hi is not None:
+            d = d.xreplace({x: (lo + hi * t) / (1 + t)})
+        elif lo is not None:
+            d = d.xreplace({x: lo + t})
+        else:
+            d = d.xreplace({x: hi - t})
+    return d
+
+
+def _bounds(ctx: Context) -> dict[Any, list[Any]]:
+    """Numeric bounds lo < x and x < hi read off the chain's assumptions."""
+    out: dict[Any, list[Any]] = {}
+    for rel in ctx.assume:
+        lhs, rhs = rel.lhs, rel.rhs
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+            lhs, rhs = rhs, lhs
+        if isinstance(rhs, sp.Symbol) and lhs.is_number:
+            out.setdefault(rhs, [None, None])[0] = lhs
+        elif isinstance(lhs, sp.Symbol) and rhs.is_number:
+            out.setdefault(lhs, [None, None])[1] = rhs
+    return out
+
+
+# ---- instances and sampling ---------------------------------------------------------------
+def _holds(lo: Any, hi: Any, rel: str) -> bool | None:
+    """Does lo rel hi hold for these numbers (None if not decidable here)?"""
+    diff = sp.nsimplify(0) + (hi - lo)
+    if diff.free_symbols:
+        return None
+    if diff.is_Rational:
+        value = diff
+    else:
+        value = diff.evalf(PRECISION)
+        if not value.is_number or value.has(sp.nan, sp.zoo):
+            return None
+    if rel == "=":
+        return abs(value) <= TOLERANCE
+    return value > TOLERANCE if rel == "<" else value >= -TOLERANCE
+
+
+def _instances(a: Any, b: Any, rel: str, strict: bool, ctx: Context) -> Verdict:
+    """Check on random exact instances; real symbols left over are sampled at random points."""
+    rng = random.Random(ctx.seed)
+    sampled = False
+    params: set[str] = set()
+    for _ in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng)
+        x, y = inst.evaluate(a), inst.evaluate(b)
+        params |= {f"{k} = {v}" for k, v in inst.values.items() if k.is_integer and k not in ctx.scope.symbol_space}
+        if rel == "=" and symbolic_zero(x - y, ctx):
+            continue
+        point = _sample_point((x - y).free_symbols, ctx, rng)
+        sampled = sampled or bool(point)
+        x2, y2 = x.xreplace(point), y.xreplace(point)
+        ok = _holds(x2, y2, rel)
+        where = inst.describe(set(inst.values))
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        where = "; ".join(p for p in (where, pts) if p)
+        if ok is None:
+            raise StepRejected("could not evaluate a random instance", where)
+        if not ok:
+            raise StepRejected("false on a random exact instance",
+                               f"{where}: left = {_show(x2)}, right = {_show(y2)}")
+    on = f" ({', '.join(sorted(params))})" if params else ""
+    rest = "; other real symbols sampled" if sampled else ""
+    return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
+
+
+def _numeric(a: Any, b: Any, rel: str, strict: bool, ctx: Context) -> Verdict:
+    """Check at random points satisfying the assumptions (weakest check)."""
+    rng = random.Random(ctx.seed)
+    free = (a - b).free_symbols
+    for _ in range(NUMERIC_POINTS):
+        point = _sample_point(free, ctx, rng)
+        x, y = a.xreplace(point).doit(), b.xreplace(point).doit()
+        ok = _holds(x, y, rel)
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        if ok is None:
+            raise StepRejected("could not evaluate at a sample point", pts)
+        if not ok:
+            raise StepRejected("false at a sample point", f"{pts}: left = {_show(x)}, right = {_show(y)}")
+    return Verdict("numeric", f"holds at {NUMERIC_POINTS} random points (not a proof)")
+
+
+def _sample_point(free: set, ctx: Context, rng: random.Random) -> dict:
+    """Random rationals for the free symbols, inside the assumed bounds."""
+    bounds = _bounds(ctx)
+    point = {}
+    for s in sorted(free, key=str):
+        lo, hi = bounds.get(s, (None, None))
+        if s.is_positive or s.is_nonnegative:
+            lo = 0 if lo is None else max(lo, 0)
+        if s.is_negative:
+            hi = 0 if hi is None else min(hi, 0)
+        lo = sp.Integer(-4) if lo is None else sp.nsimplify(lo)
+        hi = lo + 8 if hi is None else sp.nsimplify(hi)
+        frac = sp.Rational(rng.randint(1, 999), 1000)
+        value = lo + (hi - lo) * frac
+        point[s] = sp.Integer(rng.randint(1, 4)) if s.is_integer else value
+    return point
+
+
+def _show(x: Any) -> str:
+    text = str(x if x.is_Rational else x.evalf(12))
+    return text if len(text) < 120 else text[:117] + "..."
