@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine (Python 3.11) to build and test derive. Safe to re-run.
+#  1. TeX Live, latexmk and pdftotext from apt, unless already on PATH.
+#  2. .venv with derive installed editable, with its test extras; re-installed only when
+#     pyproject.toml changed since the last successful install.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+
+apt_install() {
+    "${SUDO[@]}" apt-get update -qq >/dev/null
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v latexmk >/dev/null || ! command -v pdflatex >/dev/null || ! command -v pdftotext >/dev/null; then
+    echo "setup: installing TeX Live, latexmk and poppler-utils (apt)" >&2
+    apt_install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
+        latexmk poppler-utils lmodern
+fi
+
+if [ ! -x .venv/bin/pip ]; then
+    rm -rf .venv
+    if ! python3 -m venv .venv >/dev/null 2>&1; then
+        echo "setup: python3 -m venv failed; installing python3-venv (apt)" >&2
+        rm -rf .venv
+        apt_install python3-venv
+        python3 -m venv .venv
+    fi
+fi
+
+stamp=.venv/.derive-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -x .venv/bin/derive ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    echo "$want" > "$stamp"
+fi
