@@ -32,7 +32,7 @@ ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost)
 
 def is_abstract(expr: Any, scope: Scope) -> bool:
     """Does expr involve objects only an instance can give meaning to?"""
-    if expr.atoms(*ABSTRACT_OPS) or expr.atoms(sp.Sum, sp.Product):
+    if expr.atoms(*ABSTRACT_OPS) or expr.atoms(sp.Sum, sp.Product) or whole_number_params(expr):
         return True
     if any(f.func.__name__ in scope.functions for f in expr.atoms(AppliedUndef)):
         return True

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
 from derive.instances import Instance, is_abstract
@@ -55,31 +56,55 @@ class Context:
 def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     """Verdict for `prev rel nxt`, or StepRejected."""
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
+    if rel != "=":
+        a, b = (a, b) if rel in ("<=", "<") else (b, a)
+    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
     if rel == "=":
-        return _check_equal(a, b, ctx)
-    lo, hi = (a, b) if rel in ("<=", "<") else (b, a)
-    return _check_order(lo, hi, rel in ("<", ">"), ctx)
+        verdict = _symbolic_equal(sa, sb, ctx)
+    else:
+        reason = order_certificate(sa, sb, rel in ("<", ">"), ctx)
+        verdict = Verdict("symbolic", reason) if reason else None
+    if verdict:
+        return verdict
+    rel = {">": "<", ">=": "<="}.get(rel, rel)
+    if is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope):
+        return _instances(a, b, rel, ctx)
+    return _numeric(a, b, rel, ctx)
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
     """Evaluated form with cited hypotheses applied once and definitions unfolded."""
-    expr = evaluated(expr)
+    expr = sp.Integer(expr) if isinstance(expr, int) else evaluated(expr)
     if ctx.cited:
         expr = rewrite_with(expr, list(ctx.cited), once=True)
     return ctx.scope.unfold(expr)
 
 
+def opaque(expr: Any, scope: Scope) -> Any:
+    """Make the hidden dependencies of recursive definitions explicit for symbolic checks.
+
+    A recursive definition left at a symbolic argument, like h(n) with h(0) = x, depends on
+    x although x is not among its arguments; SymPy would take d/dx h(n) = 0. Each such
+    application gets the free symbols of its definition as extra arguments.
+    """
+    def hide(node: Any) -> Any:
+        d = scope.definitions[node.func.__name__]
+        hidden = set().union(*(base.free_symbols for _, base in d.at)) - set(node.args)
+        return sp.Function(f"{node.func.__name__}_", real=True)(*node.args, *sorted(hidden, key=str))
+
+    return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in scope.definitions
+                        and scope.definitions[e.func.__name__].at, hide)
+
+
 # ---- equalities ---------------------------------------------------------------------------
-def _check_equal(a: Any, b: Any, ctx: Context) -> Verdict:
+def _symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
     if a == b:
         return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
     if _theta_equal(a, b):
         return Verdict("symbolic", "limit of the ratio is finite and positive")
     if symbolic_zero(a - b, ctx):
         return Verdict("symbolic", "difference simplifies to 0" + _cited(ctx))
-    if is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope):
-        return _instances(a, b, "=", False, ctx)
-    return _numeric(a, b, "=", False, ctx)
+    return None
 
 
 def _cited(ctx: Context) -> str:
@@ -120,16 +145,6 @@ def _theta_equal(a: Any, b: Any) -> bool:
 
 
 # ---- inequalities -------------------------------------------------------------------------
-def _check_order(lo: Any, hi: Any, strict: bool, ctx: Context) -> Verdict:
-    reason = order_certificate(lo, hi, strict, ctx)
-    if reason:
-        return Verdict("symbolic", reason)
-    rel = "<" if strict else "<="
-    if is_abstract(lo, ctx.scope) or is_abstract(hi, ctx.scope):
-        return _instances(lo, hi, rel, strict, ctx)
-    return _numeric(lo, hi, rel, strict, ctx)
-
-
 def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | None:
     """A reason why lo <= hi (lo < hi if strict) holds, or None."""
     if isinstance(lo, sp.Product) and _same_product_range(lo, hi):
@@ -160,6 +175,8 @@ def _sign(d: Any, strict: bool) -> bool:
         known = form.is_positive if strict else form.is_nonnegative
         if known:
             return True
+    if isinstance(d, sp.Abs):
+        return not strict
     if isinstance(d, sp.Product):
         return _sign(d.function, strict)
     if isinstance(d, sp.Mul):
@@ -227,7 +244,7 @@ def _holds(lo: Any, hi: Any, rel: str) -> bool | None:
     return value > TOLERANCE if rel == "<" else value >= -TOLERANCE
 
 
-def _instances(a: Any, b: Any, rel: str, strict: bool, ctx: Context) -> Verdict:
+def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact instances; real symbols left over are sampled at random points."""
     rng = random.Random(ctx.seed)
     sampled = False
@@ -255,13 +272,13 @@ def _instances(a: Any, b: Any, rel: str, strict: bool, ctx: Context) -> Verdict:
     return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
 
 
-def _numeric(a: Any, b: Any, rel: str, strict: bool, ctx: Context) -> Verdict:
+def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check at random points satisfying the assumptions (weakest check)."""
     rng = random.Random(ctx.seed)
     free = (a - b).free_symbols
     for _ in range(NUMERIC_POINTS):
         point = _sample_point(free, ctx, rng)
-        x, y = a.xreplace(point).doit(), b.xreplace(point).doit()
+        x, y = (ctx.scope.unfold(e.xreplace(point)).doit() for e in (a, b))
         ok = _holds(x, y, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         if ok is None:
