@@ -213,7 +213,7 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
         label = f"{plan.spec.label}.{i}"
         nxt = _next_expr(ps, current, ctx, label)
         cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
-        seed = zlib.crc32(f"{s.loc.file}:{s.loc.line}".encode())
+        seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
         try:
             verdict = check(lhs, rel, rhs, Context(scope, plan.assume, cited, seed))

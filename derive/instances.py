@@ -27,6 +27,9 @@ from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, scale,
 from derive.scope import Scope
 
 SAMPLE_SPACE = 4
+# magnitudes of table values, one per trial in turn, so that a bound which holds only for
+# large (or only for small) values meets a counterexample
+SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
 ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost)
 
 
@@ -46,7 +49,7 @@ def free_vars(expr: Any) -> set:
     """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable."""
     if isinstance(expr, BINDING_OPS):
         return free_vars(expr.args[0]) - {expr.args[1]}
-    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit)):
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
 
@@ -66,6 +69,7 @@ class Instance:
     tables: dict[tuple, Any] = field(default_factory=dict)
     outcome_p: list[Any] = field(default_factory=list)
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
+    scale: Any = sp.Integer(1)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -101,8 +105,6 @@ class Instance:
     def evaluate(self, expr: Any) -> Any:
         """expr with every abstract object replaced by its value in this instance."""
         self.choose_params(expr)
-        free = free_vars(expr)
-        expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         for _ in range(8):
             new = self._step(expr)
             if new == expr:
@@ -111,6 +113,8 @@ class Instance:
         return expr
 
     def _step(self, expr: Any) -> Any:
+        free = free_vars(expr)
+        expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
                             lambda e: e.doit())
@@ -132,8 +136,11 @@ class Instance:
         body, var = node.args
         points = list(self.space_of(var))
         vals = [self.evaluate(body.xreplace({var: sp.Integer(i)})) for i in points]
-        if any(v.free_symbols for v in vals):
-            return node
+        loose = set().union(*(v.free_symbols for v in vals))
+        if loose:  # a maximum needs numbers: fix the remaining real symbols of this instance
+            for sym in sorted(loose, key=str):
+                self.values.setdefault(sym, self.rational() / 10)
+            vals = [v.xreplace(self.values) for v in vals]
         best = max(range(len(vals)), key=lambda i: vals[i])
         return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best])
 
@@ -145,7 +152,8 @@ class Instance:
     def _random_values(self, sym: sp.Symbol) -> list[Any]:
         if sym not in self.outcome_vals:
             self._outcomes()
-            vals = [sp.Rational(self.rng.randint(-20, 20), self.rng.randint(1, 5)) for _ in range(SAMPLE_SPACE)]
+            vals = [self.scale * sp.Rational(self.rng.randint(-20, 20), self.rng.randint(1, 5))
+                    for _ in range(SAMPLE_SPACE)]
             if sym in self.scope.mean_zero:
                 mean = sum(p * v for p, v in zip(self.outcome_p, vals))
                 vals = [v - mean for v in vals]
@@ -175,7 +183,7 @@ class Instance:
             if info.density:
                 self._fill_density(info, args)
             else:
-                self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+                self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
         return self.tables[key]
 
     def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:

@@ -19,19 +19,23 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
-from derive.instances import Instance, is_abstract
+from derive.instances import SCALES, Instance, is_abstract
 from derive.model import Verdict
 from derive.ops import Theta
 from derive.scope import Rewrite, Scope, rewrite_with
 
 INSTANCE_TRIALS = 6
 NUMERIC_POINTS = 24
+POINTS_PER_INSTANCE = 6
 PRECISION = 40
 TOLERANCE = sp.Float("1e-25")
+PROBE_DIGITS = 15
+PROBE_TOLERANCE = sp.Float("1e-8")
 
 
 class StepRejected(Exception):
@@ -54,22 +58,28 @@ class Context:
 
 
 def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
-    """Verdict for `prev rel nxt`, or StepRejected."""
+    """Verdict for `prev rel nxt`, or StepRejected.
+
+    A cheap probe at one random point (or instance) runs first, so that a wrong step is
+    rejected with its counterexample before any costly simplification is tried.
+    """
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
-    if rel != "=":
-        a, b = (a, b) if rel in ("<=", "<") else (b, a)
+    if rel in (">", ">="):
+        a, b = b, a
+    rel = {">": "<", ">=": "<="}.get(rel, rel)
+    if a.has(Theta) or b.has(Theta):
+        return _check_theta(a, b, rel)
+    abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
+    _probe(a, b, rel, abstract, ctx)
     sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
     if rel == "=":
         verdict = _symbolic_equal(sa, sb, ctx)
     else:
-        reason = order_certificate(sa, sb, rel in ("<", ">"), ctx)
+        reason = order_certificate(sa, sb, rel == "<", ctx)
         verdict = Verdict("symbolic", reason) if reason else None
     if verdict:
         return verdict
-    rel = {">": "<", ">=": "<="}.get(rel, rel)
-    if is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope):
-        return _instances(a, b, rel, ctx)
-    return _numeric(a, b, rel, ctx)
+    return _instances(a, b, rel, ctx) if abstract else _numeric(a, b, rel, ctx)
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
@@ -100,8 +110,6 @@ def opaque(expr: Any, scope: Scope) -> Any:
 def _symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
     if a == b:
         return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
-    if _theta_equal(a, b):
-        return Verdict("symbolic", "limit of the ratio is finite and positive")
     if symbolic_zero(a - b, ctx):
         return Verdict("symbolic", "difference simplifies to 0" + _cited(ctx))
     return None
@@ -136,12 +144,17 @@ def _refine_abs(expr: Any, ctx: Context) -> Any:
     return expr.replace(lambda e: isinstance(e, sp.Abs), fix)
 
 
-def _theta_equal(a: Any, b: Any) -> bool:
-    """Theta(f, n) = Theta(g, n) when f/g tends to a finite positive limit."""
-    if not (isinstance(a, Theta) and isinstance(b, Theta) and a.args[1] == b.args[1]):
-        return False
-    lim = sp.limit(a.args[0] / b.args[0], a.args[1], sp.oo)
-    return bool(lim.is_positive) and bool(lim.is_finite)
+def _check_theta(a: Any, b: Any, rel: str) -> Verdict:
+    """Theta(f, n) = Theta(g, n) exactly when f/g tends to a finite positive limit."""
+    if not (rel == "=" and isinstance(a, Theta) and isinstance(b, Theta) and a.args[1] == b.args[1]):
+        raise StepRejected("a growth class can only be equated with a growth class in the same variable",
+                           f"{sp.sstr(a)} vs {sp.sstr(b)}")
+    (f, n), g = a.args, b.args[0]
+    lim = sp.limit(f / g, n, sp.oo)
+    if lim.is_positive and lim.is_finite:
+        return Verdict("symbolic", f"the ratio tends to {sp.sstr(lim)}, finite and positive")
+    raise StepRejected("the growth classes differ", f"({sp.sstr(f)})/({sp.sstr(g)}) tends to {sp.sstr(lim)} "
+                                                    f"as {n} grows")
 
 
 # ---- inequalities -------------------------------------------------------------------------
@@ -228,8 +241,9 @@ def _bounds(ctx: Context) -> dict[Any, list[Any]]:
 
 
 # ---- instances and sampling ---------------------------------------------------------------
-def _holds(lo: Any, hi: Any, rel: str) -> bool | None:
-    """Does lo rel hi hold for these numbers (None if not decidable here)?"""
+def _holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
+    """Does lo rel hi hold for these numbers, up to `tolerance` relative to their size
+    (None if not decidable here)?"""
     diff = sp.nsimplify(0) + (hi - lo)
     if diff.free_symbols:
         return None
@@ -239,9 +253,80 @@ def _holds(lo: Any, hi: Any, rel: str) -> bool | None:
         value = diff.evalf(PRECISION)
         if not value.is_number or value.has(sp.nan, sp.zoo):
             return None
+    size = abs(lo.evalf(20)) + abs(hi.evalf(20))
+    tol = TOLERANCE if tolerance is None or not size.is_number else tolerance * (1 + size)
     if rel == "=":
-        return abs(value) <= TOLERANCE
-    return value > TOLERANCE if rel == "<" else value >= -TOLERANCE
+        return bool(abs(value) <= tol)
+    return bool(value > tol) if rel == "<" else bool(value >= -tol)
+
+
+def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION) -> Any:
+    """Value of expr at a point: definitions unfolded, derivatives and limits carried out
+    before the point is put in, integrals by numerical quadrature."""
+    expr = ctx.scope.unfold(expr)
+    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
+    expr = expr.xreplace(point)
+    if expr.is_Rational:
+        return expr
+    expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
+    if expr.has(sp.Integral):
+        try:
+            with mpmath.workdps(digits):
+                return sp.Float(_mp(expr, {}), digits)
+        except (NotImplementedError, ValueError, ZeroDivisionError):
+            pass
+    return expr.evalf(digits)
+
+
+def _integrate_or_keep(node: sp.Integral) -> Any:
+    """The integral in closed form when SymPy finds one, else the integral itself."""
+    try:
+        done = node.doit()
+    except (TypeError, ValueError, NotImplementedError):
+        return node
+    return node if done.has(sp.Integral) else done
+
+
+MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
+                sp.tanh: mpmath.tanh, sp.cosh: mpmath.cosh, sp.sech: mpmath.sech, sp.Abs: abs}
+
+
+def _mp(expr: Any, env: dict) -> Any:
+    """Evaluate with mpmath, definite integrals by quadrature (much faster than evalf)."""
+    if expr in env:
+        return env[expr]
+    if expr.is_Number or expr in (sp.pi, sp.E):
+        return mpmath.mpf(sp.Float(expr, mpmath.mp.dps))
+    if isinstance(expr, sp.Add):
+        return mpmath.fsum(_mp(a, env) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return mpmath.fprod(_mp(a, env) for a in expr.args)
+    if isinstance(expr, sp.Pow):
+        return mpmath.power(_mp(expr.base, env), _mp(expr.exp, env))
+    if expr.func in MP_FUNCTIONS:
+        return MP_FUNCTIONS[expr.func](_mp(expr.args[0], env))
+    if isinstance(expr, sp.Integral) and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
+        z, lo, hi = expr.limits[0]
+        ends = [_mp(lo, env) if lo.is_finite else (mpmath.inf if lo == sp.oo else -mpmath.inf),
+                _mp(hi, env) if hi.is_finite else (mpmath.inf if hi == sp.oo else -mpmath.inf)]
+        return mpmath.quad(lambda t: _mp(expr.function, {**env, z: t}), ends)
+    raise NotImplementedError(type(expr).__name__)
+
+
+def _probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
+    """Reject at once if one random point (or instance) already contradicts the step."""
+    rng = random.Random(ctx.seed ^ 0x5EED)
+    where = ""
+    if abstract:
+        inst = Instance(ctx.scope, rng)
+        a, b = inst.evaluate(a), inst.evaluate(b)
+        where = inst.describe(set(inst.values))
+    point = _sample_point(a.free_symbols | b.free_symbols, ctx, rng)
+    x, y = (_at(e, point, ctx, PROBE_DIGITS) for e in (a, b))
+    if _holds(x, y, rel, PROBE_TOLERANCE) is False:
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        raise StepRejected("false at a random point" if not abstract else "false on a random exact instance",
+                           f"{'; '.join(p for p in (where, pts) if p)}: left = {_show(x)}, right = {_show(y)}")
 
 
 def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
@@ -249,24 +334,26 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     sampled = False
     params: set[str] = set()
-    for _ in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng)
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)])
         x, y = inst.evaluate(a), inst.evaluate(b)
         params |= {f"{k} = {v}" for k, v in inst.values.items() if k.is_integer and k not in ctx.scope.symbol_space}
         if rel == "=" and symbolic_zero(x - y, ctx):
             continue
-        point = _sample_point((x - y).free_symbols, ctx, rng)
-        sampled = sampled or bool(point)
-        x2, y2 = x.xreplace(point), y.xreplace(point)
-        ok = _holds(x2, y2, rel)
-        where = inst.describe(set(inst.values))
-        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
-        where = "; ".join(p for p in (where, pts) if p)
-        if ok is None:
-            raise StepRejected("could not evaluate a random instance", where)
-        if not ok:
-            raise StepRejected("false on a random exact instance",
-                               f"{where}: left = {_show(x2)}, right = {_show(y2)}")
+        free = x.free_symbols | y.free_symbols
+        sampled = sampled or bool(free)
+        for i in range(POINTS_PER_INSTANCE if free and rel != "=" else 1):
+            point = _sample_point(free, ctx, rng, narrow=bool(i % 2))
+            x2, y2 = _at(x, point, ctx), _at(y, point, ctx)
+            ok = _holds(x2, y2, rel)
+            where = inst.describe(set(inst.values))
+            pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+            where = "; ".join(p for p in (where, pts) if p)
+            if ok is None:
+                raise StepRejected("could not evaluate a random instance", where)
+            if not ok:
+                raise StepRejected("false on a random exact instance",
+                                   f"{where}: left = {_show(x2)}, right = {_show(y2)}")
     on = f" ({', '.join(sorted(params))})" if params else ""
     rest = "; other real symbols sampled" if sampled else ""
     return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
@@ -275,10 +362,10 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check at random points satisfying the assumptions (weakest check)."""
     rng = random.Random(ctx.seed)
-    free = (a - b).free_symbols
-    for _ in range(NUMERIC_POINTS):
-        point = _sample_point(free, ctx, rng)
-        x, y = (ctx.scope.unfold(e.xreplace(point)).doit() for e in (a, b))
+    free = a.free_symbols | b.free_symbols
+    for i in range(NUMERIC_POINTS):
+        point = _sample_point(free, ctx, rng, narrow=bool(i % 2))
+        x, y = (_at(e, point, ctx) for e in (a, b))
         ok = _holds(x, y, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         if ok is None:
@@ -288,8 +375,12 @@ def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     return Verdict("numeric", f"holds at {NUMERIC_POINTS} random points (not a proof)")
 
 
-def _sample_point(free: set, ctx: Context, rng: random.Random) -> dict:
-    """Random rationals for the free symbols, inside the assumed bounds."""
+def _sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = False) -> dict:
+    """Random rationals for the free symbols, inside the assumed bounds.
+
+    A narrow point keeps every value within a hundredth of the range around 0 (or near
+    the lower bound when 0 is outside), where many bounds are tight.
+    """
     bounds = _bounds(ctx)
     point = {}
     for s in sorted(free, key=str):
@@ -301,11 +392,15 @@ def _sample_point(free: set, ctx: Context, rng: random.Random) -> dict:
         lo = sp.Integer(-4) if lo is None else sp.nsimplify(lo)
         hi = lo + 8 if hi is None else sp.nsimplify(hi)
         frac = sp.Rational(rng.randint(1, 999), 1000)
+        if narrow:
+            centre = 0 if lo < 0 < hi else lo
+            width = (hi - lo) / 100
+            lo, hi = max(lo, centre - width), min(hi, centre + width)
         value = lo + (hi - lo) * frac
         point[s] = sp.Integer(rng.randint(1, 4)) if s.is_integer else value
     return point
 
 
 def _show(x: Any) -> str:
-    text = str(x if x.is_Rational else x.evalf(12))
+    text = str(x if x.is_Rational or not x.is_number else x.evalf(12))
     return text if len(text) < 120 else text[:117] + "..."
