@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from derive.errors import CompileError, DeriveError
+from derive.errors import CompileError, DeriveError, SpecError
 from derive.spec import ProblemRef, load_set
 
 METHODS = ("symbolic", "instance", "numeric")
@@ -53,6 +53,7 @@ class ProblemOutput:
     fragment: str
     records: list[dict]
     error: str | None
+    spec_error: bool = False
 
 
 @dataclass
@@ -186,7 +187,7 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
 
         fragment, records = render_problem(derive_problem(set_name, ref.path))
     except DeriveError as exc:
-        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc))
+        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], _internal_error(exc))
     return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None)

@@ -57,7 +57,8 @@ Exit codes:
   0  success
   1  a problem failed (error, failed verification, crash or time-out),
      or LaTeX did not produce a PDF
-  2  usage error or spec error (each issue printed as file:line: key: message)
+  2  usage error or spec error (each issue printed as file:line: key: message),
+     also when only some problems of the set have spec errors
 """)
 @click.version_option(__version__, prog_name="derive")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
@@ -86,7 +87,7 @@ def build(root: Path, set_name: str, no_pdf: bool, jobs: int | None, timeout: fl
     Exit codes:
       0  every problem derived and verified, PDF compiled
       1  a problem failed or LaTeX failed
-      2  spec error or usage error
+      2  spec error (in set.yaml or in any problem file) or usage error
     """
     from derive.build import build_set, summarize
 
@@ -109,6 +110,8 @@ def build(root: Path, set_name: str, no_pdf: bool, jobs: int | None, timeout: fl
     failed = len(report.failed)
     click.echo(f"{set_name}: {len(report.outputs) - failed} ok, {failed} failed"
                f"{', LaTeX failed' if report.compile_error else ''}  {report.total_seconds:.1f}s")
+    if any(o.spec_error for o in report.outputs):
+        raise click.exceptions.Exit(EXIT_USAGE)
     if not report.ok:
         raise click.exceptions.Exit(EXIT_FAILED)
 

@@ -70,6 +70,8 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
         symbol_latex=dict(scope.symbol_latex),
         function_latex=dict(scope.function_latex),
         given={name: f.given for name, f in scope.functions.items() if f.given},
+        subscript=frozenset(scope.subscript),
+        symbol_long=dict(scope.symbol_long),
     )
     return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
                       tuple(blocks), notation, str(path))
@@ -169,6 +171,7 @@ def _check_latex(spec: ProblemSpec, scope: Scope, issues: list[SpecIssue]) -> No
             issues.append(SpecIssue(text.loc, str(exc)))
     for sym in spec.symbols:
         _safe_math(sym.latex, issues)
+        _safe_math(sym.long, issues)
     for item in (*spec.functions, *spec.definitions):
         _safe_math(item.latex, issues)
     for block in spec.solution:
@@ -200,7 +203,7 @@ def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain]) ->
             done[block.label] = chain
             blocks.append(chain)
         else:
-            blocks.append(Answer(done[block.chain], block.text))
+            blocks.append(Answer(done[block.chain], block.text, block.long))
     return blocks
 
 

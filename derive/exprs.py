@@ -175,15 +175,17 @@ class _Builder:
         a, b = self.build(node.left), self.build(node.right)
         op = node.op
         if isinstance(op, ast.Add):
-            return sp.Add(a, b, evaluate=False)
+            return sp.Add(*_terms(a, sp.Add), b, evaluate=False)
         if isinstance(op, ast.Sub):
             neg = -b if isinstance(b, sp.Number) else sp.Mul(sp.S.NegativeOne, b, evaluate=False)
-            return sp.Add(a, neg, evaluate=False)
+            return sp.Add(*_terms(a, sp.Add), neg, evaluate=False)
         if isinstance(op, ast.Mult):
-            return sp.Mul(a, b, evaluate=False)
+            return sp.Mul(*_terms(a, sp.Mul), b, evaluate=False)
         if isinstance(op, ast.Div):
             if isinstance(a, sp.Integer) and isinstance(b, sp.Integer) and b != 0:
                 return sp.Rational(a, b)
+            if a == 1:
+                return sp.Pow(b, sp.S.NegativeOne, evaluate=False)
             return sp.Mul(a, sp.Pow(b, sp.S.NegativeOne, evaluate=False), evaluate=False)
         if isinstance(op, ast.Pow):
             _check_power(a, b)
@@ -227,6 +229,11 @@ class _Builder:
             return make(*args)
         except (TypeError, ValueError) as exc:
             raise ExprSyntaxError(f"bad arguments to '{name}': {exc}") from None
+
+
+def _terms(a: Any, kind: type) -> tuple:
+    """The operands of a left operand of the same kind (a + b + c is one sum, not nested)."""
+    return a.args if isinstance(a, kind) else (a,)
 
 
 def _check_bound(name: str, specs: list) -> None:

@@ -70,6 +70,7 @@ class Answer:
 
     chain: Chain
     text: str = ""
+    long: bool = False
 
 
 Block = Say | Chain | Answer
@@ -77,11 +78,19 @@ Block = Say | Chain | Answer
 
 @dataclass(frozen=True)
 class Notation:
-    """How names print: LaTeX overrides and functions printed as conditionals p(x | z)."""
+    """How names print: LaTeX overrides, functions printed as conditionals p(x | z) or with
+    subscripts h_k, and the long (written out) form of symbols used in boxed answers."""
 
     symbol_latex: dict[str, str] = field(default_factory=dict)
     function_latex: dict[str, str] = field(default_factory=dict)
     given: dict[str, int] = field(default_factory=dict)
+    subscript: frozenset[str] = frozenset()
+    symbol_long: dict[str, str] = field(default_factory=dict)
+
+    def long(self) -> "Notation":
+        """The same notation with symbols written out in full (for boxed answers)."""
+        return Notation({**self.symbol_latex, **self.symbol_long}, self.function_latex, self.given,
+                        self.subscript, self.symbol_long)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import jinja2
-from sympy import sympify
+from sympy import Integer
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
@@ -199,6 +199,9 @@ class Printer(LatexPrinter):
             if given >= len(args):
                 raise ValueError(f"{name} has {len(args)} argument(s) but given[{name!r}] = {given}")
             inner = f"{', '.join(args[:-given])} \\mid {', '.join(args[-given:])}"
+        elif name in self.notation.subscript:
+            tex = f"{head}_{{{', '.join(args)}}}"
+            return tex if exp is None else f"{tex}^{{{exp}}}"
         else:
             inner = ", ".join(args)
         tex = f"{head}\\left({inner}\\right)"
@@ -254,7 +257,7 @@ class Printer(LatexPrinter):
 
         Lines after the first start with their sign; each holds as many terms as fit.
         """
-        expr = sympify(expr)
+        expr = Integer(expr) if isinstance(expr, int) else expr
         tex = self.doprint(expr)
         if not expr.is_Add or _width(tex) <= budget:
             return [tex]
@@ -374,7 +377,7 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
         if isinstance(block, model.Chain):
             blocks.append(chain_block)
         else:
-            boxed = _boxed(printer, chain)
+            boxed = _boxed(Printer(d.notation.long()) if block.long else printer, chain)
             blocks.append({"kind": "answer", "boxed": boxed, "text": text(block.text, "answer")})
     fragment = ENV.get_template("problem.tex.j2").render(
         heading=escape_text(d.id),

@@ -77,7 +77,9 @@ class Scope:
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
     symbol_latex: dict[str, str] = field(default_factory=dict)
+    symbol_long: dict[str, str] = field(default_factory=dict)
     function_latex: dict[str, str] = field(default_factory=dict)
+    subscript: set[str] = field(default_factory=set)
 
     def unfold(self, expr: Any, names: set[str] | None = None, once: bool = False) -> Any:
         """Replace applications of definitions (all, or those in `names`) by their bodies.
@@ -133,6 +135,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
         if sym.latex:
             sc.symbol_latex[sym.name] = sym.latex.value
+        if sym.long:
+            sc.symbol_long[sym.name] = sym.long.value
         if sym.space:
             if sym.space not in sc.spaces:
                 issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
@@ -141,10 +145,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.random.add(sc.ns.symbols[sym.name])
         if sym.mean_zero:
             sc.mean_zero.add(sc.ns.symbols[sym.name])
-    for name, loc in defined_by_chains:
-        if name in sc.ns.symbols:
-            issues.append(SpecIssue(loc, f"'{name}' is already declared"))
-        sc.ns.symbols[name] = sp.Symbol(name, real=True)
+    for name, _loc in defined_by_chains:  # a chain may name its result: declared or new symbol
+        sc.ns.symbols.setdefault(name, sp.Symbol(name, real=True))
     for fn in spec.functions:
         for space in fn.args:
             if space not in sc.spaces and space != "R":
@@ -153,6 +155,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         sc.functions[fn.name] = FunctionInfo(fn.name, fn.args, fn.given, fn.density)
         if fn.latex:
             sc.function_latex[fn.name] = fn.latex.value
+        if fn.subscript:
+            sc.subscript.add(fn.name)
     for d in spec.definitions:
         for p in d.params:  # parameters need not be declared: they are real unless declared
             sc.ns.symbols.setdefault(p, sp.Symbol(p, real=True))
@@ -164,6 +168,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.ns.symbols[d.name] = sp.Symbol(d.name, real=True)
         if d.latex:
             (sc.function_latex if d.params else sc.symbol_latex)[d.name] = d.latex.value
+        if d.subscript:
+            sc.subscript.add(d.name)
     for sym in spec.symbols:  # shapes may mention any symbol
         shape = tuple(p for t in sym.shape if (p := parse_text(t, sc, issues)) is not None)
         if shape:

@@ -45,6 +45,7 @@ class SymbolSpec:
     mean_zero: bool = False
     shape: tuple[Text, ...] = ()
     indexed: bool = False
+    long: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class FunctionSpec:
     given: int = 0
     density: bool = False
     latex: Text | None = None
+    subscript: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class DefinitionSpec:
     loc: Loc
     latex: Text | None = None
     at: tuple[tuple[int, Text], ...] = ()
+    subscript: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class AnswerSpec:
     chain: str
     text: str
     loc: Loc
+    long: bool = False
 
 
 BlockSpec = SaySpec | ChainSpec | AnswerSpec
@@ -290,7 +294,7 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
             r.issue(loc, f"unknown assumption {bad[0]!r}; expected some of: {', '.join(ASSUMPTIONS)}")
             return None
         return SymbolSpec(name, words, loc)
-    keys = set(ASSUMPTIONS) | {"latex", "space", "random", "mean_zero", "shape", "indexed"}
+    keys = set(ASSUMPTIONS) | {"latex", "long", "space", "random", "mean_zero", "shape", "indexed"}
     node = r.mapping(value, loc, keys, set())
     if node is None:
         return None
@@ -304,12 +308,7 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
     space = node.get("space")
     if space is not None:
         space = r.name(space, r.loc(node, "space", _join(loc.key, "space")), "space")
-    bools = {}
-    for key in ("random", "mean_zero", "indexed"):
-        bools[key] = node.get(key, False)
-        if not isinstance(bools[key], bool):
-            r.issue(r.loc(node, key, _join(loc.key, key)), f"expected true or false, got {_kind(bools[key])}")
-            bools[key] = False
+    bools = {key: _flag(r, node, key, loc.key) for key in ("random", "mean_zero", "indexed")}
     shape = []
     for item, iloc in r.sequence(node, "shape", loc.key):
         if isinstance(item, (str, int)) and not isinstance(item, bool):
@@ -317,12 +316,13 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
         else:
             r.issue(iloc, f"a shape entry must be an expression, got {_kind(item)}")
     return SymbolSpec(name, tuple(flags), loc, r.string(node, "latex", loc.key), space,
-                      bools["random"], bools["mean_zero"], tuple(shape), bools["indexed"])
+                      bools["random"], bools["mean_zero"], tuple(shape), bools["indexed"],
+                      r.string(node, "long", loc.key))
 
 
 def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | None:
     """`P: {args: [S, S, A], given: 2, density: true, latex: ...}`: args are space names."""
-    node = r.mapping(value, loc, {"args", "given", "density", "latex"}, {"args"})
+    node = r.mapping(value, loc, {"args", "given", "density", "latex", "subscript"}, {"args"})
     if node is None:
         return None
     args = tuple(a for a, aloc in r.sequence(node, "args", loc.key) if r.name(a, aloc, "argument space"))
@@ -331,11 +331,18 @@ def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | Non
         r.issue(r.loc(node, "given", _join(loc.key, "given")),
                 f"expected a whole number from 0 to {len(args)}, got {given!r}")
         given = 0
-    density = node.get("density", False)
-    if not isinstance(density, bool):
-        r.issue(r.loc(node, "density", _join(loc.key, "density")), f"expected true or false, got {_kind(density)}")
-        density = False
-    return FunctionSpec(name, args, loc, given, density, r.string(node, "latex", loc.key))
+    density = _flag(r, node, "density", loc.key)
+    return FunctionSpec(name, args, loc, given, density, r.string(node, "latex", loc.key),
+                        _flag(r, node, "subscript", loc.key))
+
+
+def _flag(r: _Reader, node: dict, key: str, path: str) -> bool:
+    """An optional true/false value (false when absent)."""
+    value = node.get(key, False)
+    if not isinstance(value, bool):
+        r.issue(r.loc(node, key, _join(path, key)), f"expected true or false, got {_kind(value)}")
+        return False
+    return value
 
 
 def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec | None:
@@ -345,7 +352,7 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
     """
     if isinstance(value, str):
         return DefinitionSpec(name, (), Text(value, loc), loc)
-    node = r.mapping(value, loc, {"args", "body", "latex", "at"}, {"body"})
+    node = r.mapping(value, loc, {"args", "body", "latex", "at", "subscript"}, {"body"})
     if node is None:
         return None
     params = tuple(a for a, aloc in r.sequence(node, "args", loc.key) if r.name(a, aloc, "parameter"))
@@ -364,7 +371,8 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
                     r.issue(kloc, "expected `whole number: expression`")
     if body is None:
         return None
-    return DefinitionSpec(name, params, body, loc, r.string(node, "latex", loc.key), tuple(at))
+    return DefinitionSpec(name, params, body, loc, r.string(node, "latex", loc.key), tuple(at),
+                          _flag(r, node, "subscript", loc.key))
 
 
 def _relation(r: _Reader, node: dict, path: str) -> str:
@@ -451,12 +459,13 @@ def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
         return _chain(r, node["chain"], kloc)
     if isinstance(node["answer"], str):
         return AnswerSpec(node["answer"], "", kloc)
-    ans = r.mapping(node["answer"], kloc, {"chain", "text"}, {"chain"})
+    ans = r.mapping(node["answer"], kloc, {"chain", "text", "long"}, {"chain"})
     if ans is None:
         return None
     chain = r.string(ans, "chain", kloc.key, required=True)
     text = r.string(ans, "text", kloc.key)
-    return AnswerSpec(chain.value, text.value if text else "", kloc) if chain else None
+    long = _flag(r, ans, "long", kloc.key)
+    return AnswerSpec(chain.value, text.value if text else "", kloc, long) if chain else None
 
 
 PROBLEM_KEYS = {"id", "title", "points", "statement", "symbols", "functions", "spaces",

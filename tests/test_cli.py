@@ -32,7 +32,8 @@ def test_group_help_lists_commands_and_exit_codes() -> None:
             "    0  success\n"
             "    1  a problem failed (error, failed verification, crash or time-out),\n"
             "       or LaTeX did not produce a PDF\n"
-            "    2  usage error or spec error (each issue printed as file:line: key: message)\n") in result.output
+            "    2  usage error or spec error (each issue printed as file:line: key: message),\n"
+            "       also when only some problems of the set have spec errors\n") in result.output
     assert "--root DIR  Directory holding problems/ and build/ (default: the current" in result.output
     assert "--version" in result.output
 
@@ -46,7 +47,7 @@ def test_build_help_describes_options_and_exit_codes() -> None:
     assert ("  Exit codes:\n"
             "    0  every problem derived and verified, PDF compiled\n"
             "    1  a problem failed or LaTeX failed\n"
-            "    2  spec error or usage error\n") in result.output
+            "    2  spec error (in set.yaml or in any problem file) or usage error\n") in result.output
 
 
 def test_list_help() -> None:
