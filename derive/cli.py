@@ -130,3 +130,7 @@ def list_(root: Path) -> None:
         click.echo(f"{spec.name}: {spec.title}{course}")
         for ref in spec.problems:
             click.echo(f"  {ref.id}  {ref.title}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The engine performs the shipped derivations; every step carries its verdict; a rule's
+result must equal the author's claim; rules that do not apply are errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derive.engine import derive_problem
+from derive.errors import EngineError, VerificationError
+from derive.exprs import evaluated
+from derive.model import Answer, Chain
+from derive.ops import E
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def methods(set_name: str, stem: str) -> dict[str, list[str]]:
+    d = derive_problem(set_name, ROOT / "problems" / set_name / f"{stem}.yaml")
+    return {b.label: [s.verdict.method for s in b.steps] for b in d.blocks if isinstance(b, Chain)}
+
+
+def test_sigmoid_gradient_verdicts() -> None:
+    assert methods("hw4", "sigmoid_gradient") == {
+        "dsigma": ["symbolic", "symbolic", "symbolic"],
+        "square": ["symbolic", "symbolic"],
+        "positive": ["symbolic"],
+        "bound": ["instance", "symbolic", "symbolic"],
+        "lower": ["symbolic"],
+    }
+
+
+def test_attention_cost_verdicts_and_total() -> None:
+    d = derive_problem("hw4", ROOT / "problems/hw4/attention_cost.yaml")
+    total = next(b for b in d.blocks if isinstance(b, Chain) and b.label == "total")
+    n, dd = sp.Symbol("n", integer=True, positive=True), sp.Symbol("d", integer=True, positive=True)
+    assert sp.expand(sp.sympify(total.steps[-1].expr) - ((4 * dd + 3) * n**2 - (dd + 1) * n)) == 0
+    assert methods("hw4", "attention_cost") == {
+        "total": ["instance", "symbolic"], "growth": ["symbolic", "symbolic"], "order": ["symbolic"]}
+
+
+def test_bellman_verdicts() -> None:
+    assert methods("hw4", "bellman_optimal") == {
+        "v_from_q": ["symbolic"], "q_from_v": ["symbolic"], "a_from_q": ["symbolic"],
+        "a_from_v": ["symbolic", "symbolic"], "expansion": ["symbolic", "symbolic", "instance"]}
+
+
+def test_baseline_verdicts_and_answer() -> None:
+    d = derive_problem("hw4", ROOT / "problems/hw4/baseline_variance.yaml")
+    answer = next(b for b in d.blocks if isinstance(b, Answer))
+    assert answer.long is True
+    g, r = sp.Symbol("G", real=True), sp.Symbol("R", real=True)
+    assert evaluated(answer.chain.steps[-1].expr) == E(g**2 * r) / E(g**2)
+    assert methods("hw4", "baseline_variance") == {
+        "variance": ["instance", "instance", "instance", "symbolic"],
+        "slope": ["symbolic", "symbolic"], "root": ["symbolic"],
+        "curvature": ["symbolic", "symbolic", "instance"]}
+
+
+def test_gaussian_kl_is_symbolic_throughout() -> None:
+    assert methods("assn5", "gaussian_kl") == {"kl": ["symbolic"] * 6}
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+HEAD = """\
+    id: "t"
+    title: "t"
+    statement: "s"
+    symbols: {x: real}
+    solution:
+"""
+
+
+def test_rule_result_must_match_claim(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + """\
+      - chain:
+          label: c
+          start: "(x + 1)**2"
+          steps:
+            - {by: expand, to: "x**2 + 2*x + 2"}
+    """)
+    with pytest.raises(VerificationError) as info:
+        derive_problem("s", path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}:10: solution[0].chain.steps[0]: step c.1: rule 'expand' gives "
+                          "`x**2 + 2*x + 1`, not the claimed `x**2 + 2*x + 2`\n  counterexample: x = ")
+
+
+def test_rule_that_does_not_apply(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + """\
+      - chain:
+          label: c
+          start: "x**3"
+          steps:
+            - {by: complete_square, var: x}
+    """)
+    with pytest.raises(EngineError) as info:
+        derive_problem("s", path)
+    assert str(info.value) == (f"{path}:10: solution[0].chain.steps[0]: step c.1: rule 'complete_square' "
+                               "does not apply: not a quadratic in x")
+
+
+def test_chain_mixing_directions_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + """\
+      - chain:
+          label: c
+          start: "x**2"
+          steps:
+            - {rel: ">=", to: "0"}
+            - {rel: "<=", to: "1 + x**2 - x**2 - 1"}
+    """)
+    with pytest.raises(EngineError) as info:
+        derive_problem("s", path)
+    assert str(info.value) == f"{path}:6: solution[0].chain: chain 'c': chain mixes ['<=', '>=']"
+
+
+def test_defines_names_the_result_for_later_chains(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + """\
+      - chain:
+          label: c
+          defines: F
+          start: "(x + 1)**2"
+          steps:
+            - {by: expand}
+      - chain:
+          label: d
+          start: "Derivative(F, x)"
+          steps:
+            - {by: unfold, name: F}
+            - {by: differentiate, to: "2*x + 2"}
+    """)
+    d = derive_problem("s", path)
+    assert [s.verdict.method for s in d.blocks[1].steps] == ["symbolic", "symbolic"]

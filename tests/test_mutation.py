@@ -1,0 +1,31 @@
+"""Every wrong step made from the shipped specs (see tests/mutation.py) is rejected with a
+message naming the file, the step and a counterexample."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mutation import expression_mutants, run_all
+
+
+def test_expression_mutants_cover_the_four_kinds() -> None:
+    assert expression_mutants("1/4 - (s - 1/2)**2") == [
+        ("sign", "1 / 4 + (s - 1 / 2) ** 2"),
+        ("coefficient", "2 / 4 - (s - 1 / 2) ** 2"),
+        ("coefficient", "1 / 5 - (s - 1 / 2) ** 2"),
+        ("sign", "1 / 4 - (s + 1 / 2) ** 2"),
+        ("coefficient", "1 / 4 - (s - 1 / 2) ** 3"),
+        ("coefficient", "1 / 4 - (s - 2 / 2) ** 2"),
+        ("coefficient", "1 / 4 - (s - 1 / 3) ** 2"),
+        ("drop term", "-(s - 1 / 2) ** 2"),
+        ("drop term", "1 / 4"),
+    ]
+
+
+@pytest.mark.slow
+def test_every_mutant_of_the_shipped_specs_is_rejected() -> None:
+    results = run_all(["hw4", "assn5"])
+    survivors = [(m.stem, m.label, m.kind, m.to, m.rel, msg[:300]) for m, ok, msg in results if not ok]
+    assert len(results) >= 150
+    assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality"}
+    assert survivors == []

@@ -1,0 +1,92 @@
+"""Each rule of the registry performs exactly its stated rewrite."""
+
+from __future__ import annotations
+
+
+import pytest
+import sympy as sp
+
+from derive.engine import RuleContext
+from derive.ops import E, Int, T, Theta, Var, cost, matmul, scale, softmax_rows
+from derive.rules import REGISTRY, RuleError
+from derive.scope import Rewrite, Scope
+
+x, b, s = sp.symbols("x b s", real=True)
+n, d = sp.symbols("n d", integer=True, positive=True)
+g, R = sp.symbols("g R", real=True)
+Q, K, V = sp.symbols("Q K V")
+f = sp.Function("f", real=True)
+
+
+def ctx() -> RuleContext:
+    sc = Scope()
+    sc.random |= {g, R}
+    sc.shapes.update({Q: (n, d), K: (n, d), V: (n, d)})
+    u = sp.Symbol("u", real=True)
+    sc.definitions["f"] = Rewrite("f", (u,), u**2 + 1)
+    sc.hypotheses["h"] = Rewrite("h", (), 2 * x, lhs=b)
+    return RuleContext(sc, ())
+
+
+def apply(rule: str, expr, **args):
+    return REGISTRY[rule].apply(expr, args, ctx())
+
+
+def test_registry_names() -> None:
+    assert sorted(REGISTRY) == [
+        "asymptotic_class", "cancel", "collect", "complete_square", "count_ops", "differentiate",
+        "expand", "expand_log", "factor", "gaussian_moments", "integrate", "limit", "linearity",
+        "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
+    assert all(r.statement for r in REGISTRY.values())
+
+
+def test_unfold_and_use() -> None:
+    assert apply("unfold", f(x) + f(b), name="f") == x**2 + b**2 + 2
+    assert apply("use", b * x, name="h") == 2 * x**2
+    with pytest.raises(RuleError, match="does not occur"):
+        apply("use", x, name="h")
+
+
+def test_complete_square() -> None:
+    out = apply("complete_square", s * (1 - s), var=s)
+    assert sp.srepr(out) == sp.srepr(sp.Add(sp.Rational(1, 4), sp.Mul(-1, sp.Pow(sp.Add(s, -sp.Rational(1, 2),
+                                     evaluate=False), 2, evaluate=False), evaluate=False), evaluate=False))
+    with pytest.raises(RuleError, match="not a quadratic in s"):
+        apply("complete_square", s**3, var=s)
+
+
+def test_solve_and_its_claim() -> None:
+    assert apply("solve", b, equation=2 * b * E(g**2) - 2 * E(g**2 * R), **{"for": b}) == E(g**2 * R) / E(g**2)
+    lhs, rel, rhs = REGISTRY["solve"].claim(b, "=", sp.Integer(3), {"equation": b - 3, "for": b}, ctx())
+    assert (lhs, rel, rhs) == (sp.Integer(0), "=", sp.Integer(0))
+
+
+def test_calculus_rules() -> None:
+    assert apply("differentiate", sp.Derivative(x**3, x)) == 3 * x**2
+    assert apply("integrate", sp.Integral(x, (x, 0, 1))) == sp.Rational(1, 2)
+    assert apply("limit", sp.Limit((n**2 + n) / n**2, n, sp.oo)) == 1
+    assert apply("asymptotic_class", Theta(3 * n**2 + n, n)) == Theta(n**2, n)
+
+
+def test_gaussian_moments() -> None:
+    m, v = sp.symbols("m v", positive=True)
+    q = sp.Function("q")
+    z = sp.Symbol("z", real=True)
+    out = apply("gaussian_moments", sp.Integral((z - m) ** 2 * q(z), (z, -sp.oo, sp.oo)) + sp.Integral(q(z), (z, -sp.oo, sp.oo)),
+                density="q", mean=m, variance=v)
+    assert out == v + 1
+
+
+def test_probability_rules() -> None:
+    assert apply("variance", Var(g * R)) == E(g**2 * R**2) - E(g * R) ** 2
+    assert apply("linearity", E(g * (R - b))) == E(g * R) - b * E(g)
+    a = sp.Symbol("a")
+    assert apply("linearity", Int(f(a) * (x + 2), a)) == x * Int(f(a), a) + 2 * Int(f(a), a)
+
+
+def test_count_ops() -> None:
+    expr = cost(matmul(softmax_rows(scale(matmul(Q, T(K)), 1 / sp.sqrt(d))), V))
+    out = apply("count_ops", expr)
+    assert sp.expand(out - (n**2 * (2 * d - 1) + n**2 + n * (3 * n - 1) + n * d * (2 * n - 1))) == 0
+    with pytest.raises(RuleError, match="no cost"):
+        apply("count_ops", x)
