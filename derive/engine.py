@@ -104,16 +104,12 @@ def _plan_chain(c: ChainSpec, scope: Scope, defined: set[str], issues: list[Spec
         if s.by is not None:
             rule = REGISTRY.get(s.by)
             if rule is None:
-                issues.append(SpecIssue(_sub(s.loc, "by"), f"unknown rule '{s.by}'; known rules: "
+                issues.append(SpecIssue(s.by_loc or s.loc, f"unknown rule '{s.by}'; known rules: "
                                                           f"{', '.join(sorted(REGISTRY))}"))
         args = _rule_args(s, rule, scope, defined, issues) if rule else {}
         to = parse_text(s.to, scope, issues) if s.to else None
         steps.append(PlannedStep(s, rule, args, to))
     return PlannedChain(c, start, tuple(assume), tuple(steps))
-
-
-def _sub(loc: Loc, key: str) -> Loc:
-    return Loc(loc.file, loc.line, f"{loc.key}.{key}")
 
 
 def _rule_args(s: StepSpec, rule: Rule, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> dict[str, Any]:

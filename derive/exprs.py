@@ -192,9 +192,6 @@ class _Builder:
             return sp.Pow(a, b, evaluate=False)
         raise ExprSyntaxError(f"operator {type(op).__name__} is not allowed")
 
-    def _Tuple(self, node: ast.Tuple) -> Any:
-        return sp.Tuple(*[self.build(e) for e in node.elts])
-
     def _Subscript(self, node: ast.Subscript) -> Any:
         if not isinstance(node.value, ast.Name) or node.value.id not in self.ns.indexed:
             raise ExprSyntaxError("only declared indexed symbols can be subscripted, as b[k]")
@@ -211,7 +208,10 @@ class _Builder:
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise ExprSyntaxError("starred arguments are not allowed")
-            args.append(self.build(a))
+            if isinstance(a, ast.Tuple) and name in BINDERS:  # limits such as (k, 1, n)
+                args.append(sp.Tuple(*[self.build(e) for e in a.elts]))
+            else:
+                args.append(self.build(a))
         if name in self.ns.functions:
             head, arity = self.ns.functions[name]
             if len(args) != arity:
@@ -255,7 +255,7 @@ def _check_bound(name: str, specs: list) -> None:
 def _check_power(base: Any, exponent: Any) -> None:
     """Refuse powers whose value would be huge (2**(10**10) exhausts memory)."""
     base, exponent = _value(base), _value(exponent)
-    if isinstance(exponent, sp.Number) and abs(exponent) > MAX_EXPONENT:
+    if isinstance(exponent, sp.Number) and exponent.is_finite and abs(exponent) > MAX_EXPONENT:
         raise ExprSyntaxError(f"exponent larger than {MAX_EXPONENT}")
     if isinstance(base, sp.Rational) and isinstance(exponent, sp.Number):
         size = max(abs(base.p), abs(base.q), 2)
@@ -264,10 +264,9 @@ def _check_power(base: Any, exponent: Any) -> None:
 
 
 def _value(expr: Any) -> Any:
-    """The value of a constant subexpression (safe: its own powers were already checked)."""
-    if isinstance(expr, sp.Basic) and not expr.free_symbols and expr.is_number:
-        return evaluated(expr)
-    return expr
+    """The evaluated form of a subexpression, so that 0*x + 10**10 is seen as 10**10
+    (safe: every power inside it was already checked)."""
+    return evaluated(expr) if isinstance(expr, sp.Basic) else expr
 
 
 def _describe(node: ast.AST) -> str:

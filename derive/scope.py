@@ -162,7 +162,7 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.ns.symbols.setdefault(p, sp.Symbol(p, real=True))
         if d.params:
             _declare_function(sc, d.name, len(d.params), d.loc, issues)
-        elif d.name in sc.ns.symbols:
+        elif d.name in sc.ns.symbols or d.name in sc.ns.indexed:
             issues.append(SpecIssue(d.loc, f"'{d.name}' is already declared"))
         else:
             sc.ns.symbols[d.name] = sp.Symbol(d.name, real=True)
@@ -178,7 +178,7 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         params = tuple(sc.ns.symbols[p] for p in d.params)
         body = parse_text(d.body, sc, issues)
         at = tuple((k, e) for k, t in d.at if (e := parse_text(t, sc, issues)) is not None)
-        if body is not None:
+        if body is not None and (d.params or d.name in sc.ns.symbols):
             lhs = None if d.params else sc.ns.symbols[d.name]
             sc.definitions[d.name] = Rewrite(d.name, params, evaluated(body), lhs=lhs, at=at)
     for h in spec.hypotheses:
@@ -204,7 +204,7 @@ def _hypothesis_rewrite(name: str, lhs: Any, rel: str, rhs: Any) -> Rewrite | No
 
 
 def _declare_function(sc: Scope, name: str, arity: int, loc: Loc, issues: list[SpecIssue]) -> None:
-    if name in sc.ns.functions or name in sc.ns.symbols:
+    if name in sc.ns.functions or name in sc.ns.symbols or name in sc.ns.indexed:
         issues.append(SpecIssue(loc, f"'{name}' declared twice"))
     sc.ns.functions[name] = (sp.Function(name, real=True), arity)
 

@@ -20,6 +20,7 @@ from derive.errors import Loc, SpecError, SpecIssue
 
 RELATIONS = ("=", "<=", "<", ">=", ">")
 ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
+TOP = "(top)"
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -96,6 +97,7 @@ class StepSpec:
     why: str | None
     params: dict[str, Any] = field(default_factory=dict)
     param_locs: dict[str, Loc] = field(default_factory=dict)
+    by_loc: Loc | None = None
 
 
 @dataclass(frozen=True)
@@ -194,9 +196,10 @@ class _Reader:
         if not isinstance(node, dict):
             self.issue(loc, f"expected a mapping, got {_kind(node)}")
             return None
+        base = "" if loc.key == TOP else loc.key
         for key in node:
             if not isinstance(key, str) or key not in allowed:
-                self.issue(self.loc(node, key, _join(loc.key, str(key))),
+                self.issue(self.loc(node, key, _join(base, str(key))),
                            f"unknown key; expected one of: {', '.join(sorted(allowed))}")
         for key in sorted(required - set(node)):
             self.issue(loc, f"missing required key '{key}'")
@@ -415,7 +418,9 @@ def _step(r: _Reader, value: Any, loc: Loc) -> StepSpec | None:
                     "unknown key; a claim step takes only to, rel, why (rule parameters need 'by')")
         params = {}
     param_locs = {k: r.loc(value, k, _join(loc.key, str(k))) for k in params}
-    return StepSpec(loc, by, to, _relation(r, value, loc.key), why.value if why else None, params, param_locs)
+    by_loc = r.loc(value, "by", _join(loc.key, "by")) if "by" in value else None
+    return StepSpec(loc, by, to, _relation(r, value, loc.key), why.value if why else None, params, param_locs,
+                    by_loc)
 
 
 def _chain(r: _Reader, value: Any, loc: Loc) -> ChainSpec | None:
@@ -483,11 +488,11 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
         data = _read_yaml(path)
     except SpecError as exc:
         return None, exc.issues
-    node = r.mapping(data, Loc(str(path), 1, "(top)"), PROBLEM_KEYS, {"id", "title", "statement", "solution"})
+    node = r.mapping(data, Loc(str(path), 1, TOP), PROBLEM_KEYS, {"id", "title", "statement", "solution"})
     if node is None:
         return None, r.issues
     pid = node.get("id")
-    if not isinstance(pid, str):
+    if "id" in node and not isinstance(pid, str):
         r.issue(r.loc(node, "id", "id"), f"expected a string (quote numbers like \"1.1.1\"), got {_kind(pid)}")
     title = r.string(node, "title", "", required=True)
     statement = r.string(node, "statement", "", required=True)
@@ -528,11 +533,13 @@ def load_set(root: Path, name: str) -> SetSpec:
     set_dir = root / "problems" / name
     path = set_dir / "set.yaml"
     if not path.is_file():
-        known = ", ".join(s.name for s in list_sets(root)) or "none"
+        base = root / "problems"
+        names = sorted(d.name for d in base.iterdir() if (d / "set.yaml").is_file()) if base.is_dir() else []
+        known = ", ".join(names) or "none"
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), f"no problem set named {name!r} (known: {known})")])
     r = _Reader(str(path))
     data = _read_yaml(path)
-    node = r.mapping(data, Loc(str(path), 1, "(top)"), {"title", "course", "order"}, {"title", "order"})
+    node = r.mapping(data, Loc(str(path), 1, TOP), {"title", "course", "order"}, {"title", "order"})
     problems: list[ProblemRef] = []
     title = course = None
     if node is not None:

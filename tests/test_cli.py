@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from derive import __version__
 from derive.cli import main
 
-from test_build import make_set, sample
+from tests.test_build import make_set, sample
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -212,7 +212,7 @@ definitions:
 hypotheses:
   bad2: {lhs: "x + 1", rhs: "1"}
   bad3: {lhs: "q", rhs: "1"}
-  bad4: {lhs: "P(x)", rhs: "1"}
+  bad4: {lhs: "P(2)", rhs: "1"}
 """ + SOLUTION)
     f = str(path)
     assert issues == [
@@ -249,9 +249,6 @@ hypotheses:
                       "function applied to distinct symbols, like Q(s, a)"]
 
 
-@pytest.mark.xfail(strict=True, reason="scope.build_scope/_declare_function check clashes against ns.symbols "
-                                       "and ns.functions only, not ns.indexed: a function or definition named "
-                                       "like an indexed symbol is accepted silently")
 def test_name_of_an_indexed_symbol_cannot_be_reused(tmp_path: Path) -> None:
     """A function or a definition named like an indexed symbol is a duplicate name."""
     _, issues, path = scope_of(tmp_path, HEADER + """\

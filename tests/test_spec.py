@@ -139,7 +139,8 @@ def test_valid_problem_loads_into_exact_dataclasses(tmp_path: Path) -> None:
                 assume=(text("0 < x < 1", 23, "solution[1].chain.assume[0]"),),
                 steps=(
                     StepSpec(at(26, "solution[1].chain.steps[0]"), "unfold", None, "=", "by definition",
-                             {"name": "c"}, {"name": at(26, "solution[1].chain.steps[0].name")}),
+                             {"name": "c"}, {"name": at(26, "solution[1].chain.steps[0].name")},
+                             at(26, "solution[1].chain.steps[0].by")),
                     StepSpec(at(27, "solution[1].chain.steps[1]"), None,
                              text("x", 27, "solution[1].chain.steps[1].to"), "<=", None, {}, {}),
                 ),
@@ -159,9 +160,8 @@ def test_every_issue_is_collected_at_once_with_file_line_key(tmp_path: Path) -> 
     spec, issues = load_problem(path)
     assert spec is not None and spec.id == "1" and spec.points is None
     f = str(path)
-    # (top).colour: see test_unknown_top_level_key_path_is_the_key_itself (xfail)
     assert [str(i) for i in issues] == [
-        f"{f}:5: (top).colour: unknown key; expected one of: definitions, functions, hypotheses, id, points, "
+        f"{f}:5: colour: unknown key; expected one of: definitions, functions, hypotheses, id, points, "
         "solution, spaces, statement, symbols, title",
         f"{f}:3: points: expected a number, got a string",
         f"{f}:13: solution[0].chain.steps[0]: a step needs 'by' (a rule) or 'to' (a claimed expression)",
@@ -334,7 +334,7 @@ def test_set_with_bad_keys_and_a_broken_problem_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_set(tmp_path, "mini")
     assert [str(i) for i in info.value.issues] == [
-        f"{path}:3: (top).colour: unknown key; expected one of: course, order, title",
+        f"{path}:3: colour: unknown key; expected one of: course, order, title",
         f'{broken}:2: yaml: found duplicate key "id" with value "2" (original value: "1")',
     ]
 
@@ -352,10 +352,7 @@ def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
     ]
 
 
-# ---- bugs found ----------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="spec._Reader.mapping joins the top-level path '(top)' into the key: "
-                                       "an unknown top-level key is reported as '(top).colour', every other "
-                                       "top-level key as its bare name ('points')")
+# ---- regressions (bugs found and fixed) ----------------------------------------------------------------------------------
 def test_unknown_top_level_key_path_is_the_key_itself(tmp_path: Path) -> None:
     """The key path of an unknown top-level key is the key, like `points` or `id`."""
     path = write(tmp_path, "bad", ISSUES)
@@ -363,17 +360,12 @@ def test_unknown_top_level_key_path_is_the_key_itself(tmp_path: Path) -> None:
                                   "hypotheses, id, points, solution, spaces, statement, symbols, title")
 
 
-@pytest.mark.xfail(strict=True, reason="spec.load_problem reports a missing id twice: 'missing required key "
-                                       "id' and 'id: expected a string ..., got nothing'")
 def test_missing_id_is_reported_once(tmp_path: Path) -> None:
     """A missing required key is one issue."""
     path = write(tmp_path, "noid", 'title: "T"\nstatement: "S"\nsolution: []\n')
     assert issues_of(path) == [f"{path}:1: (top): missing required key 'id'"]
 
 
-@pytest.mark.xfail(strict=True, reason="spec.load_set builds the 'known' list with list_sets, which loads "
-                                       "every set and raises the first broken set's issues instead of "
-                                       "'no problem set named ...'")
 def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path) -> None:
     """Asking for an unknown set names that set, not the issues of some other set."""
     make_set(tmp_path, "good", [])
