@@ -17,7 +17,7 @@ from typing import Any
 import sympy as sp
 
 from derive import render
-from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
+from derive.errors import EngineError, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
 from derive.model import Answer, Block, Chain, Derivation, Notation, Say, Step, Verdict
 from derive.rules import REGISTRY, Rule, RuleError
@@ -74,7 +74,7 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
         symbol_long=dict(scope.symbol_long),
     )
     return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
-                      tuple(blocks), notation, str(path))
+                      tuple(blocks), notation)
 
 
 # ---- phase 1: plan (collect every issue) ----------------------------------------------------

@@ -58,13 +58,5 @@ class EngineError(DeriveError):
         super().__init__(f"{loc}: {message}")
 
 
-class ProblemFailed(DeriveError):
-    """A problem could not be derived (error, crash or time-out in its worker)."""
-
-
 class CompileError(DeriveError):
     """LaTeX did not produce a PDF."""
-
-
-class BuildError(DeriveError):
-    """The build finished but some problems failed; the rest were written."""

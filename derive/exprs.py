@@ -31,10 +31,6 @@ class ExprSyntaxError(ValueError):
     """The text is not an expression of the spec language; the message says why."""
 
 
-def _limits(args: list, n_min: int) -> bool:
-    return len(args) >= n_min
-
-
 # name -> (constructor taking SymPy args, allowed argument counts)
 BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "exp": (lambda x: sp.exp(x, evaluate=False), (1,)),

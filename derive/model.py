@@ -105,4 +105,3 @@ class Derivation:
     statement: str
     blocks: tuple[Block, ...]
     notation: Notation
-    source: str

@@ -93,7 +93,6 @@ def _rebuild(terms: list[tuple[int, ast.AST]]) -> ast.AST:
 
 def mutants(set_name: str) -> list[Mutant]:
     """All mutants of the claimed expressions of one set, equivalent ones left out."""
-    from derive.engine import derive_problem  # noqa: F401  (import check before forking)
     from derive.spec import load_set
 
     out = []

@@ -28,7 +28,7 @@ def booklet_tex() -> str:
     )
     chain = model.Chain("c", (x + 1) ** 2, steps)
     d = model.Derivation("zz", "q7", "zz-q7", "Squares", 1.0, "Show $(x+1)^2 \\ge 0$.",
-                         (chain, model.Answer(chain)), model.Notation(), "q7.yaml")
+                         (chain, model.Answer(chain)), model.Notation())
     fragment, records = render_problem(d)
     return render_booklet("Zebra Homework", "Course 9", "zz", [fragment], records, [])
 

@@ -166,7 +166,7 @@ def derivation(*, points: float | None = 0.25, statement: str = "Bound $s(1-s)$ 
         set_name="hw4", stem="p1", id="p1", title="Quadratic bound", points=points,
         statement=statement,
         blocks=(model.Say("First we complete the square: 100% safe."), chain, model.Answer(chain, "So $s(1-s)$ is small.")),
-        notation=PLAIN, source="p1.yaml",
+        notation=PLAIN,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from derive.exprs import Namespace, parse, parse_relations
+from derive.exprs import parse, parse_relations
 from derive.model import Verdict
 from derive.ops import Int
 from derive.scope import FunctionInfo, Rewrite, Scope

@@ -29,34 +29,21 @@ def use(expr: Any, args: dict, ctx: Any) -> Any:
     return out
 
 
-@rule("expand", "expanding")
-def expand(expr: Any, args: dict, ctx: Any) -> Any:
-    """Multiply out products and powers of sums."""
-    return sp.expand(expr)
+def _normal_form(name: str, statement: str, fn: Any) -> None:
+    """Register a rule that rewrites the whole expression with one SymPy function."""
+    rule(name, statement)(lambda expr, args, ctx: fn(expr))
 
 
-@rule("simplify", "simplifying")
-def simplify(expr: Any, args: dict, ctx: Any) -> Any:
-    """SymPy's simplify."""
-    return sp.simplify(expr)
-
-
-@rule("factor", "factoring")
-def factor(expr: Any, args: dict, ctx: Any) -> Any:
-    """Factor over the rationals."""
-    return sp.factor(expr)
-
-
-@rule("together", "common denominator")
-def together(expr: Any, args: dict, ctx: Any) -> Any:
-    """Put a sum of fractions over a common denominator."""
-    return sp.together(expr)
-
-
-@rule("cancel", "cancelling common factors")
-def cancel(expr: Any, args: dict, ctx: Any) -> Any:
-    """Cancel common factors of numerator and denominator."""
-    return sp.cancel(expr)
+# the normal forms: expand multiplies out; factor factors over the rationals; together puts a
+# sum of fractions over a common denominator; cancel cancels common factors; simplify is SymPy's
+for _name, _statement, _fn in (
+    ("expand", "expanding", sp.expand),
+    ("simplify", "simplifying", sp.simplify),
+    ("factor", "factoring", sp.factor),
+    ("together", "common denominator", sp.together),
+    ("cancel", "cancelling common factors", sp.cancel),
+):
+    _normal_form(_name, _statement, _fn)
 
 
 @rule("collect", "collecting powers", Param("var", "expr"))

@@ -44,7 +44,7 @@ def _linear(expr: Any, op: type, constant_for: Any) -> Any:
 
     out = expr.replace(lambda e: isinstance(e, op), expand)
     if out == expr:
-        raise RuleError(f"linearity changes nothing here")
+        raise RuleError("linearity changes nothing here")
     return out
 
 
