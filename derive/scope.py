@@ -12,6 +12,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derive import ops
 from derive.errors import Loc, SpecIssue
 from derive.exprs import ExprSyntaxError, Namespace, evaluated, parse
 from derive.spec import ProblemSpec, Text
@@ -212,7 +213,25 @@ def _declare_function(sc: Scope, name: str, arity: int, loc: Loc, issues: list[S
 def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
     """Parse a spec expression, recording a located issue instead of raising."""
     try:
-        return parse(text.value, sc.ns)
+        expr = parse(text.value, sc.ns)
     except ExprSyntaxError as exc:
         issues.append(SpecIssue(text.loc, str(exc)))
         return None
+    problems = undeclared_structure(expr, sc)
+    issues.extend(SpecIssue(text.loc, p) for p in problems)
+    return None if problems else expr
+
+
+def undeclared_structure(expr: Any, sc: Scope) -> list[str]:
+    """What an expression needs declared for exact instances: a finite space for every
+    variable of Int, MaxOver and ArgMaxOver, a shape for every matrix inside cost(...)."""
+    out = []
+    for node in expr.atoms(ops.Int, ops.MaxOver, ops.ArgMaxOver):
+        var = node.args[1]
+        if var not in sc.symbol_space:
+            out.append(f"{type(node).__name__} over '{var}' needs a finite space: declare `{var}: {{space: ...}}`")
+    for node in expr.atoms(ops.cost):
+        for sym in sorted(node.args[0].free_symbols - set(sc.shapes), key=str):
+            if not (sym.is_integer or sym in sc.definitions):
+                out.append(f"matrix '{sym}' in cost(...) needs a shape: declare `{sym}: {{shape: [rows, cols]}}`")
+    return sorted(set(out))

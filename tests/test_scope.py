@@ -263,3 +263,30 @@ definitions:
 """ + SOLUTION)
     assert issues == [f"{path}:9: functions.b: 'b' declared twice",
                       f"{path}:11: definitions.c: 'c' is already declared"]
+
+
+def test_integral_variable_needs_a_space_and_matrices_need_shapes(tmp_path: Path) -> None:
+    """Int over a variable with no finite space, or cost(...) of a matrix with no shape, is a
+    spec issue at the expression's line (an instance could not be built for it)."""
+    from derive.engine import derive_problem
+    from derive.errors import SpecError
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        'id: "1"\ntitle: "t"\nstatement: "s"\n'
+        "symbols: {x: real, A: real, n: positive integer}\n"
+        "functions: {f: {args: [R]}}\n"
+        "solution:\n"
+        "  - chain:\n"
+        "      label: c\n"
+        '      start: "Int(f(x), x) + cost(matmul(A, A))"\n'
+        "      steps:\n"
+        '        - {to: "0"}\n'
+    )
+    with pytest.raises(SpecError) as info:
+        derive_problem("s", path)
+    assert [str(i) for i in info.value.issues] == [
+        f"{path}:9: solution[0].chain.start: Int over 'x' needs a finite space: declare `x: {{space: ...}}`",
+        f"{path}:9: solution[0].chain.start: matrix 'A' in cost(...) needs a shape: "
+        "declare `A: {shape: [rows, cols]}`",
+    ]
