@@ -333,11 +333,13 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact instances; real symbols left over are sampled at random points."""
     rng = random.Random(ctx.seed)
     sampled = False
-    params: set[str] = set()
+    params: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)])
         x, y = inst.evaluate(a), inst.evaluate(b)
-        params |= {f"{k} = {v}" for k, v in inst.values.items() if k.is_integer and k not in ctx.scope.symbol_space}
+        for k, v in inst.values.items():
+            if k.is_integer and k not in ctx.scope.symbol_space:
+                params.setdefault(str(k), set()).add(int(v))
         if rel == "=" and symbolic_zero(x - y, ctx):
             continue
         free = x.free_symbols | y.free_symbols
@@ -354,7 +356,8 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             if not ok:
                 raise StepRejected("false on a random exact instance",
                                    f"{where}: left = {_show(x2)}, right = {_show(y2)}")
-    on = f" ({', '.join(sorted(params))})" if params else ""
+    on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
+    on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
     return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
 

@@ -39,7 +39,9 @@ def test_attention_cost_verdicts_and_total() -> None:
     n, dd = sp.Symbol("n", integer=True, positive=True), sp.Symbol("d", integer=True, positive=True)
     assert sp.expand(sp.sympify(total.steps[-1].expr) - ((4 * dd + 3) * n**2 - (dd + 1) * n)) == 0
     assert methods("hw4", "attention_cost") == {
-        "total": ["instance", "symbolic"], "growth": ["symbolic", "symbolic"], "order": ["symbolic"]}
+        "scores": ["instance"], "scaling": ["instance"], "softmax": ["instance"], "values": ["instance"],
+        "total": ["instance", "instance", "symbolic"], "growth": ["symbolic", "symbolic"], "order": ["symbolic"]}
+    assert total.steps[0].verdict.detail == "holds on 6 random exact instances (d in {2, 3}, n in {1, 2, 3})"
 
 
 def test_bellman_verdicts() -> None:
