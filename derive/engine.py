@@ -85,8 +85,10 @@ def _plan(spec: ProblemSpec, scope: Scope, defined: set[str], issues: list[SpecI
             if block.label in plans:
                 issues.append(SpecIssue(block.loc, f"chain label '{block.label}' used twice"))
             plans[block.label] = _plan_chain(block, scope, defined, issues)
-        elif isinstance(block, AnswerSpec) and block.chain not in plans:
-            issues.append(SpecIssue(block.loc, f"no chain labelled '{block.chain}' before this answer"))
+        elif isinstance(block, AnswerSpec):
+            for label in filter(None, (block.chain, block.below)):
+                if label not in plans:
+                    issues.append(SpecIssue(block.loc, f"no chain labelled '{label}' before this answer"))
     return plans
 
 
@@ -199,7 +201,11 @@ def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain]) ->
             done[block.label] = chain
             blocks.append(chain)
         else:
-            blocks.append(Answer(done[block.chain], block.text, block.long))
+            below = done[block.below] if block.below else None
+            try:
+                blocks.append(Answer(done[block.chain], block.text, block.long, below))
+            except ValueError as exc:
+                raise EngineError(block.loc, str(exc)) from None
     return blocks
 
 

@@ -66,11 +66,22 @@ class Say:
 
 @dataclass(frozen=True)
 class Answer:
-    """The boxed result: the relation established by a chain, start to end."""
+    """The boxed result: the relation a chain established, start to end; with `below`, a
+    second chain from the same start gives the lower bound: low <= start <= end."""
 
     chain: Chain
     text: str = ""
     long: bool = False
+    below: Chain | None = None
+
+    def __post_init__(self) -> None:
+        """A lower chain must start where the main chain starts and bound it from below."""
+        if self.below is not None:
+            if self.below.start != self.chain.start:
+                raise ValueError(f"chains {self.below.label} and {self.chain.label} start differently")
+            if self.below.relation not in (">=", ">") or self.chain.relation not in ("=", "<=", "<"):
+                raise ValueError(f"chain {self.below.label} must bound from below ({self.below.relation}) and "
+                                 f"{self.chain.label} from above ({self.chain.relation})")
 
 
 Block = Say | Chain | Answer

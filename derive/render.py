@@ -335,10 +335,14 @@ def _chain_context(d: model.Derivation, chain: model.Chain, printer: Printer) ->
     return block, records
 
 
-def _boxed(printer: Printer, chain: model.Chain) -> str:
-    """`\\boxed{start rel final}`; when too wide, laid out like a chain: start, then `rel final`."""
+def _boxed(printer: Printer, chain: model.Chain, below: model.Chain | None = None) -> str:
+    """`\\boxed{start rel final}` (with a lower chain: `low rel start rel final`); when too
+    wide, laid out like a chain: start, then `rel final`."""
     rel = RELATION_LATEX[chain.relation]
     start, final = printer.lines(chain.start), printer.lines(chain.steps[-1].expr)
+    if below is not None:
+        low = printer.doprint(below.steps[-1].expr)
+        start = [f"{low} {RELATION_LATEX[{'>=': '<=', '>': '<'}[below.relation]]} {start[0]}", *start[1:]]
     if len(start) == 1 and len(final) == 1 and _width(start[0] + final[0]) <= LINE_BUDGET:
         return f"\\boxed{{{start[0]} {rel} {final[0]}}}"
     rows = [f"\\MoveEqLeft {start[0]}", *(f"&\\qquad {line}" for line in start[1:])]
@@ -377,7 +381,7 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
         if isinstance(block, model.Chain):
             blocks.append(chain_block)
         else:
-            boxed = _boxed(Printer(d.notation.long()) if block.long else printer, chain)
+            boxed = _boxed(Printer(d.notation.long()) if block.long else printer, chain, block.below)
             blocks.append({"kind": "answer", "boxed": boxed, "text": text(block.text, "answer")})
     fragment = ENV.get_template("problem.tex.j2").render(
         heading=escape_text(d.id),

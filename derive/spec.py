@@ -127,6 +127,7 @@ class AnswerSpec:
     text: str
     loc: Loc
     long: bool = False
+    below: str | None = None
 
 
 BlockSpec = SaySpec | ChainSpec | AnswerSpec
@@ -464,13 +465,15 @@ def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
         return _chain(r, node["chain"], kloc)
     if isinstance(node["answer"], str):
         return AnswerSpec(node["answer"], "", kloc)
-    ans = r.mapping(node["answer"], kloc, {"chain", "text", "long"}, {"chain"})
+    ans = r.mapping(node["answer"], kloc, {"chain", "below", "text", "long"}, {"chain"})
     if ans is None:
         return None
     chain = r.string(ans, "chain", kloc.key, required=True)
+    below = r.string(ans, "below", kloc.key, required=True)
     text = r.string(ans, "text", kloc.key)
     long = _flag(r, ans, "long", kloc.key)
-    return AnswerSpec(chain.value, text.value if text else "", kloc, long) if chain else None
+    return AnswerSpec(chain.value, text.value if text else "", kloc, long, below.value if below else None) \
+        if chain else None
 
 
 PROBLEM_KEYS = {"id", "title", "points", "statement", "symbols", "functions", "spaces",

@@ -141,3 +141,27 @@ def test_defines_names_the_result_for_later_chains(tmp_path: Path) -> None:
     """)
     d = derive_problem("s", path)
     assert [s.verdict.method for s in d.blocks[1].steps] == ["symbolic", "symbolic"]
+
+
+def test_answer_with_a_lower_bound(tmp_path: Path) -> None:
+    """`below` boxes low <= start <= end; the two chains must share their start."""
+    body = HEAD + """\
+      - chain:
+          label: up
+          assume: ["0 < x < 1"]
+          start: "x**2"
+          steps:
+            - {rel: "<=", to: "1"}
+      - chain:
+          label: down
+          start: "START"
+          steps:
+            - {rel: ">=", to: "0"}
+      - answer: {chain: up, below: down}
+    """
+    d = derive_problem("s", write(tmp_path, body.replace("START", "x**2")))
+    answer = d.blocks[-1]
+    assert isinstance(answer, Answer) and answer.below is not None and answer.below.label == "down"
+    with pytest.raises(EngineError) as info:
+        derive_problem("s", write(tmp_path, body.replace("START", "x**4")))
+    assert str(info.value) == f"{tmp_path / 'p.yaml'}:17: solution[2].answer: chains down and up start differently"
