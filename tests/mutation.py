@@ -3,7 +3,9 @@
 Every claimed expression (`to:` of a step) is mutated in four ways, one change at a time:
 a numeric coefficient changed (k -> k + 1), a sign flipped (+ <-> -, unary minus dropped),
 a term of a sum dropped, and an inequality reversed. A mutant that SymPy shows equal to
-the original is equivalent (not a wrong step) and is left out. Every other mutant must be
+the original (given the problem's declared properties: mean-zero variables, and operation
+counts that ignore the value of a scaling factor) is equivalent, not a wrong step, and is left
+out; so is an inequality mutant that only weakens a bound. Every other mutant must be
 rejected by the engine with a message naming the file, the step and a counterexample.
 
 Run `python -m tests.mutation [SET ...]` for the score table.
@@ -91,8 +93,9 @@ def _rebuild(terms: list[tuple[int, ast.AST]]) -> ast.AST:
     return expr
 
 
-def mutants(set_name: str) -> list[Mutant]:
-    """All mutants of the claimed expressions of one set, equivalent ones left out."""
+def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> list[Mutant]:
+    """All mutants of the claimed expressions of one set; equivalent and weakening ones are
+    left out (and listed in `left_out` as (reason, text) when given)."""
     from derive.spec import load_set
 
     out = []
@@ -110,8 +113,12 @@ def mutants(set_name: str) -> list[Mutant]:
                 original = parse(step["to"])
                 for kind, text in expression_mutants(step["to"]):
                     mutated = parse(text)
-                    if not _equivalent(original, mutated) and not _weaker(original, mutated, rel):
+                    reason = "equivalent" if _equivalent(original, mutated) else \
+                        "weaker bound" if _weaker(original, mutated, rel) else None
+                    if reason is None:
                         out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
+                    elif left_out is not None:
+                        left_out.append((reason, f"{ref.stem} {label}: {text}"))
                 if rel in REVERSED:
                     out.append(Mutant(set_name, ref.stem, b, s, "reversed inequality", step["to"], REVERSED[rel], label))
     return out
@@ -125,10 +132,16 @@ def _parser(path: Path):
     spec, _ = load_problem(path)
     defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
     scope = build_scope(spec, [], defined)
-    from derive.ops import E
+    from derive.ops import E, scale
 
     centred = {E(g): sp.S.Zero for g in scope.mean_zero}  # declared property: E[g] = 0
-    return lambda text: scope.unfold(evaluated(parse(text, scope.ns))).xreplace(centred)
+
+    def meaning(text: str):
+        expr = scope.unfold(evaluated(parse(text, scope.ns))).xreplace(centred)
+        # an operation count does not depend on the value of a scaling factor
+        return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
+
+    return meaning
 
 
 def _equivalent(a, b) -> bool:
@@ -184,16 +197,18 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         return m, False, "accepted"
 
 
-def run_all(set_names: list[str], jobs: int = 2) -> list[tuple[Mutant, bool, str]]:
+def run_all(set_names: list[str], jobs: int = 2,
+            left_out: list[tuple[str, str]] | None = None) -> list[tuple[Mutant, bool, str]]:
     """Run every mutant of the sets in a process pool."""
-    todo = [m for name in set_names for m in mutants(name)]
+    todo = [m for name in set_names for m in mutants(name, left_out)]
     with get_context("fork").Pool(jobs) as pool:
         return pool.map(run, todo, chunksize=1)
 
 
 def main(argv: list[str]) -> int:
     sets = argv or ["hw4", "assn5"]
-    results = run_all(sets)
+    left_out: list[tuple[str, str]] = []
+    results = run_all(sets, left_out=left_out)
     killed = sum(ok for _, ok, _ in results)
     for m, ok, msg in results:
         if not ok:
@@ -204,6 +219,8 @@ def main(argv: list[str]) -> int:
         by_kind[m.kind][1] += 1
     for kind, (k, n) in sorted(by_kind.items()):
         print(f"{kind:22s} {k}/{n}")
+    for reason in sorted({r for r, _ in left_out}):
+        print(f"left out, {reason}: {sum(r == reason for r, _ in left_out)}")
     print(f"mutation score: {killed}/{len(results)} = {100 * killed / max(len(results), 1):.1f}%")
     return 0 if killed == len(results) else 1
 
