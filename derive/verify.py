@@ -260,21 +260,25 @@ def _holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
     return bool(value > tol) if rel == "<" else bool(value >= -tol)
 
 
-def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION) -> Any:
+def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bool = False) -> Any:
     """Value of expr at a point: definitions unfolded, derivatives and limits carried out
-    before the point is put in, integrals by numerical quadrature."""
+    before the point is put in. Integrals: numerical quadrature with breakpoints at the
+    point's values, accepted only when its error estimate is small; otherwise (unless
+    `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
     expr = expr.xreplace(point)
     if expr.is_Rational:
         return expr
-    expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
     if expr.has(sp.Integral):
+        breaks = sorted({float(v) for v in point.values()} | {0.0})
         try:
             with mpmath.workdps(digits):
-                return sp.Float(_mp(expr, {}), digits)
-        except (NotImplementedError, ValueError, ZeroDivisionError):
-            pass
+                return sp.Float(_mp(expr, breaks), digits)
+        except (NotImplementedError, ValueError, ZeroDivisionError, ArithmeticError):
+            if quick:
+                return sp.nan
+        expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
     return expr.evalf(digits)
 
 
@@ -291,26 +295,50 @@ MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.c
                 sp.tanh: mpmath.tanh, sp.cosh: mpmath.cosh, sp.sech: mpmath.sech, sp.Abs: abs}
 
 
-def _mp(expr: Any, env: dict) -> Any:
-    """Evaluate with mpmath, definite integrals by quadrature (much faster than evalf)."""
-    if expr in env:
-        return env[expr]
+def _mp(expr: Any, breaks: list[float]) -> Any:
+    """Evaluate with mpmath, definite integrals by quadrature split at `breaks` (much faster
+    than evalf); a quadrature whose error estimate is not small raises ArithmeticError."""
+    return _compile(expr, breaks)({})
+
+
+def _compile(expr: Any, breaks: list[float]) -> Any:
+    """expr as a function of an environment {symbol: mpf}, built from closures (no eval):
+    the tree is walked once, not at every quadrature node."""
+    if isinstance(expr, sp.Symbol):
+        return lambda env: env[expr]
     if expr.is_Number or expr in (sp.pi, sp.E):
-        return mpmath.mpf(sp.Float(expr, mpmath.mp.dps))
-    if isinstance(expr, sp.Add):
-        return mpmath.fsum(_mp(a, env) for a in expr.args)
-    if isinstance(expr, sp.Mul):
-        return mpmath.fprod(_mp(a, env) for a in expr.args)
+        const = mpmath.mpf(sp.Float(expr, mpmath.mp.dps))
+        return lambda env: const
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        parts = [_compile(a, breaks) for a in expr.args]
+        combine = mpmath.fsum if isinstance(expr, sp.Add) else mpmath.fprod
+        return lambda env: combine(f(env) for f in parts)
     if isinstance(expr, sp.Pow):
-        return mpmath.power(_mp(expr.base, env), _mp(expr.exp, env))
+        base, exp = _compile(expr.base, breaks), _compile(expr.exp, breaks)
+        return lambda env: mpmath.power(base(env), exp(env))
     if expr.func in MP_FUNCTIONS:
-        return MP_FUNCTIONS[expr.func](_mp(expr.args[0], env))
+        fn, arg = MP_FUNCTIONS[expr.func], _compile(expr.args[0], breaks)
+        return lambda env: fn(arg(env))
     if isinstance(expr, sp.Integral) and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
-        z, lo, hi = expr.limits[0]
-        ends = [_mp(lo, env) if lo.is_finite else (mpmath.inf if lo == sp.oo else -mpmath.inf),
-                _mp(hi, env) if hi.is_finite else (mpmath.inf if hi == sp.oo else -mpmath.inf)]
-        return mpmath.quad(lambda t: _mp(expr.function, {**env, z: t}), ends)
+        return _compile_integral(expr, breaks)
     raise NotImplementedError(type(expr).__name__)
+
+
+def _compile_integral(expr: sp.Integral, breaks: list[float]) -> Any:
+    (z, lo, hi), = expr.limits
+    body = _compile(expr.function, breaks)
+    ends = [(lambda env, e=e: mpmath.inf if e == sp.oo else -mpmath.inf) if e.is_infinite else _compile(e, breaks)
+            for e in (lo, hi)]
+
+    def integral(env: dict) -> Any:
+        a, b = ends[0](env), ends[1](env)
+        inner = [mpmath.mpf(x) for x in breaks if a < x < b]
+        value, error = mpmath.quad(lambda t: body({**env, z: t}), [a, *inner, b], error=True)
+        if error > mpmath.mpf(10) ** (-12) * (1 + abs(value)):
+            raise ArithmeticError(f"quadrature error {error}")
+        return value
+
+    return integral
 
 
 def _probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
@@ -322,7 +350,7 @@ def _probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
         a, b = inst.evaluate(a), inst.evaluate(b)
         where = inst.describe(set(inst.values))
     point = _sample_point(a.free_symbols | b.free_symbols, ctx, rng)
-    x, y = (_at(e, point, ctx, PROBE_DIGITS) for e in (a, b))
+    x, y = (_at(e, point, ctx, PROBE_DIGITS, quick=True) for e in (a, b))
     if _holds(x, y, rel, PROBE_TOLERANCE) is False:
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         raise StepRejected("false at a random point" if not abstract else "false on a random exact instance",
