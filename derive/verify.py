@@ -160,7 +160,7 @@ def _check_theta(a: Any, b: Any, rel: str) -> Verdict:
 # ---- inequalities -------------------------------------------------------------------------
 def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | None:
     """A reason why lo <= hi (lo < hi if strict) holds, or None."""
-    if isinstance(lo, sp.Product) and _same_product_range(lo, hi):
+    if isinstance(lo, sp.Product) and _same_product_range(lo, hi, strict):
         f = lo.function
         g = hi.function if isinstance(hi, sp.Product) else hi.base
         if sign_certificate(f, False, ctx) and sign_certificate(g - f, strict, ctx):
@@ -170,8 +170,12 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
     return None
 
 
-def _same_product_range(lo: sp.Product, hi: Any) -> bool:
+def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
+    """hi is a product over the same range, or a power with one factor per term of lo
+    (for a strict bound the range must not be empty)."""
     (k, a, n), = lo.limits
+    if strict and not (n - a).is_nonnegative:
+        return False
     if isinstance(hi, sp.Product):
         return hi.limits == lo.limits
     return isinstance(hi, sp.Pow) and hi.exp == n - a + 1 and not hi.base.has(k)
@@ -196,7 +200,7 @@ def _sign(d: Any, strict: bool) -> bool:
         return all(_sign(f, strict) for f in d.args)
     if isinstance(d, sp.Add) and all(_sign(t, False) for t in d.args):
         return not strict or any(_sign(t, True) for t in d.args)
-    if isinstance(d, sp.Pow) and d.exp.is_Integer and d.exp.is_even:
+    if isinstance(d, sp.Pow) and d.exp.is_Integer and d.exp.is_even and d.base.is_extended_real:
         return not strict or bool(d.base.is_nonzero)
     return False
 
@@ -211,32 +215,37 @@ def _forms(d: Any) -> list[Any]:
 
 
 def _bounded_substitution(d: Any, ctx: Context) -> Any:
-    """Write symbols with assumed bounds through a positive dummy: lo < x < hi becomes
-    x = (lo + hi t)/(1 + t), x > lo becomes lo + t, x < hi becomes hi - t."""
+    """Write symbols with assumed bounds through a dummy t that covers exactly the allowed
+    values: lo < x < hi becomes x = (lo + hi t)/(1 + t) with t > 0; x > lo becomes lo + t and
+    x < hi becomes hi - t (t > 0, or t >= 0 for a non-strict bound). A two-sided bound that
+    is not strict on both sides is left alone (no such substitution covers its end points)."""
     for x, (lo, hi) in _bounds(ctx).items():
         if x not in d.free_symbols:
             continue
-        t = sp.Dummy("t", positive=True)
-        if lo is not None and hi is not None:
-            d = d.xreplace({x: (lo + hi * t) / (1 + t)})
-        elif lo is not None:
-            d = d.xreplace({x: lo + t})
+        if lo and hi:
+            if lo[1] and hi[1]:
+                t = sp.Dummy("t", positive=True)
+                d = d.xreplace({x: (lo[0] + hi[0] * t) / (1 + t)})
+        elif lo:
+            d = d.xreplace({x: lo[0] + sp.Dummy("t", positive=lo[1], nonnegative=True)})
         else:
-            d = d.xreplace({x: hi - t})
+            d = d.xreplace({x: hi[0] - sp.Dummy("t", positive=hi[1], nonnegative=True)})
     return d
 
 
 def _bounds(ctx: Context) -> dict[Any, list[Any]]:
-    """Numeric bounds lo < x and x < hi read off the chain's assumptions."""
+    """Numeric bounds read off the chain's assumptions: x -> [(lo, strict) or None,
+    (hi, strict) or None]."""
     out: dict[Any, list[Any]] = {}
     for rel in ctx.assume:
         lhs, rhs = rel.lhs, rel.rhs
+        strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
         if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
             lhs, rhs = rhs, lhs
         if isinstance(rhs, sp.Symbol) and lhs.is_number:
-            out.setdefault(rhs, [None, None])[0] = lhs
+            out.setdefault(rhs, [None, None])[0] = (lhs, strict)
         elif isinstance(lhs, sp.Symbol) and rhs.is_number:
-            out.setdefault(lhs, [None, None])[1] = rhs
+            out.setdefault(lhs, [None, None])[1] = (rhs, strict)
     return out
 
 
@@ -410,12 +419,16 @@ def _sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = Fa
     """Random rationals for the free symbols, inside the assumed bounds.
 
     A narrow point keeps every value within a hundredth of the range around 0 (or near
-    the lower bound when 0 is outside), where many bounds are tight.
+    the lower bound when 0 is outside), where many bounds are tight; a value allowed to
+    equal its bound (0 for a nonnegative symbol, lo for `lo <= x`) takes it there.
     """
     bounds = _bounds(ctx)
     point = {}
     for s in sorted(free, key=str):
-        lo, hi = bounds.get(s, (None, None))
+        lo_b, hi_b = bounds.get(s, (None, None))
+        lo, hi = (b[0] if b else None for b in (lo_b, hi_b))
+        closed = (lo_b is not None and not lo_b[1]) or (lo_b is None and bool(s.is_nonnegative)
+                                                         and not s.is_positive)
         if s.is_positive or s.is_nonnegative:
             lo = 0 if lo is None else max(lo, 0)
         if s.is_negative:
@@ -427,7 +440,7 @@ def _sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = Fa
             centre = 0 if lo < 0 < hi else lo
             width = (hi - lo) / 100
             lo, hi = max(lo, centre - width), min(hi, centre + width)
-        value = lo + (hi - lo) * frac
+        value = lo if narrow and closed else lo + (hi - lo) * frac
         point[s] = sp.Integer(rng.randint(1, 4)) if s.is_integer else value
     return point
 

@@ -156,3 +156,19 @@ def test_numeric_only_step_says_so() -> None:
     assert verdict("tanh(x)", "<=", "1") == Verdict("numeric", "holds at 24 random points (not a proof)")
     err = rejected("tanh(x)", "<=", "1/2")
     assert err.message == "false at a sample point"
+
+
+def test_non_strict_bound_does_not_certify_a_strict_claim() -> None:
+    """Under 0 <= s, s > 0 is false at s = 0: no certificate may claim it."""
+    assume = tuple(parse_relations("0 <= s", SC.ns))
+    with pytest.raises(StepRejected):
+        verdict("s", ">", "0", assume)
+    assert verdict("s", ">=", "0", assume).method == "symbolic"
+
+
+def test_square_of_a_non_real_is_not_certified() -> None:
+    """(i x)^2 = -x^2: an even power is non-negative only for a real base."""
+    from derive.verify import sign_certificate
+
+    assert not sign_certificate(sp.Pow(sp.I * sp.Symbol("y", positive=True), 2, evaluate=False), False,
+                                Context(SC))
