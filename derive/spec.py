@@ -17,8 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from derive.errors import Loc, SpecError, SpecIssue
-
-RELATIONS = ("=", "<=", "<", ">=", ">")
+from derive.model import RELATIONS
 ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 TOP = "(top)"
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
