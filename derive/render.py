@@ -406,9 +406,10 @@ def render_booklet(
     records: list[dict],
     failed: list[str],
 ) -> str:
-    """The whole booklet (booklet.tex.j2): title page, legend, problems, verification table.
+    """The whole booklet (booklet.tex.j2): title page, legend, problems, verification tables.
 
-    The table has one row per problem in order of its first record; `failed` (problem ids)
+    The summary has one row per problem in order of its first record, then one row per step
+    says how that step was checked; `failed` (problem ids)
     puts a visible partial-booklet note on the title page.
     """
     steps_per_problem: dict[str, Counter[str]] = {}
@@ -429,7 +430,14 @@ def render_booklet(
         f"Every step was checked by the derive engine: "
         f"{_plural(len(records), 'step')} in {_plural(len(rows), 'problem')} ({by_method})."
     )
+    checks = [
+        {"problem": escape_text(r["problem"]), "step": escape_text(f"{r['chain']}.{r['step']}"),
+         "rule": escape_text(r["rule"]), "method": METHOD_NAMES[r["method"]],
+         "detail": escape_text(r["detail"]).replace(", ", ",\\allowbreak{} ")}
+        for r in records
+    ]
     return ENV.get_template("booklet.tex.j2").render(
+        checks=checks,
         title=prose(title),
         course=prose(course),
         set_name=escape_text(set_name),
