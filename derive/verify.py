@@ -253,7 +253,7 @@ def _bounds(ctx: Context) -> dict[Any, list[Any]]:
 def _holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
     """Does lo rel hi hold for these numbers, up to `tolerance` relative to their size
     (None if not decidable here)?"""
-    diff = sp.nsimplify(0) + (hi - lo)
+    diff = hi - lo
     if diff.free_symbols:
         return None
     if diff.is_Rational:
