@@ -8,7 +8,7 @@ counts that ignore the value of a scaling factor) is equivalent, not a wrong ste
 out; so is an inequality mutant that only weakens a bound. Every other mutant must be
 rejected by the engine with a message naming the file, the step and a counterexample.
 
-Run `python -m tests.mutation [SET ...]` for the score table.
+Run `python -m tests.mutation [SET[:STEM] ...]` for the score table.
 """
 
 from __future__ import annotations
@@ -94,12 +94,16 @@ def _rebuild(terms: list[tuple[int, ast.AST]]) -> ast.AST:
 
 
 def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> list[Mutant]:
-    """All mutants of the claimed expressions of one set; equivalent and weakening ones are
-    left out (and listed in `left_out` as (reason, text) when given)."""
+    """All mutants of the claimed expressions of one set (`set` or `set:stem` for one
+    problem); equivalent and weakening ones are left out (and listed in `left_out` as
+    (reason, text) when given)."""
     from derive.spec import load_set
 
+    set_name, _, only = set_name.partition(":")
     out = []
     for ref in load_set(ROOT, set_name).problems:
+        if only and ref.stem != only:
+            continue
         data = _yaml().load(ref.path.read_text())
         parse = _parser(ref.path)
         for b, block in enumerate(data["solution"]):
