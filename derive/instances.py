@@ -260,3 +260,18 @@ class OpCounter:
                 self.count += len(row)
             return out
         raise ValueError(f"cannot run {x}")
+
+
+def rational_orthogonal(n: int, rng: random.Random) -> sp.Matrix:
+    """A random exact orthogonal n x n matrix with rational entries (Cayley transform).
+
+    For a skew-symmetric A, Q = (I - A)(I + A)^-1 is orthogonal (I + A is always invertible,
+    as A has only imaginary eigenvalues); small random integer entries keep Q's rationals short.
+    """
+    a = sp.zeros(n, n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a[i, j] = sp.Rational(rng.randint(-3, 3), rng.randint(1, 2))
+            a[j, i] = -a[i, j]
+    eye = sp.eye(n)
+    return (eye - a) * (eye + a).inv()

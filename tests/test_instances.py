@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 import sympy as sp
 
-from derive.instances import Instance, OpCounter, free_vars, is_abstract
+from derive.instances import Instance, OpCounter, free_vars, is_abstract, rational_orthogonal
 from derive.ops import E, Int, MaxOver, T, cost, matmul, scale, softmax_rows
 from derive.scope import FunctionInfo, Scope
 
@@ -60,3 +62,11 @@ def test_cost_on_an_instance_uses_its_sizes() -> None:
     inst = Instance(scope(), random.Random(5))
     value = inst.evaluate(cost(matmul(Q, T(K))) - n**2 * (2 * d - 1))
     assert value == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_rational_orthogonal_is_exactly_orthogonal(n: int) -> None:
+    for seed in range(5):
+        q = rational_orthogonal(n, random.Random(seed))
+        assert q.T * q == sp.eye(n)
+        assert all(isinstance(x, sp.Rational) for x in q)
