@@ -6,8 +6,9 @@ Rules:
   its deadline is killed (SymPy's C-level arithmetic ignores `signal.alarm`). An error, a
   crash or a time-out fails that problem alone.
 - Outputs are written atomically. A complete build writes `<set>.tex`, `verification.json`
-  and `<set>.pdf`; a build with failed problems leaves those untouched and writes
-  `<set>-partial.tex`, `verification-partial.json` and `<set>-partial.pdf` instead.
+  and `<set>.pdf` (and, when asked, the question sheet `<set>-questions.tex/.pdf`); a build
+  with failed problems leaves those untouched and writes `<set>-partial.tex`,
+  `verification-partial.json`, `<set>-partial.pdf` (and `<set>-questions-partial.*`) instead.
 - SymPy is imported only where problems are derived, never at import time of this module.
 """
 
@@ -54,6 +55,7 @@ class ProblemOutput:
     records: list[dict]
     error: str | None
     spec_error: bool = False
+    question: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -183,14 +185,16 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
     set_name, ref = task
     try:
         from derive.engine import derive_problem
-        from derive.render import render_problem
+        from derive.render import question, render_problem
 
-        fragment, records = render_problem(derive_problem(set_name, ref.path))
+        derivation = derive_problem(set_name, ref.path)
+        fragment, records = render_problem(derivation)
+        asked = question(derivation)
     except DeriveError as exc:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], _internal_error(exc))
-    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None)
+    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked)
 
 
 def summarize(records: Sequence[dict]) -> dict[str, int]:
@@ -253,8 +257,10 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
-              timeout: float = 300.0, out: Path | None = None) -> BuildReport:
+              timeout: float = 300.0, out: Path | None = None, questions: bool = False) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
+    With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
+    written and compiled beside the booklet.
 
     Raises SpecError for a bad set (before writing anything); per-problem failures and a
     failed compile are recorded in the report, not raised.
@@ -262,7 +268,7 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
     started = time.monotonic()
     spec = load_set(root, name)
     import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
-    from derive.render import render_booklet
+    from derive.render import render_booklet, render_questions
 
     tasks = [(name, ref) for ref in spec.problems]
     results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one)
@@ -283,20 +289,25 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
     failed_ids = [pid for _, pid, _ in report.failed]
     suffix = "-partial" if report.failed else ""
     stem = f"{name}{suffix}"
-    tex = render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
-                         [r for o in good for r in o.records], failed_ids)
-    for path, text in ((out_dir / f"{stem}.tex", tex),
-                       (out_dir / f"verification{suffix}.json", verification_json(name, good))):
+    documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
+                                                    [r for o in good for r in o.records], failed_ids))]
+    if questions:
+        documents.append((f"{name}-questions{suffix}",
+                          render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
+    texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
+    for path, text in (*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good))):
         write_atomic(path, text)
         report.written.append(path)
     if not report.failed:
         for stale in ("tex", "pdf", "log"):
-            (out_dir / f"{name}-partial.{stale}").unlink(missing_ok=True)
+            for stem in (f"{name}-partial", f"{name}-questions-partial"):
+                (out_dir / f"{stem}.{stale}").unlink(missing_ok=True)
         (out_dir / "verification-partial.json").unlink(missing_ok=True)
     if pdf:
-        try:
-            report.written.append(_compile_into(out_dir, stem, tex))
-        except CompileError as exc:
-            report.compile_error = str(exc)
+        for stem, tex in documents:
+            try:
+                report.written.append(_compile_into(out_dir, stem, tex))
+            except CompileError as exc:
+                report.compile_error = "\n".join(filter(None, (report.compile_error, str(exc))))
     report.total_seconds = time.monotonic() - started
     return report

@@ -362,13 +362,7 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
     records: list[dict] = []
     recorded: set[str] = set()
 
-    def text(s: str, where: str) -> str:
-        """Spec text as prose without surrounding blank lines; an error names the problem and part."""
-        try:
-            return prose(s.strip())
-        except ValueError as e:
-            raise ValueError(f"{d.id}: {where}: {e}") from None
-
+    text = _problem_prose(d)
     for block in d.blocks:
         if isinstance(block, model.Say):
             blocks.append({"kind": "say", "text": text(block.text, "say")})
@@ -383,14 +377,44 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
         else:
             boxed = _boxed(Printer(d.notation.long()) if block.long else printer, chain, block.below)
             blocks.append({"kind": "answer", "boxed": boxed, "text": text(block.text, "answer")})
-    fragment = ENV.get_template("problem.tex.j2").render(
-        heading=escape_text(d.id),
-        title=text(d.title, "title"),
-        points="" if d.points is None else f"{d.points:g} pt",
-        statement=text(d.statement, "statement"),
-        blocks=blocks,
-    )
+    fragment = ENV.get_template("problem.tex.j2").render(blocks=blocks, **question(d))
     return fragment, records
+
+
+def _problem_prose(d: model.Derivation):
+    """Spec text as prose without surrounding blank lines; an error names the problem and part."""
+
+    def text(s: str, where: str) -> str:
+        try:
+            return prose(s.strip())
+        except ValueError as e:
+            raise ValueError(f"{d.id}: {where}: {e}") from None
+
+    return text
+
+
+def question(d: model.Derivation) -> dict[str, str]:
+    """The problem as its question: `heading` (id), `title`, `points`, `statement`, as LaTeX."""
+    text = _problem_prose(d)
+    return {
+        "heading": escape_text(d.id),
+        "title": text(d.title, "title"),
+        "points": "" if d.points is None else f"{d.points:g} pt",
+        "statement": text(d.statement, "statement"),
+    }
+
+
+def render_questions(title: str, course: str, set_name: str, questions: list[dict[str, str]],
+                     failed: list[str]) -> str:
+    """The question sheet (questions.tex.j2): the statements of `questions` (from `question`),
+    in order, with no solutions; `failed` (problem ids) puts a partial-sheet note on top."""
+    return ENV.get_template("questions.tex.j2").render(
+        title=prose(title),
+        course=prose(course),
+        set_name=escape_text(set_name),
+        questions=questions,
+        failed=", ".join(escape_text(f) for f in failed),
+    )
 
 
 def _plural(n: int, word: str) -> str:

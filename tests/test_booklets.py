@@ -16,18 +16,19 @@ from derive.compile import pdf_text
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build(tmp_path: Path, set_name: str) -> tuple[subprocess.CompletedProcess, Path]:
+def build(tmp_path: Path, set_name: str, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
     shutil.copytree(ROOT / "problems" / set_name, tmp_path / "problems" / set_name)
-    proc = subprocess.run([sys.executable, "-m", "derive.cli", "--root", str(tmp_path), "build", set_name],
+    proc = subprocess.run([sys.executable, "-m", "derive.cli", "--root", str(tmp_path), "build", set_name, *options],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     return proc, tmp_path / "build" / set_name
 
 
 @pytest.mark.tex
 def test_hw4_booklet(tmp_path: Path) -> None:
-    proc, out = build(tmp_path, "hw4")
+    proc, out = build(tmp_path, "hw4", "--questions")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["hw4.pdf", "hw4.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["hw4-questions.pdf", "hw4-questions.tex", "hw4.pdf", "hw4.tex",
+                                                     "verification.json"]
     report = json.loads((out / "verification.json").read_text())
     assert report["problems"] == ["1.1.1", "1.3.1", "3.1(c)", "3.2.1"]
     steps = report["steps"]
@@ -39,6 +40,10 @@ def test_hw4_booklet(tmp_path: Path) -> None:
                    "Verification summary", "by definition", "[sym]", "[inst]", "all pass",
                    "How each step was checked", "factor by factor", "holds on 6 random exact instances"):
         assert needle in text, needle
+    questions = pdf_text(out / "hw4-questions.pdf")
+    for pid in report["problems"]:
+        assert f"{pid} " in questions, pid
+    assert "Solution" not in questions and "Verification summary" not in questions
 
 
 @pytest.mark.tex

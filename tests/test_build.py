@@ -236,6 +236,29 @@ def test_full_build_compiles_pdf_and_removes_stale_partial_outputs(tmp_path: Pat
 
 
 @pytest.mark.tex
+def test_question_sheet_is_built_beside_the_booklet(tmp_path: Path) -> None:
+    out = make_set(tmp_path, {"first": sample("1.1")})
+    report = build_set(tmp_path, "mini", questions=True)
+    assert report.ok
+    assert report.written == [out / "mini.tex", out / "mini-questions.tex", out / "verification.json",
+                              out / "mini.pdf", out / "mini-questions.pdf"]
+    text = pdf_text(out / "mini-questions.pdf")
+    assert "Questions" in text and "Effect of activation: sigmoid" in text and "single-unit layers" in text
+    assert "Solution" not in text and "Answer" not in text and "Verification summary" not in text
+
+
+def test_partial_question_sheet_leaves_the_earlier_one(tmp_path: Path) -> None:
+    out = make_set(tmp_path, {"good": sample("1.1"), "wrong": sample("9.9", wrong=True)})
+    out.mkdir(parents=True)
+    (out / "mini-questions.tex").write_text("earlier")
+    report = build_set(tmp_path, "mini", pdf=False, questions=True)
+    assert report.written == [out / "mini-partial.tex", out / "mini-questions-partial.tex",
+                              out / "verification-partial.json"]
+    assert (out / "mini-questions.tex").read_text() == "earlier"
+    assert "not included: 9.9." in (out / "mini-questions-partial.tex").read_text(encoding="utf-8")
+
+
+@pytest.mark.tex
 def test_partial_build_compiles_partial_pdf(tmp_path: Path) -> None:
     out = make_set(tmp_path, {"good": sample("1.1"), "wrong": sample("9.9", wrong=True)})
     report = build_set(tmp_path, "mini")

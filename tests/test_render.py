@@ -15,7 +15,9 @@ from derive.render import (
     check_math,
     latex,
     prose,
+    question,
     render_booklet,
+    render_questions,
     render_problem,
 )
 
@@ -241,3 +243,19 @@ def test_partial_booklet_lists_failed_problems():
 def test_printed_names_are_checked():
     with pytest.raises(ValueError, match=r"\\input"):
         latex(sp.Symbol(r"\input{/etc/passwd}"), PLAIN)
+
+
+def test_question_is_the_problem_without_its_solution():
+    d = derivation()
+    assert question(d) == {"heading": "p1", "title": "Quadratic bound", "points": "0.25 pt",
+                           "statement": "Bound $s(1-s)$ for $0 < s < 1$."}
+    tex = render_questions("Homework 4", "CS 101 & more", "hw4", [question(d)], [])
+    assert r"{\LARGE\bfseries Homework 4\par}" in tex and r"{\Large Questions\par}" in tex
+    assert r"\section*{p1\quad Quadratic bound\hfill{\normalsize\normalfont[0.25 pt]}}" + "\n" \
+        "Bound $s(1-s)$ for $0 < s < 1$." in tex
+    assert "Solution" not in tex and "Partial" not in tex and r"\boxed" not in tex
+
+
+def test_partial_question_sheet_lists_failed_problems():
+    tex = render_questions("T", "C", "hw4", [], ["p_2"])
+    assert r"\textbf{Partial question sheet.} These problems failed to build and are not included: p\_2." in tex
