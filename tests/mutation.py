@@ -173,6 +173,43 @@ def _weaker(original, mutated, rel: str) -> bool:
     return True
 
 
+_VERDICTS: dict[tuple, object] = {}
+_PROBLEM: list[str] = [""]  # the set/stem being derived in this process
+
+
+def _memo_check(check):
+    """`check`, remembering the verdicts of steps already verified.
+
+    Sound here only: a mutant changes nothing but one claimed expression (and its relation),
+    so a step whose two sides, relation, assumptions, cited hypotheses and seed are unchanged
+    (within the same problem file) gets the verdict the original derivation got. Rejections
+    are never remembered, so every mutated step is checked afresh.
+    """
+
+    def memo(prev, rel, nxt, ctx):
+        key = (_PROBLEM[0], sp.srepr(prev), rel, sp.srepr(nxt),
+               tuple(map(sp.srepr, ctx.assume)), tuple(c.name for c in ctx.cited), ctx.seed)
+        if key not in _VERDICTS:
+            _VERDICTS[key] = check(prev, rel, nxt, ctx)
+        return _VERDICTS[key]
+
+    return memo
+
+
+def _warm(set_names: list[str]) -> None:
+    """Derive the original problems once (in the parent, before the pool forks), so that every
+    worker inherits the verdicts of their unchanged steps."""
+    from derive.engine import derive_problem
+    from derive.spec import load_set
+
+    for name in set_names:
+        name, _, only = name.partition(":")
+        for ref in load_set(ROOT, name).problems:
+            if not only or ref.stem == only:
+                _PROBLEM[0] = f"{name}/{ref.stem}"
+                derive_problem(name, ref.path)
+
+
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
     """Build the mutated problem in a temporary copy; (mutant, rejected properly, message)."""
     from derive.engine import derive_problem
@@ -192,6 +229,7 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         buf = io.StringIO()
         y.dump(data, buf)
         path.write_text(buf.getvalue())
+        _PROBLEM[0] = f"{m.set_name}/{m.stem}"
         try:
             derive_problem(m.set_name, path)
         except DeriveError as exc:
@@ -204,7 +242,12 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
 def run_all(set_names: list[str], jobs: int = 2,
             left_out: list[tuple[str, str]] | None = None) -> list[tuple[Mutant, bool, str]]:
     """Run every mutant of the sets in a process pool."""
+    import derive.engine
+
     todo = [m for name in set_names for m in mutants(name, left_out)]
+    if derive.engine.check.__name__ != "memo":
+        derive.engine.check = _memo_check(derive.engine.check)
+    _warm(set_names)
     with get_context("fork").Pool(jobs) as pool:
         return pool.map(run, todo, chunksize=1)
 
