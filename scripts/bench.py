@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DERIVE = str(Path(PYTHON).parent / "derive")
+OTHER_SETS = tuple(sorted(p.parent.name for p in (REPO / "problems").glob("*/set.yaml") if p.parent.name != "hw4"))
 OK_LINE = re.compile(r"^ok\s+(\S+) .*\((\d+) steps: .*\)\s+([\d.]+)s$")
 SYMPY_PROBE = """import sys
 from click.testing import CliRunner
@@ -138,7 +139,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (default 3)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
     parser.add_argument("--mutation", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time `python -m tests.mutation hw4 assn5` (default on)")
+                        help="also time `python -m tests.mutation` over every set (default on)")
     parser.add_argument("--suite", action=argparse.BooleanOptionalAction, default=False,
                         help="also time the whole test suite, `python -m pytest -q` (default off)")
     args = parser.parse_args()
@@ -156,14 +157,15 @@ def main() -> int:
             "derive build hw4 --no-pdf --jobs 2": [*cli, "build", "hw4", "--no-pdf", "--jobs", "2"],
             "derive build hw4 --jobs 1": [*cli, "build", "hw4", "--jobs", "1"],
             "derive build hw4 --jobs 2": [*cli, "build", "hw4", "--jobs", "2"],
-            "derive build assn5": [*cli, "build", "assn5"],
+            "derive build hw4 --questions --jobs 2": [*cli, "build", "hw4", "--questions", "--jobs", "2"],
+            **{f"derive build {name}": [*cli, "build", name] for name in OTHER_SETS},
         }
         results = {label: measure(label, argv, n) for label, argv in commands.items()}
         latex = latex_times(root / "build" / "hw4" / "hw4.tex", n)
         sympy_help, sympy_list = imports_sympy(["--help"]), imports_sympy(["--root", str(root), "list"])
 
         problems: list[list[str]] = []
-        for set_name in ("hw4", "assn5"):
+        for set_name in ("hw4", *OTHER_SETS):
             doc = json.loads((root / "build" / set_name / "verification.json").read_text())
             cli_seconds: dict[str, list[float]] = {}
             for runs in results.values():
@@ -183,7 +185,8 @@ def main() -> int:
 
     mutation: Runs | None = None
     if args.mutation:
-        mutation = measure("python -m tests.mutation hw4 assn5", [PYTHON, "-m", "tests.mutation", "hw4", "assn5"], 1)
+        sets = ["hw4", *OTHER_SETS]
+        mutation = measure(f"python -m tests.mutation {' '.join(sets)}", [PYTHON, "-m", "tests.mutation", *sets], 1)
 
     suite: Runs | None = None
     if args.suite:

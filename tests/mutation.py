@@ -253,7 +253,7 @@ def run_all(set_names: list[str], jobs: int = 2,
 
 
 def main(argv: list[str]) -> int:
-    sets = argv or ["hw4", "assn5"]
+    sets = argv or sorted(p.parent.name for p in (ROOT / "problems").glob("*/set.yaml"))
     left_out: list[tuple[str, str]] = []
     results = run_all(sets, left_out=left_out)
     killed = sum(ok for _, ok, _ in results)
