@@ -816,7 +816,7 @@ def _check_ref(r: _Reader, loc: Loc, ref: RefSpec, tasks: dict[str, PoliciesSpec
         r.issue(loc, f"citation {ref.token!r}: a {kind} block offers {known}")
     elif len(ref.args) != arity:
         r.issue(loc, f"citation {ref.token!r}: {ref.key} takes {arity} argument(s)")
-    elif ref.args:
+    elif ref.args and task.mdp in mdps:
         m = mdps[task.mdp]
         if ref.args[0] not in m.states:
             r.issue(loc, f"citation {ref.token!r}: unknown state {ref.args[0]!r}")
