@@ -404,8 +404,9 @@ def _policy_table_context(d: model.Derivation, t: model.PolicyTable) -> tuple[di
     records = []
     rows = []
     for row in t.rows:
-        name = f"policy({','.join(row.policy)})"
-        records.append(_record(d, t.label, model.Checked(name, row.values, row.verdict, t.loc), "policy_evaluation",
+        sep = "" if all(len(a) == 1 for a in row.policy) else ","
+        name = f"policy({sep.join(row.policy)})"
+        records.append(_record(d, t.label, model.Checked(name, row.values, row.verdict, t.loc), "evaluate_policy",
                                "exact solution of (I - gamma P_pi) v = r_pi"))
         cells = [f"${name_tex(a)}$" for a in row.policy]
         bold = "\\mathbf{{{}}}" if row.optimal else "{}"
@@ -414,7 +415,7 @@ def _policy_table_context(d: model.Derivation, t: model.PolicyTable) -> tuple[di
                      "check": _check_tag(row.verdict.method)})
     answer = []
     for s, a, c in zip(t.mdp.states, t.policy, t.optimal):
-        records.append(_record(d, t.label, c, "bellman_optimality",
+        records.append(_record(d, t.label, c, "bellman_optimal",
                                "v*(s) = max_a [r(s, a) + gamma sum P v*], checked exactly"))
         answer.append([name_tex(s), name_tex(a), exact_tex(c.value), decimal_tex(c.value),
                        f"\\text{{{_check_tag(c.verdict.method)}}}"])
@@ -426,7 +427,7 @@ def _policy_table_context(d: model.Derivation, t: model.PolicyTable) -> tuple[di
 
 def _evaluation_context(d: model.Derivation, e: model.PolicyEvaluation) -> tuple[dict, list[dict]]:
     """The policy's exact values, the optimal values compared with and the losses."""
-    records = [_record(d, e.label, c, "policy_evaluation", "exact solution of (I - gamma P_pi) v = r_pi, substituted back")
+    records = [_record(d, e.label, c, "evaluate_policy", "exact solution of (I - gamma P_pi) v = r_pi, substituted back")
                for c in e.values]
     records += [_record(d, e.label, c, "loss", "v*(s) - v(s), exact") for c in e.losses]
     rows = []
@@ -439,11 +440,13 @@ def _evaluation_context(d: model.Derivation, e: model.PolicyEvaluation) -> tuple
     improvement = ""
     if e.improvement is not None:
         c = e.improvement
-        records.append(_record(d, e.label, c, "policy_improvement", "one greedy step under the policy's own values"))
+        records.append(_record(d, e.label, c, "greedy_step", "one greedy step under the policy's own values"))
         s, a = c.name[2:-1].split(",")
         v = e.values[e.mdp.states.index(s)].value
-        improvement = (f"q({name_tex(s)}, {name_tex(a)}) = r + \\gamma \\sum_{{s'}} P\\, v = {exact_tex(c.value)} "
-                       f"\\approx {decimal_tex(c.value)} > v({name_tex(s)}) = {exact_tex(v)} \\approx {decimal_tex(v)}"
+        sa = f"{name_tex(s)}, {name_tex(a)}"
+        improvement = (f"q_\\pi({sa}) = r({sa}) + \\gamma \\sum_{{s'}} P(s' \\mid {sa})\\, v_\\pi(s') = "
+                       f"{exact_tex(c.value)} \\approx {decimal_tex(c.value)} > v_\\pi({name_tex(s)}) = {exact_tex(v)} "
+                       f"\\approx {decimal_tex(v)}"
                        f"\\quad {_check_tag(c.verdict.method)}")
     return {"kind": "evaluate", "gamma": exact_tex(e.gamma), "source": f"({escape_text(e.source)})" if e.source else "",
             "compare": f"({escape_text(e.compare.label)})" if e.compare else "", "rows": rows,

@@ -51,7 +51,7 @@ def test_assn5_booklet(tmp_path: Path) -> None:
     assert "KL divergence between two Gaussians" in text
     assert "Gaussian moments" in text
     for needle in ("A discounted MDP on a chain of four states", "All 16 deterministic policies",
-                   "policy_evaluation", "bellman_optimality", "One greedy step improves on this policy"):
+                   "evaluate_policy", "bellman_optimal", "One greedy step improves on this policy"):
         assert needle in text, needle
 
 
