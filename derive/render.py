@@ -404,8 +404,7 @@ def _policy_table_context(d: model.Derivation, t: model.PolicyTable) -> tuple[di
     records = []
     rows = []
     for row in t.rows:
-        sep = "" if all(len(a) == 1 for a in row.policy) else ","
-        name = f"policy({sep.join(row.policy)})"
+        name = f"policy({','.join(row.policy)})"
         records.append(_record(d, t.label, model.Checked(name, row.values, row.verdict, t.loc), "evaluate_policy",
                                "exact solution of (I - gamma P_pi) v = r_pi"))
         cells = [f"${name_tex(a)}$" for a in row.policy]
@@ -437,17 +436,16 @@ def _evaluation_context(d: model.Derivation, e: model.PolicyEvaluation) -> tuple
             best, loss = e.compare.optimal[i].value, e.losses[i].value
             cells += [exact_tex(best), decimal_tex(best), exact_tex(loss), decimal_tex(loss)]
         rows.append(cells + [f"\\text{{{_check_tag(c.verdict.method)}}}"])
-    improvement = ""
+    improvement: list[str] = []
     if e.improvement is not None:
         c = e.improvement
         records.append(_record(d, e.label, c, "greedy_step", "one greedy step under the policy's own values"))
         s, a = c.name[2:-1].split(",")
         v = e.values[e.mdp.states.index(s)].value
         sa = f"{name_tex(s)}, {name_tex(a)}"
-        improvement = (f"q_\\pi({sa}) = r({sa}) + \\gamma \\sum_{{s'}} P(s' \\mid {sa})\\, v_\\pi(s') = "
-                       f"{exact_tex(c.value)} \\approx {decimal_tex(c.value)} > v_\\pi({name_tex(s)}) = {exact_tex(v)} "
-                       f"\\approx {decimal_tex(v)}"
-                       f"\\quad {_check_tag(c.verdict.method)}")
+        improvement = [f"q_\\pi({sa}) &= r({sa}) + \\gamma \\sum_{{s'}} P(s' \\mid {sa})\\, v_\\pi(s')",
+                       f"&= {exact_tex(c.value)} \\approx {decimal_tex(c.value)} > v_\\pi({name_tex(s)}) = "
+                       f"{exact_tex(v)} \\approx {decimal_tex(v)} \\tag*{{{_check_tag(c.verdict.method)}}}"]
     return {"kind": "evaluate", "gamma": exact_tex(e.gamma), "source": f"({escape_text(e.source)})" if e.source else "",
             "compare": f"({escape_text(e.compare.label)})" if e.compare else "", "rows": rows,
             "improvement": improvement}, records

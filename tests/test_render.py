@@ -261,7 +261,7 @@ def test_mdp_problem_fragment_records_and_citations():
     fragment, records = render_problem(derive_problem("assn5", root / "problems/assn5/chain_mdp.yaml"))
     assert len(records) == 2 * (16 + 4) + 4 + 4 + 1
     assert [r["step"] for r in records[16:20]] == ["v*(-1)", "v*(0)", "v*(1)", "v*(2)"]
-    assert records[0]["step"] == "policy(++++)" and records[0]["rule"] == "evaluate_policy"
+    assert records[0]["step"] == "policy(+,+,+,+)" and records[0]["rule"] == "evaluate_policy"
     assert records[-1]["rule"] == "greedy_step" and records[-1]["step"] == "q(0,+)"
     assert {r["method"] for r in records} == {"symbolic"}
     for piece in (
