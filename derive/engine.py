@@ -311,18 +311,18 @@ def _evaluate(b: EvaluateSpec, m: MDP, tasks: dict[str, PolicyTable | PolicyEval
         checked = tuple(Checked(f"v({s})", v[s], verdict, b.loc) for s in m.states)
         losses: tuple[Checked, ...] = ()
         if compare is not None:
-            best = {c.name[3:-1]: c.value for c in compare.optimal}
+            best = dict(zip(m.states, (c.value for c in compare.optimal)))
             losses = tuple(Checked(f"loss({s})", best[s] - v[s], check_loss(s, best[s], v[s], best[s] - v[s]), b.loc)
                            for s in m.states)
         found = find_improvement(m, gamma, policy, values)
     except StepRejected as exc:
         raise VerificationError(b.loc, b.label, exc.message, exc.counterexample) from None
     _check_claims(b.label, "v", b.values, v, claims)
-    _check_claims(b.label, "loss", b.loss, {c.name[5:-1]: c.value for c in losses}, claims)
+    _check_claims(b.label, "loss", b.loss, dict(zip(m.states, (c.value for c in losses))), claims)
     improvement = None
     if found is not None:
         s, a, q, why = found
-        improvement = Checked(f"q({s},{a})", q, why, b.loc)
+        improvement = (s, a, Checked(f"q({s},{a})", q, why, b.loc))
     return PolicyEvaluation(b.label, m, gamma, policy, b.policy_of or "", checked, compare, losses, improvement, b.loc)
 
 

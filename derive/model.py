@@ -143,8 +143,8 @@ class PolicyTable:
 @dataclass(frozen=True)
 class PolicyEvaluation:
     """One policy evaluated at `gamma` (values certified by substitution); with `compare`,
-    the optimal values of that table, the losses v*(s) - v(s) and the first state where a
-    one-step improvement exists (None when the policy is optimal)."""
+    the optimal values of that table, the losses v*(s) - v(s) and the first state and action
+    where one greedy step improves on the policy, with q(s, a) (None when it is optimal)."""
 
     label: str
     mdp: MDP
@@ -154,7 +154,7 @@ class PolicyEvaluation:
     values: tuple[Checked, ...]
     compare: PolicyTable | None
     losses: tuple[Checked, ...]
-    improvement: Checked | None
+    improvement: tuple[str, str, Checked] | None
     loc: Loc
 
 

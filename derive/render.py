@@ -438,9 +438,8 @@ def _evaluation_context(d: model.Derivation, e: model.PolicyEvaluation) -> tuple
         rows.append(cells + [f"\\text{{{_check_tag(c.verdict.method)}}}"])
     improvement: list[str] = []
     if e.improvement is not None:
-        c = e.improvement
+        s, a, c = e.improvement
         records.append(_record(d, e.label, c, "greedy_step", "one greedy step under the policy's own values"))
-        s, a = c.name[2:-1].split(",")
         v = e.values[e.mdp.states.index(s)].value
         sa = f"{name_tex(s)}, {name_tex(a)}"
         improvement = [f"q_\\pi({sa}) &= r({sa}) + \\gamma \\sum_{{s'}} P(s' \\mid {sa})\\, v_\\pi(s')",

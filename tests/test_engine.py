@@ -185,7 +185,8 @@ def test_chain_mdp_optimal_policies_values_and_losses() -> None:
                                                                      R(10398, 199)]
     assert [x.value for x in c.losses] == [o.value - v.value for o, v in zip(b.optimal, c.values)]
     assert all(x.value > 0 for x in c.losses)
-    assert c.improvement.name == "q(0,+)" and c.improvement.value == R(50955399, 995000)
+    s, a, q = c.improvement
+    assert (s, a, q.name, q.value) == ("0", "+", "q(0,+)", R(50955399, 995000))
     cited = dict((tok, v) for blk in d.blocks if isinstance(blk, Say) for tok, v, _ in blk.refs)
     assert cited["@{a.q(0,-)}"] == R(10, 99) and cited["@{a.q(0,+)}"] == R(149, 4950)
 
