@@ -16,14 +16,18 @@ from typing import Any
 
 import sympy as sp
 
+from derive import mdp as mdps
 from derive import render
-from derive.errors import EngineError, SpecError, SpecIssue, VerificationError
+from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
-from derive.model import Answer, Block, Chain, Derivation, Notation, Say, Step, Verdict
+from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notation, PolicyEvaluation, PolicyRow,
+                          PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
-from derive.spec import AnswerSpec, ChainSpec, ProblemSpec, SaySpec, StepSpec, Text, load_problem
-from derive.verify import Context, StepRejected, check
+from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
+                         Text, load_problem)
+from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
+                           check_policy_values, find_improvement)
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,11 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
+    claims = _plan_claims(spec, issues)
     _check_latex(spec, scope, issues)
     if issues:
         raise SpecError(issues)
-    blocks = _perform(spec, scope, plans)
+    blocks = _perform(spec, scope, plans, claims)
     notation = Notation(
         symbol_latex=dict(scope.symbol_latex),
         function_latex=dict(scope.function_latex),
@@ -159,6 +164,24 @@ def _rule_args(s: StepSpec, rule: Rule, scope: Scope, defined: set[str], issues:
     return args
 
 
+def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
+    """Claimed values of MDP blocks as exact rationals, keyed by where they stand."""
+    out: dict[Loc, Any] = {}
+    for block in spec.solution:
+        if isinstance(block, (PoliciesSpec, EvaluateSpec)):
+            for _, text in (*block.values, *(block.loss if isinstance(block, EvaluateSpec) else ())):
+                value = parse_text(text, Scope(), issues)
+                if value is None:
+                    continue
+                value = evaluated(value)
+                if value.is_Rational:
+                    out[text.loc] = value
+                else:
+                    issues.append(SpecIssue(text.loc, f"a claimed value must be an exact rational number, "
+                                                      f"got {_plain(value)}"))
+    return out
+
+
 def _check_latex(spec: ProblemSpec, scope: Scope, issues: list[SpecIssue]) -> None:
     """Prose and LaTeX overrides must pass the render layer's safety rules."""
     texts = [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]
@@ -190,12 +213,24 @@ def _safe_math(text: Text | None, issues: list[SpecIssue]) -> None:
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------
-def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain]) -> list[Block]:
+def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], claims: dict[Loc, Any]) -> list[Block]:
     blocks: list[Block] = []
     done: dict[str, Chain] = {}
+    models: dict[str, MDP] = {}
+    tasks: dict[str, PolicyTable | PolicyEvaluation] = {}
     for block in spec.solution:
-        if isinstance(block, SaySpec):
-            blocks.append(Say(block.text.value))
+        if isinstance(block, MdpSpec):
+            models[block.name] = mdps.from_spec(block)
+            blocks.append(models[block.name])
+        elif isinstance(block, PoliciesSpec):
+            tasks[block.label] = _policies(block, models[block.mdp], claims)
+            blocks.append(tasks[block.label])
+        elif isinstance(block, EvaluateSpec):
+            tasks[block.label] = _evaluate(block, models[block.mdp], tasks, claims)
+            blocks.append(tasks[block.label])
+        elif isinstance(block, SaySpec):
+            blocks.append(Say(block.text.value, tuple((r.token, _cited_value(tasks[r.label], r.key, r.args), r.digits)
+                                                      for r in block.refs)))
         elif isinstance(block, ChainSpec):
             chain = _run_chain(plans[block.label], scope)
             done[block.label] = chain
@@ -207,6 +242,98 @@ def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain]) ->
             except ValueError as exc:
                 raise EngineError(block.loc, str(exc)) from None
     return blocks
+
+
+def _exact(x: Any) -> sp.Rational:
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def _policies(b: PoliciesSpec, m: MDP, claims: dict[Loc, Any]) -> PolicyTable:
+    """Evaluate every deterministic policy exactly, take the one whose values dominate, and
+    certify: each row by substitution, the optimum by the Bellman optimality condition, then
+    the claimed policy (greedy under v*) and claimed values (equal to v*)."""
+    gamma = _exact(b.gamma)
+    try:
+        policies = mdps.all_policies(m)
+    except ValueError as exc:
+        raise EngineError(b.loc, str(exc)) from None
+    values = [mdps.evaluate(m, pi, gamma) for pi in policies]
+    best = mdps.dominant(values)
+    if not best:
+        raise EngineError(b.loc, f"no policy's values dominate all others at gamma = {gamma}")
+    star = values[best[0]]
+    try:
+        rows = tuple(PolicyRow(pi, v, check_policy_values(m, pi, gamma, v), i in best)
+                     for i, (pi, v) in enumerate(zip(policies, values)))
+        certified = check_optimal_values(m, gamma, star)
+    except StepRejected as exc:
+        raise VerificationError(b.loc, b.label, exc.message, exc.counterexample) from None
+    for s, a, loc in b.policy:
+        try:
+            check_greedy(m, gamma, star, ((s, a),))
+        except StepRejected as exc:
+            raise VerificationError(loc, f"{b.label}.policy({s})", f"claimed optimal policy: {exc.message}",
+                                    exc.counterexample) from None
+    v = dict(zip(m.states, star))
+    _check_claims(b.label, "v*", b.values, v, claims)
+    optimal = tuple(Checked(f"v*({s})", v[s], verdict, b.loc) for s, verdict in zip(m.states, certified))
+    q = {(s, a): mdps.bellman_rhs(m, gamma, v, s, a) for s in m.states for a in m.actions}
+    return PolicyTable(b.label, m, gamma, rows, policies[best[0]], optimal, q, b.loc)
+
+
+def _check_claims(label: str, name: str, claimed: tuple[tuple[str, Text], ...], certified: dict[str, Any],
+                  claims: dict[Loc, Any]) -> None:
+    for s, text in claimed:
+        try:
+            check_claim(f"{name}({s})", claims[text.loc], certified[s])
+        except StepRejected as exc:
+            raise VerificationError(text.loc, f"{label}.{name}({s})", exc.message, exc.counterexample) from None
+
+
+def _evaluate(b: EvaluateSpec, m: MDP, tasks: dict[str, PolicyTable | PolicyEvaluation],
+              claims: dict[Loc, Any]) -> PolicyEvaluation:
+    """Evaluate one policy exactly, certify its values by substitution, compare with the
+    optimal values of another table (exact losses, >= 0) and find a one-step improvement."""
+    gamma = _exact(b.gamma)
+    if b.policy_of:
+        source = tasks[b.policy_of]
+        if sum(row.optimal for row in source.rows) > 1:
+            raise EngineError(b.loc, f"block '{b.policy_of}' has several optimal policies; give the policy as a mapping")
+        policy = source.policy
+    else:
+        given = {s: a for s, a, _ in b.policy}
+        policy = tuple(given[s] for s in m.states)
+    values = mdps.evaluate(m, policy, gamma)
+    compare = tasks[b.compare] if b.compare else None
+    try:
+        verdict = check_policy_values(m, policy, gamma, values)
+        v = dict(zip(m.states, values))
+        checked = tuple(Checked(f"v({s})", v[s], verdict, b.loc) for s in m.states)
+        losses: tuple[Checked, ...] = ()
+        if compare is not None:
+            best = dict(zip(m.states, (c.value for c in compare.optimal)))
+            losses = tuple(Checked(f"loss({s})", best[s] - v[s], check_loss(s, best[s], v[s], best[s] - v[s]), b.loc)
+                           for s in m.states)
+        found = find_improvement(m, gamma, policy, values)
+    except StepRejected as exc:
+        raise VerificationError(b.loc, b.label, exc.message, exc.counterexample) from None
+    _check_claims(b.label, "v", b.values, v, claims)
+    _check_claims(b.label, "loss", b.loss, dict(zip(m.states, (c.value for c in losses))), claims)
+    improvement = None
+    if found is not None:
+        s, a, q, why = found
+        improvement = (s, a, Checked(f"q({s},{a})", q, why, b.loc))
+    return PolicyEvaluation(b.label, m, gamma, policy, b.policy_of or "", checked, compare, losses, improvement, b.loc)
+
+
+def _cited_value(task: PolicyTable | PolicyEvaluation, key: str, args: tuple[str, ...]) -> Any:
+    """The checked number a prose citation names (validated by spec.py)."""
+    if key == "gamma":
+        return task.gamma
+    if key == "q":
+        return task.q[args]
+    checked = task.optimal if isinstance(task, PolicyTable) else task.values if key == "v" else task.losses
+    return checked[task.mdp.states.index(args[0])].value
 
 
 def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:

@@ -59,9 +59,11 @@ class Chain:
 
 @dataclass(frozen=True)
 class Say:
-    """Prose: plain text with $inline math$."""
+    """Prose: plain text with $inline math$; `refs` maps each cited token `@{...}` to its
+    checked exact value and the decimals to print (None: exact)."""
 
     text: str
+    refs: tuple[tuple[str, Any, int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,79 @@ class Answer:
                                  f"{self.chain.label} from above ({self.chain.relation})")
 
 
-Block = Say | Chain | Answer
+@dataclass(frozen=True)
+class MDP:
+    """A finite MDP with exact numbers: P(s2 | s, a) as (s2, p) pairs and rewards r(s, a)."""
+
+    name: str
+    states: tuple[str, ...]
+    actions: tuple[str, ...]
+    transitions: dict[tuple[str, str], tuple[tuple[str, Any], ...]]
+    rewards: dict[tuple[str, str], Any]
+    loc: Loc
+
+    def reward(self, s: str, a: str) -> Any:
+        """r(s, a); pairs without a listed reward earn 0."""
+        return self.rewards.get((s, a), 0)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One printed number or policy row with the verdict of its check and a short name
+    (`v(0)`, `loss(2)`, `policy(-,-,+,+)`) for the table of checks."""
+
+    name: str
+    value: Any
+    verdict: Verdict
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """A deterministic policy (one action per state, in state order), its exact values and
+    the verdict that they solve its Bellman equations."""
+
+    policy: tuple[str, ...]
+    values: tuple[Any, ...]
+    verdict: Verdict
+    optimal: bool
+
+
+@dataclass(frozen=True)
+class PolicyTable:
+    """Every deterministic policy of `mdp` at discount `gamma`, evaluated exactly; the optimal
+    policy, its values v*(s) (each certified by the Bellman optimality condition) and the
+    action values q*(s, a) that certificate computed."""
+
+    label: str
+    mdp: MDP
+    gamma: Any
+    rows: tuple[PolicyRow, ...]
+    policy: tuple[str, ...]
+    optimal: tuple[Checked, ...]
+    q: dict[tuple[str, str], Any]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class PolicyEvaluation:
+    """One policy evaluated at `gamma` (values certified by substitution); with `compare`,
+    the optimal values of that table, the losses v*(s) - v(s) and the first state and action
+    where one greedy step improves on the policy, with q(s, a) (None when it is optimal)."""
+
+    label: str
+    mdp: MDP
+    gamma: Any
+    policy: tuple[str, ...]
+    source: str
+    values: tuple[Checked, ...]
+    compare: PolicyTable | None
+    losses: tuple[Checked, ...]
+    improvement: tuple[str, str, Checked] | None
+    loc: Loc
+
+
+Block = Say | Chain | Answer | MDP | PolicyTable | PolicyEvaluation
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
@@ -113,9 +114,10 @@ class ChainSpec:
 
 @dataclass(frozen=True)
 class SaySpec:
-    """A paragraph of prose."""
+    """A paragraph of prose; `refs` are the checked numbers it cites (`@{label.key(args)}`)."""
 
     text: Text
+    refs: tuple["RefSpec", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,60 @@ class AnswerSpec:
     below: str | None = None
 
 
-BlockSpec = SaySpec | ChainSpec | AnswerSpec
+@dataclass(frozen=True)
+class MdpSpec:
+    """A finite MDP as data: states, actions, transition probabilities P(s2 | s, a) and rewards
+    r(s, a), all exact fractions. Names are kept as strings in the order written."""
+
+    name: str
+    states: tuple[str, ...]
+    actions: tuple[str, ...]
+    transitions: dict[tuple[str, str], tuple[tuple[str, Fraction], ...]]
+    rewards: dict[tuple[str, str], Fraction]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class PoliciesSpec:
+    """Enumerate, evaluate and rank every deterministic policy of an MDP at one discount;
+    optionally claim the optimal policy and its values (checked)."""
+
+    label: str
+    mdp: str
+    gamma: Fraction
+    loc: Loc
+    policy: tuple[tuple[str, str, Loc], ...] = ()
+    values: tuple[tuple[str, Text], ...] = ()
+
+
+@dataclass(frozen=True)
+class EvaluateSpec:
+    """Evaluate one policy (a mapping, or the optimal policy of a `policies` block) at a
+    discount; with `compare`, the loss against that block's optimal values."""
+
+    label: str
+    mdp: str
+    gamma: Fraction
+    loc: Loc
+    policy: tuple[tuple[str, str, Loc], ...] = ()
+    policy_of: str | None = None
+    compare: str | None = None
+    values: tuple[tuple[str, Text], ...] = ()
+    loss: tuple[tuple[str, Text], ...] = ()
+
+
+@dataclass(frozen=True)
+class RefSpec:
+    """A checked number cited in prose: `@{label.key(args)}` (`:4` for 4 decimals)."""
+
+    token: str
+    label: str
+    key: str
+    args: tuple[str, ...]
+    digits: int | None
+
+
+BlockSpec = SaySpec | ChainSpec | AnswerSpec | MdpSpec | PoliciesSpec | EvaluateSpec
 
 
 @dataclass(frozen=True)
@@ -447,19 +502,26 @@ def _chain(r: _Reader, value: Any, loc: Loc) -> ChainSpec | None:
     return ChainSpec(label, start, tuple(assume), tuple(steps), loc, defines)
 
 
+BLOCK_KINDS = ("say", "chain", "answer", "mdp", "policies", "evaluate")
+
+
 def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
-    """A solution block: exactly one of say / chain / answer."""
-    node = r.mapping(value, loc, {"say", "chain", "answer"}, set())
+    """A solution block: exactly one of say / chain / answer / mdp / policies / evaluate."""
+    node = r.mapping(value, loc, set(BLOCK_KINDS), set())
     if node is None:
         return None
     if len(node) != 1:
-        r.issue(loc, "a solution block has exactly one of: say, chain, answer")
+        r.issue(loc, f"a solution block has exactly one of: {', '.join(BLOCK_KINDS)}")
         return None
     (key,) = node.keys()
     kloc = r.loc(node, key, _join(loc.key, key))
+    if key == "mdp":
+        return _mdp(r, node["mdp"], kloc)
+    if key in ("policies", "evaluate"):
+        return _mdp_task(r, key, node[key], kloc)
     if key == "say":
         text = r.string(node, "say", loc.key, required=True)
-        return SaySpec(text) if text else None
+        return SaySpec(text, _refs(r, text)) if text else None
     if key == "chain":
         return _chain(r, node["chain"], kloc)
     if isinstance(node["answer"], str):
@@ -473,6 +535,293 @@ def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
     long = _flag(r, ans, "long", kloc.key)
     return AnswerSpec(chain.value, text.value if text else "", kloc, long, below.value if below else None) \
         if chain else None
+
+
+# ---- finite MDPs ---------------------------------------------------------------------------
+MDP_NAME = re.compile(r"^[A-Za-z0-9+-]{1,12}$")
+REF = re.compile(r"@\{([^{}]*)\}")
+REF_BODY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.([a-z]+)(?:\(([^()]*)\))?(?::([0-9]))?$")
+REF_KEYS = {"policies": {"v": 1, "q": 2, "gamma": 0}, "evaluate": {"v": 1, "loss": 1, "gamma": 0}}
+
+
+def _exact(r: _Reader, value: Any, loc: Loc, what: str) -> Fraction | None:
+    """An exact number: an integer, a decimal (read from its shortest repr: 0.1 is 1/10) or a
+    string `p/q` or decimal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        r.issue(loc, f"{what} must be a number or a fraction like \"1/3\", got {_kind(value)}")
+        return None
+    try:
+        number = Fraction(repr(value) if isinstance(value, float) else str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        r.issue(loc, f"{what} must be a number or a fraction like \"1/3\", got {value!r}")
+        return None
+    return number
+
+
+def _state_name(r: _Reader, value: Any, loc: Loc, what: str) -> str | None:
+    """A state or action name: a whole number or a short word of letters, digits, + and -."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not MDP_NAME.match(str(value)):
+        r.issue(loc, f"{what} must be a whole number or up to 12 letters, digits, '+' or '-', got {value!r}")
+        return None
+    return str(value)
+
+
+def _names(r: _Reader, node: dict, key: str, path: str, what: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for item, iloc in r.sequence(node, key, path):
+        name = _state_name(r, item, iloc, what)
+        if name is not None and name in names:
+            r.issue(iloc, f"{what} {name!r} listed twice")
+        elif name is not None:
+            names.append(name)
+    if key in node and isinstance(node[key], list) and not node[key]:
+        r.issue(r.loc(node, key, _join(path, key)), f"needs at least one {what}")
+    return tuple(names)
+
+
+def _table(r: _Reader, node: dict, key: str, path: str, states: tuple[str, ...],
+           actions: tuple[str, ...]) -> list[tuple[str, str, Any, Loc]]:
+    """Entries `state: {action: value}` of a mapping, names checked against the MDP."""
+    if key not in node:
+        return []
+    outer, oloc = node[key], r.loc(node, key, _join(path, key))
+    if not isinstance(outer, dict):
+        r.issue(oloc, f"expected a mapping state -> {{action: ...}}, got {_kind(outer)}")
+        return []
+    out = []
+    for s, inner in outer.items():
+        sloc = r.loc(outer, s, _join(oloc.key, str(s)))
+        if str(s) not in states:
+            r.issue(sloc, f"unknown state {s!r}; states: {', '.join(states)}")
+            continue
+        if not isinstance(inner, dict):
+            r.issue(sloc, f"expected a mapping action -> ..., got {_kind(inner)}")
+            continue
+        for a, value in inner.items():
+            aloc = r.loc(inner, a, _join(sloc.key, str(a)))
+            if str(a) not in actions:
+                r.issue(aloc, f"unknown action {a!r}; actions: {', '.join(actions)}")
+                continue
+            out.append((str(s), str(a), value, aloc))
+    return out
+
+
+def _mdp(r: _Reader, value: Any, loc: Loc) -> MdpSpec | None:
+    """`{name, states, actions, transitions: {s: {a: s2 | {s2: p}}}, rewards: {s: {a: r}}}`.
+
+    Every state-action pair needs a transition; its probabilities lie in [0, 1] and sum to
+    exactly 1. Rewards not listed are 0.
+    """
+    node = r.mapping(value, loc, {"name", "states", "actions", "transitions", "rewards"},
+                     {"name", "states", "actions", "transitions"})
+    if node is None:
+        return None
+    name = r.name(node.get("name"), r.loc(node, "name", _join(loc.key, "name")), "name") if "name" in node else None
+    states = _names(r, node, "states", loc.key, "state")
+    actions = _names(r, node, "actions", loc.key, "action")
+    transitions: dict[tuple[str, str], tuple[tuple[str, Fraction], ...]] = {}
+    for s, a, target, aloc in _table(r, node, "transitions", loc.key, states, actions):
+        dist = target if isinstance(target, dict) else {target: 1}
+        pairs, total, ok = [], Fraction(0), True
+        for s2, p in dist.items():
+            ploc = r.loc(dist, s2, _join(aloc.key, str(s2))) if dist is target else aloc
+            if isinstance(s2, bool) or str(s2) not in states:
+                r.issue(ploc, f"unknown next state {s2!r}; states: {', '.join(states)}")
+                ok = False
+                continue
+            prob = _exact(r, p, ploc, "a probability")
+            if prob is None or not 0 <= prob <= 1:
+                if prob is not None:
+                    r.issue(ploc, f"a probability must lie in [0, 1], got {prob}")
+                ok = False
+                continue
+            pairs.append((str(s2), prob))
+            total += prob
+        if ok and total != 1:
+            r.issue(aloc, f"probabilities of the next states sum to {total}, not 1")
+        transitions[s, a] = tuple(pairs)
+    missing = [f"({s}, {a})" for s in states for a in actions if (s, a) not in transitions]
+    if "transitions" in node and missing:
+        r.issue(r.loc(node, "transitions", _join(loc.key, "transitions")),
+                f"no transition for {', '.join(missing)}")
+    rewards: dict[tuple[str, str], Fraction] = {}
+    for s, a, reward, aloc in _table(r, node, "rewards", loc.key, states, actions):
+        number = _exact(r, reward, aloc, "a reward")
+        if number is not None:
+            rewards[s, a] = number
+    if name is None or not states or not actions:
+        return None
+    return MdpSpec(name, states, actions, transitions, rewards, loc)
+
+
+def _mdp_task(r: _Reader, kind: str, value: Any, loc: Loc) -> PoliciesSpec | EvaluateSpec | None:
+    """`policies: {label, mdp, gamma, optimal: {policy, values}}` or
+    `evaluate: {label, mdp, gamma, policy, compare, values, loss}`; 0 <= gamma < 1."""
+    keys = {"label", "mdp", "gamma"} | ({"optimal"} if kind == "policies"
+                                        else {"policy", "compare", "values", "loss"})
+    node = r.mapping(value, loc, keys, {"label", "mdp", "gamma"} | ({"policy"} if kind == "evaluate" else set()))
+    if node is None:
+        return None
+    label = r.name(node.get("label"), r.loc(node, "label", _join(loc.key, "label")), "label") \
+        if "label" in node else None
+    mdp = r.name(node.get("mdp"), r.loc(node, "mdp", _join(loc.key, "mdp")), "mdp") if "mdp" in node else None
+    gloc = r.loc(node, "gamma", _join(loc.key, "gamma"))
+    gamma = _exact(r, node["gamma"], gloc, "gamma") if "gamma" in node else None
+    if gamma is not None and not 0 <= gamma < 1:
+        r.issue(gloc, f"the discount gamma must lie in [0, 1), got {gamma}")
+        gamma = None
+    if label is None or mdp is None or gamma is None:
+        return None
+    if kind == "policies":
+        claim = node.get("optimal")
+        if claim is None:
+            return PoliciesSpec(label, mdp, gamma, loc)
+        cloc = r.loc(node, "optimal", _join(loc.key, "optimal"))
+        cnode = r.mapping(claim, cloc, {"policy", "values"}, set())
+        if cnode is None:
+            return None
+        return PoliciesSpec(label, mdp, gamma, loc, _claimed_policy(r, cnode, cloc.key),
+                            _claimed_values(r, cnode, "values", cloc.key))
+    ploc = r.loc(node, "policy", _join(loc.key, "policy"))
+    policy_of = None
+    policy: tuple[tuple[str, str, Loc], ...] = ()
+    if isinstance(node["policy"], str):
+        policy_of = r.name(node["policy"], ploc, "policy (a label of a policies block)")
+    else:
+        policy = _claimed_policy(r, node, loc.key)
+    compare = node.get("compare")
+    if compare is not None:
+        compare = r.name(compare, r.loc(node, "compare", _join(loc.key, "compare")), "compare")
+    loss = _claimed_values(r, node, "loss", loc.key)
+    if loss and compare is None:
+        r.issue(r.loc(node, "loss", _join(loc.key, "loss")), "a claimed loss needs 'compare'")
+    return EvaluateSpec(label, mdp, gamma, loc, policy, policy_of, compare,
+                        _claimed_values(r, node, "values", loc.key), loss)
+
+
+def _claimed_policy(r: _Reader, node: dict, path: str) -> tuple[tuple[str, str, Loc], ...]:
+    """`policy: {state: action}` as (state, action, loc); names are checked against the MDP later."""
+    if "policy" not in node:
+        return ()
+    value, loc = node["policy"], r.loc(node, "policy", _join(path, "policy"))
+    if not isinstance(value, dict):
+        r.issue(loc, f"expected a mapping state -> action, got {_kind(value)}")
+        return ()
+    out = []
+    for s, a in value.items():
+        sloc = r.loc(value, s, _join(loc.key, str(s)))
+        if _state_name(r, s, sloc, "state") and _state_name(r, a, sloc, "action"):
+            out.append((str(s), str(a), sloc))
+    return tuple(out)
+
+
+def _claimed_values(r: _Reader, node: dict, key: str, path: str) -> tuple[tuple[str, Text], ...]:
+    """`key: {state: "exact expression"}` (numbers allowed; decimals are exact)."""
+    out = []
+    for s, v, sloc in _state_entries(r, node, key, path):
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            r.issue(sloc, f"expected a number or an expression, got {_kind(v)}")
+        else:
+            out.append((s, Text(repr(v) if isinstance(v, float) else str(v), sloc)))
+    return tuple(out)
+
+
+def _state_entries(r: _Reader, node: dict, key: str, path: str) -> list[tuple[str, Any, Loc]]:
+    if key not in node:
+        return []
+    value, loc = node[key], r.loc(node, key, _join(path, key))
+    if not isinstance(value, dict):
+        r.issue(loc, f"expected a mapping state -> value, got {_kind(value)}")
+        return []
+    return [(str(s), v, r.loc(value, s, _join(loc.key, str(s)))) for s, v in value.items()
+            if _state_name(r, s, r.loc(value, s, _join(loc.key, str(s))), "state")]
+
+
+def _refs(r: _Reader, text: Text) -> tuple[RefSpec, ...]:
+    """The `@{label.key(args)}` citations of a paragraph; each must stand inside $...$."""
+    out = []
+    for m in REF.finditer(text.value):
+        body = REF_BODY.match(m.group(1).replace(" ", ""))
+        if body is None:
+            r.issue(text.loc, f"malformed citation {m.group(0)!r}; write @{{label.v(state)}}, "
+                              "@{label.q(state,action)}, @{label.loss(state)} or @{label.gamma}, "
+                              "optionally with :4 for 4 decimals")
+            continue
+        if text.value[: m.start()].count("$") % 2 == 0:
+            r.issue(text.loc, f"citation {m.group(0)!r} must stand inside $...$")
+            continue
+        label, key, args, digits = body.groups()
+        out.append(RefSpec(m.group(0), label, key, tuple(args.split(",")) if args else (),
+                           int(digits) if digits else None))
+    return tuple(out)
+
+
+def _check_mdp_blocks(r: _Reader, solution: tuple[BlockSpec, ...]) -> None:
+    """Cross-references of MDP blocks: names and labels defined earlier, states and actions of
+    the named MDP, `compare` at the same MDP and discount, citations of earlier blocks."""
+    mdps: dict[str, MdpSpec] = {}
+    tasks: dict[str, PoliciesSpec | EvaluateSpec] = {}
+    for block in solution:
+        if isinstance(block, MdpSpec):
+            if block.name in mdps:
+                r.issue(block.loc, f"an MDP named '{block.name}' is defined twice")
+            mdps[block.name] = block
+        elif isinstance(block, (PoliciesSpec, EvaluateSpec)):
+            _check_task(r, block, mdps, tasks)
+            tasks[block.label] = block
+        elif isinstance(block, SaySpec):
+            for ref in block.refs:
+                _check_ref(r, block.text.loc, ref, tasks, mdps)
+
+
+def _check_task(r: _Reader, t: PoliciesSpec | EvaluateSpec, mdps: dict[str, MdpSpec],
+                tasks: dict[str, PoliciesSpec | EvaluateSpec]) -> None:
+    if t.label in tasks:
+        r.issue(t.loc, f"label '{t.label}' used twice")
+    m = mdps.get(t.mdp)
+    if m is None:
+        r.issue(t.loc, f"no MDP named '{t.mdp}' defined before this block")
+        return
+    for s, a, loc in t.policy:
+        if s not in m.states:
+            r.issue(loc, f"unknown state {s!r}; states: {', '.join(m.states)}")
+        elif a not in m.actions:
+            r.issue(loc, f"unknown action {a!r}; actions: {', '.join(m.actions)}")
+    if t.policy and isinstance(t, EvaluateSpec) and {s for s, _, _ in t.policy} != set(m.states):
+        r.issue(t.policy[0][2], f"a policy needs an action for every state: {', '.join(m.states)}")
+    for s, text in (*t.values, *(t.loss if isinstance(t, EvaluateSpec) else ())):
+        if s not in m.states:
+            r.issue(text.loc, f"unknown state {s!r}; states: {', '.join(m.states)}")
+    if isinstance(t, EvaluateSpec):
+        for key, ref in (("policy", t.policy_of), ("compare", t.compare)):
+            other = tasks.get(ref) if ref else None
+            if ref and not isinstance(other, PoliciesSpec):
+                r.issue(t.loc, f"{key}: no policies block labelled '{ref}' before this block")
+            elif other is not None and other.mdp != t.mdp:
+                r.issue(t.loc, f"{key}: block '{ref}' is about MDP '{other.mdp}', not '{t.mdp}'")
+            elif other is not None and key == "compare" and other.gamma != t.gamma:
+                r.issue(t.loc, f"compare: block '{ref}' has gamma {other.gamma}, not {t.gamma}")
+
+
+def _check_ref(r: _Reader, loc: Loc, ref: RefSpec, tasks: dict[str, PoliciesSpec | EvaluateSpec],
+               mdps: dict[str, MdpSpec]) -> None:
+    task = tasks.get(ref.label)
+    if task is None:
+        r.issue(loc, f"citation {ref.token!r}: no policies or evaluate block labelled '{ref.label}' before it")
+        return
+    kind = "policies" if isinstance(task, PoliciesSpec) else "evaluate"
+    arity = REF_KEYS[kind].get(ref.key)
+    if arity is None or (ref.key == "loss" and not task.compare):
+        known = ", ".join(k for k in REF_KEYS[kind] if k != "loss" or getattr(task, "compare", None))
+        r.issue(loc, f"citation {ref.token!r}: a {kind} block offers {known}")
+    elif len(ref.args) != arity:
+        r.issue(loc, f"citation {ref.token!r}: {ref.key} takes {arity} argument(s)")
+    elif ref.args and task.mdp in mdps:
+        m = mdps[task.mdp]
+        if ref.args[0] not in m.states:
+            r.issue(loc, f"citation {ref.token!r}: unknown state {ref.args[0]!r}")
+        elif arity == 2 and ref.args[1] not in m.actions:
+            r.issue(loc, f"citation {ref.token!r}: unknown action {ref.args[1]!r}")
 
 
 PROBLEM_KEYS = {"id", "title", "points", "statement", "symbols", "functions", "spaces",
@@ -509,6 +858,7 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
         else:
             r.issue(loc, f"a space's instance size must be a whole number from 1 to 6, got {size!r}")
     solution = tuple(b for item, loc in r.sequence(node, "solution", "") if (b := _block(r, item, loc)))
+    _check_mdp_blocks(r, solution)
     spec = ProblemSpec(
         path=path,
         id=pid if isinstance(pid, str) else "?",

@@ -1,12 +1,14 @@
 """Mutation testing of the verifier over the shipped specs.
 
-Every claimed expression (`to:` of a step) is mutated in four ways, one change at a time:
+Every claimed expression (`to:` of a step, and the claimed values of the MDP blocks
+`policies` and `evaluate`) is mutated in four ways, one change at a time:
 a numeric coefficient changed (k -> k + 1), a sign flipped (+ <-> -, unary minus dropped),
 a term of a sum dropped, and an inequality reversed. A mutant that SymPy shows equal to
 the original (given the problem's declared properties: mean-zero variables, and operation
 counts that ignore the value of a scaling factor) is equivalent, not a wrong step, and is left
 out; so is an inequality mutant that only weakens a bound. Every other mutant must be
 rejected by the engine with a message naming the file, the step and a counterexample.
+A claimed optimal policy is mutated by giving one state another action.
 
 Run `python -m tests.mutation [SET[:STEM] ...]` for the score table.
 """
@@ -41,6 +43,7 @@ class Mutant:
     to: str
     rel: str
     label: str
+    path: tuple = ()  # keys from the block to a claimed MDP value or action (empty: a chain step)
 
 
 def _yaml() -> YAML:
@@ -106,7 +109,10 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
             continue
         data = _yaml().load(ref.path.read_text())
         parse = _parser(ref.path)
+        mdp_actions = {blk["mdp"]["name"]: [str(a) for a in blk["mdp"]["actions"]]
+                       for blk in data["solution"] if "mdp" in blk}
         for b, block in enumerate(data["solution"]):
+            out.extend(_mdp_mutants(set_name, ref.stem, b, block, parse, mdp_actions, left_out))
             if "chain" not in block:
                 continue
             for s, step in enumerate(block["chain"]["steps"]):
@@ -125,6 +131,39 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
                         left_out.append((reason, f"{ref.stem} {label}: {text}"))
                 if rel in REVERSED:
                     out.append(Mutant(set_name, ref.stem, b, s, "reversed inequality", step["to"], REVERSED[rel], label))
+    return out
+
+
+MDP_CLAIMS = {"policies": (("optimal", "values", "v*"),), "evaluate": (("values", "v"), ("loss", "loss"))}
+
+
+def _mdp_mutants(set_name: str, stem: str, b: int, block: dict, parse, mdp_actions: dict[str, list[str]],
+                 left_out: list[tuple[str, str]] | None) -> list[Mutant]:
+    """Mutants of the claimed values (and claimed optimal actions) of an MDP block."""
+    kind = next((k for k in MDP_CLAIMS if k in block), None)
+    if kind is None:
+        return []
+    body, out = block[kind], []
+    for *keys, name in MDP_CLAIMS[kind]:
+        claims = body
+        for key in keys:
+            claims = claims.get(key, {}) if isinstance(claims, dict) else {}
+        for state, text in claims.items():
+            label = f"{body['label']}.{name}({state})"
+            original = parse(str(text))
+            for how, mutated in expression_mutants(str(text)):
+                if _equivalent(original, parse(mutated)):
+                    if left_out is not None:
+                        left_out.append(("equivalent", f"{stem} {label}: {mutated}"))
+                    continue
+                out.append(Mutant(set_name, stem, b, -1, how, mutated, "=", label, (kind, *keys, state)))
+    policy = body.get("optimal", {}).get("policy", {}) if kind == "policies" else {}
+    actions = mdp_actions.get(body.get("mdp"), [])
+    for state, action in policy.items():
+        for other in actions:
+            if other != str(action):
+                out.append(Mutant(set_name, stem, b, -1, "policy action", other, "=",
+                                  f"{body['label']}.policy({state})", (kind, "optimal", "policy", state)))
     return out
 
 
@@ -222,10 +261,17 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         path = dst / f"{m.stem}.yaml"
         y = _yaml()
         data = y.load(path.read_text())
-        step = data["solution"][m.block]["chain"]["steps"][m.step]
-        step["to"] = m.to
-        if m.rel != "=":
-            step["rel"] = m.rel
+        if m.path:
+            *keys, last = m.path
+            target = data["solution"][m.block]
+            for key in keys:
+                target = target[key]
+            target[last] = m.to
+        else:
+            step = data["solution"][m.block]["chain"]["steps"][m.step]
+            step["to"] = m.to
+            if m.rel != "=":
+                step["rel"] = m.rel
         buf = io.StringIO()
         y.dump(data, buf)
         path.write_text(buf.getvalue())

@@ -165,3 +165,104 @@ def test_answer_with_a_lower_bound(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as info:
         derive_problem("s", write(tmp_path, body.replace("START", "x**4")))
     assert str(info.value) == f"{tmp_path / 'p.yaml'}:17: solution[2].answer: chains down and up start differently"
+
+
+# ---- finite MDPs ---------------------------------------------------------------------------
+def test_chain_mdp_optimal_policies_values_and_losses() -> None:
+    from derive.model import PolicyEvaluation, PolicyTable, Say
+    d = derive_problem("assn5", ROOT / "problems/assn5/chain_mdp.yaml")
+    a, b = (x for x in d.blocks if isinstance(x, PolicyTable))
+    c = next(x for x in d.blocks if isinstance(x, PolicyEvaluation))
+    R = sp.Rational
+    assert (a.gamma, b.gamma) == (R(1, 10), R(99, 100))
+    assert a.policy == ("-", "-", "+", "+") and b.policy == ("-", "+", "+", "+")
+    assert [x.value for x in a.optimal] == [R(100, 99), R(10, 99), R(149, 495), R(298, 99)]
+    assert [x.value for x in b.optimal] == [R(2940598, 29701), R(2940300, 29701), R(2970000, 29701),
+                                            R(3000000, 29701)]
+    assert len(a.rows) == len(b.rows) == 16 and sum(r.optimal for r in a.rows) == sum(r.optimal for r in b.rows) == 1
+    assert {r.verdict.method for r in a.rows + b.rows} == {"symbolic"}
+    assert c.policy == a.policy and [x.value for x in c.values] == [R(10000, 199), R(9900, 199), R(514701, 9950),
+                                                                     R(10398, 199)]
+    assert [x.value for x in c.losses] == [o.value - v.value for o, v in zip(b.optimal, c.values)]
+    assert all(x.value > 0 for x in c.losses)
+    s, a, q = c.improvement
+    assert (s, a, q.name, q.value) == ("0", "+", "q(0,+)", R(50955399, 995000))
+    cited = dict((tok, v) for blk in d.blocks if isinstance(blk, Say) for tok, v, _ in blk.refs)
+    assert cited["@{a.q(0,-)}"] == R(10, 99) and cited["@{a.q(0,+)}"] == R(149, 4950)
+
+
+MDP_HEAD = """\
+    id: "m"
+    title: "m"
+    statement: "s"
+    solution:
+      - mdp:
+          name: two
+          states: [x, y]
+          actions: [stay, move]
+          transitions:
+            x: {stay: x, move: y}
+            y: {stay: y, move: {x: 1/2, y: 1/2}}
+          rewards: {y: {stay: 1}}
+"""
+
+
+def test_stochastic_mdp_end_to_end(tmp_path: Path) -> None:
+    from derive.model import PolicyTable
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0.5, optimal: {policy: {x: move, y: stay}, values: {x: 1, y: 2}}}
+    """)
+    (t,) = [b for b in derive_problem("s", path).blocks if isinstance(b, PolicyTable)]
+    assert t.policy == ("move", "stay") and [c.value for c in t.optimal] == [1, 2]
+    assert t.q[("y", "move")] == sp.Rational(3, 4)
+
+
+def test_wrong_claimed_value_is_rejected_with_counterexample(tmp_path: Path) -> None:
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0.5, optimal: {values: {x: 1, y: "5/2"}}}
+    """)
+    with pytest.raises(VerificationError) as info:
+        derive_problem("s", path)
+    assert str(info.value) == (f"{path}:13: solution[1].policies.optimal.values.y: step a.v*(y): the claimed "
+                               "v*(y) is wrong\n  counterexample: claimed v*(y) = 5/2, certified v*(y) = 2 "
+                               "(difference -1/2)")
+
+
+def test_non_optimal_claimed_policy_is_rejected_with_counterexample(tmp_path: Path) -> None:
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0.5, optimal: {policy: {x: stay}}}
+    """)
+    with pytest.raises(VerificationError) as info:
+        derive_problem("s", path)
+    assert str(info.value) == (f"{path}:13: solution[1].policies.optimal.policy.x: step a.policy(x): claimed "
+                               "optimal policy: action stay is not optimal in state x\n  counterexample: "
+                               "q(x, stay) = 1/2 < q(x, move) = 1 = v*(x)")
+
+
+def test_wrong_claimed_evaluation_and_loss_are_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0.5}
+      - evaluate: {label: c, mdp: two, gamma: 0.5, policy: {x: stay, y: stay}, compare: a, loss: {x: 2}}
+    """)
+    with pytest.raises(VerificationError) as info:
+        derive_problem("s", path)
+    assert str(info.value).endswith("step c.loss(x): the claimed loss(x) is wrong\n  counterexample: claimed "
+                                    "loss(x) = 2, certified loss(x) = 1 (difference -1)")
+
+
+def test_ties_need_an_explicit_policy(tmp_path: Path) -> None:
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0}
+      - evaluate: {label: c, mdp: two, gamma: 0.5, policy: a}
+    """)
+    with pytest.raises(EngineError, match="block 'a' has several optimal policies"):
+        derive_problem("s", path)
+
+
+def test_claimed_value_must_be_rational(tmp_path: Path) -> None:
+    from derive.errors import SpecError
+    path = write(tmp_path, MDP_HEAD + """\
+      - policies: {label: a, mdp: two, gamma: 0.5, optimal: {values: {x: "sqrt(2)"}}}
+    """)
+    with pytest.raises(SpecError, match="a claimed value must be an exact rational number, got sqrt"):
+        derive_problem("s", path)

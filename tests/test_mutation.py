@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mutation import expression_mutants, run_all
+from tests.mutation import expression_mutants, mutants, run_all
 
 
 def test_expression_mutants_cover_the_four_kinds() -> None:
@@ -22,10 +22,20 @@ def test_expression_mutants_cover_the_four_kinds() -> None:
     ]
 
 
+def test_claimed_mdp_values_and_actions_are_mutated() -> None:
+    ms = mutants("assn5:chain_mdp")
+    assert len(ms) == 44
+    assert {m.kind for m in ms} == {"coefficient", "sign", "policy action"}
+    first = ms[0]
+    assert (first.label, first.path, first.to) == ("a.v*(-1)", ("policies", "optimal", "values", -1), "101 / 99")
+    assert sum(m.kind == "policy action" for m in ms) == 8
+
+
 @pytest.mark.slow
 def test_every_mutant_of_the_shipped_specs_is_rejected() -> None:
     results = run_all(["hw4", "assn5"])
     survivors = [(m.stem, m.label, m.kind, m.to, m.rel, msg[:300]) for m, ok, msg in results if not ok]
     assert len(results) >= 190
-    assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality"}
+    assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality",
+                                               "policy action"}
     assert survivors == []

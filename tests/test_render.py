@@ -259,3 +259,36 @@ def test_question_is_the_problem_without_its_solution():
 def test_partial_question_sheet_lists_failed_problems():
     tex = render_questions("T", "C", "hw4", [], ["p_2"])
     assert r"\textbf{Partial question sheet.} These problems failed to build and are not included: p\_2." in tex
+
+
+# --- finite MDPs ---------------------------------------------------------------------------
+def test_exact_and_decimal_numbers():
+    from derive.render import decimal_tex, exact_tex
+    assert exact_tex(sp.Rational(100, 99)) == r"\frac{100}{99}"
+    assert exact_tex(sp.Rational(-3, 4)) == r"-\frac{3}{4}" and exact_tex(sp.Integer(3)) == "3"
+    assert decimal_tex(sp.Rational(100, 99)) == "1.0101"
+    assert decimal_tex(sp.Rational(1, 8), 2) == "0.13" and decimal_tex(sp.Rational(-1, 8), 2) == "-0.13"
+    assert decimal_tex(sp.Rational(-1, 100000)) == "0.0000" and decimal_tex(sp.Integer(3)) == "3.0000"
+
+
+def test_mdp_problem_fragment_records_and_citations():
+    from pathlib import Path
+
+    from derive.engine import derive_problem
+    root = Path(__file__).resolve().parent.parent
+    fragment, records = render_problem(derive_problem("assn5", root / "problems/assn5/chain_mdp.yaml"))
+    assert len(records) == 2 * (16 + 4) + 4 + 4 + 1
+    assert [r["step"] for r in records[16:20]] == ["v*(-1)", "v*(0)", "v*(1)", "v*(2)"]
+    assert records[0]["step"] == "policy(+,+,+,+)" and records[0]["rule"] == "evaluate_policy"
+    assert records[-1]["rule"] == "greedy_step" and records[-1]["step"] == "q(0,+)"
+    assert {r["method"] for r in records} == {"symbolic"}
+    for piece in (
+        r"$\star$ & $\mathrm{-}$ & $\mathrm{-}$ & $\mathrm{+}$ & $\mathrm{+}$ & $\mathbf{1.0101}$",
+        r"\mathrm{0} & \mathrm{-} & \frac{10}{99} & 0.1010 & \text{\textsf{\scriptsize[sym]}}",
+        r"$q_*(0, -) = \frac{10}{99} \approx 0.1010$",
+        r"\mathrm{0} & \mathrm{-} & \frac{9900}{199} & 49.7487 & \frac{2940300}{29701} & 98.9967 & "
+        r"\frac{291079800}{5910499} & 49.2479",
+        r"$\mathrm{-1}$ & $\mathrm{0},\ 0$ & $\mathrm{0},\ 1$ \\",
+    ):
+        assert piece in fragment, piece
+    assert "@{a." not in fragment and "@{c." not in fragment

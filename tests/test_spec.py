@@ -217,7 +217,7 @@ solution:
     assert issues_of(path) == [
         f"{f}:4: spaces.S: a space's instance size must be a whole number from 1 to 6, got 9",
         f"{f}:16: solution[0].chain.steps: a chain needs at least one step",
-        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer",
+        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer, mdp, policies, evaluate",
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
@@ -375,3 +375,93 @@ def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path)
     assert [str(i) for i in info.value.issues] == [
         f"{tmp_path / 'problems' / 'nosuch' / 'set.yaml'}:0: set: no problem set named 'nosuch' "
         "(known: broken, good)"]
+
+
+# ---- finite MDP blocks -----------------------------------------------------------------------
+MDP_HEAD = 'id: "m"\ntitle: "M"\nstatement: "S"\nsolution:\n'
+COIN = """\
+  - mdp:
+      name: coin
+      states: [s, t]
+      actions: [go]
+      transitions:
+        s: {go: {s: 0.5, t: "1/2"}}
+        t: {go: t}
+      rewards: {s: {go: 1}}
+"""
+
+
+def test_mdp_blocks_load_with_exact_fractions(tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from derive.spec import EvaluateSpec, MdpSpec, PoliciesSpec, RefSpec
+    path = write(tmp_path, "m", MDP_HEAD + COIN + """\
+  - policies: {label: a, mdp: coin, gamma: 0.5, optimal: {policy: {s: go}, values: {s: "4/3", t: 0}}}
+  - evaluate: {label: c, mdp: coin, gamma: 0.5, policy: a, compare: a, values: {s: 1.5}}
+  - say: "Cited: $v = @{a.v(s)}$ and $@{c.loss(t):4}$, $q = @{a.q(s, go)}$."
+""")
+    spec, issues = load_problem(path)
+    assert issues == []
+    m, a, c, say = spec.solution
+    assert isinstance(m, MdpSpec) and m.states == ("s", "t") and m.actions == ("go",)
+    assert m.transitions == {("s", "go"): (("s", Fraction(1, 2)), ("t", Fraction(1, 2))),
+                             ("t", "go"): (("t", Fraction(1)),)}
+    assert m.rewards == {("s", "go"): Fraction(1)}
+    assert isinstance(a, PoliciesSpec) and a.gamma == Fraction(1, 2)
+    assert [(s, act) for s, act, _ in a.policy] == [("s", "go")]
+    assert [(s, t.value) for s, t in a.values] == [("s", "4/3"), ("t", "0")]
+    assert isinstance(c, EvaluateSpec) and (c.policy_of, c.compare) == ("a", "a")
+    assert [(s, t.value) for s, t in c.values] == [("s", "1.5")]
+    assert say.refs == (RefSpec("@{a.v(s)}", "a", "v", ("s",), None), RefSpec("@{c.loss(t):4}", "c", "loss", ("t",), 4),
+                        RefSpec("@{a.q(s, go)}", "a", "q", ("s", "go"), None))
+
+
+def test_bad_mdp_data_is_reported_with_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "m", MDP_HEAD + """\
+  - mdp:
+      name: bad
+      states: [s, t, s]
+      actions: [go, stay]
+      transitions:
+        s: {go: {s: 0.5, t: 0.25}, stay: u}
+        t: {go: {t: 2, s: -1}, fly: t}
+        w: {go: t}
+      rewards: {s: {go: "x"}}
+  - policies: {label: a, mdp: bad, gamma: 1}
+  - policies: {label: b, mdp: nope, gamma: 0.9, optimal: {policy: {s: jump}}}
+  - evaluate: {label: c, mdp: bad, gamma: 0.5, policy: {s: go}, loss: {s: 1}}
+  - say: "Cite $@{zz.v(s)}$, @{b.v(s)} and $@{b.w}$."
+""")
+    f = str(path)
+    assert issues_of(path) == [
+        f"{f}:7: solution[0].mdp.states[2]: state 's' listed twice",
+        f"{f}:11: solution[0].mdp.transitions.t.fly: unknown action 'fly'; actions: go, stay",
+        f"{f}:12: solution[0].mdp.transitions.w: unknown state 'w'; states: s, t",
+        f"{f}:10: solution[0].mdp.transitions.s.go: probabilities of the next states sum to 3/4, not 1",
+        f"{f}:10: solution[0].mdp.transitions.s.stay: unknown next state 'u'; states: s, t",
+        f"{f}:11: solution[0].mdp.transitions.t.go.t: a probability must lie in [0, 1], got 2",
+        f"{f}:11: solution[0].mdp.transitions.t.go.s: a probability must lie in [0, 1], got -1",
+        f"{f}:9: solution[0].mdp.transitions: no transition for (t, stay)",
+        f"{f}:13: solution[0].mdp.rewards.s.go: a reward must be a number or a fraction like \"1/3\", got 'x'",
+        f"{f}:14: solution[1].policies.gamma: the discount gamma must lie in [0, 1), got 1",
+        f"{f}:16: solution[3].evaluate.loss: a claimed loss needs 'compare'",
+        f"{f}:17: solution[4].say: citation '@{{b.v(s)}}' must stand inside $...$",
+        f"{f}:15: solution[2].policies: no MDP named 'nope' defined before this block",
+        f"{f}:16: solution[3].evaluate.policy.s: a policy needs an action for every state: s, t",
+        f"{f}:17: solution[4].say: citation '@{{zz.v(s)}}': no policies or evaluate block labelled 'zz' before it",
+        f"{f}:17: solution[4].say: citation '@{{b.w}}': a policies block offers v, q, gamma",
+    ]
+
+
+def test_claimed_policy_names_are_checked_against_the_mdp(tmp_path: Path) -> None:
+    path = write(tmp_path, "m", MDP_HEAD + COIN + """\
+  - policies: {label: a, mdp: coin, gamma: 0.5, optimal: {policy: {s: jump, u: go}, values: {v: 1}}}
+  - evaluate: {label: c, mdp: coin, gamma: 0.25, policy: a, compare: a}
+""")
+    f = str(path)
+    assert issues_of(path) == [
+        f"{f}:13: solution[1].policies.optimal.policy.s: unknown action 'jump'; actions: go",
+        f"{f}:13: solution[1].policies.optimal.policy.u: unknown state 'u'; states: s, t",
+        f"{f}:13: solution[1].policies.optimal.values.v: unknown state 'v'; states: s, t",
+        f"{f}:14: solution[2].evaluate: compare: block 'a' has gamma 1/2, not 1/4",
+    ]

@@ -172,3 +172,67 @@ def test_square_of_a_non_real_is_not_certified() -> None:
 
     assert not sign_certificate(sp.Pow(sp.I * sp.Symbol("y", positive=True), 2, evaluate=False), False,
                                 Context(SC))
+
+
+# --- finite MDPs ---------------------------------------------------------------------------
+from derive.mdp import evaluate  # noqa: E402
+from tests.test_mdp import chain  # noqa: E402
+
+from derive.verify import (check_claim, check_greedy, check_loss, check_optimal_values,  # noqa: E402
+                           check_policy_values, find_improvement)
+
+TENTH = sp.Rational(1, 10)
+V_A = (sp.Rational(100, 99), sp.Rational(10, 99), sp.Rational(149, 495), sp.Rational(298, 99))
+
+
+def test_policy_values_certified_by_substitution() -> None:
+    verdict = check_policy_values(chain(), ("-", "-", "+", "+"), TENTH, V_A)
+    assert verdict.method == "symbolic" and "exact in all 4 states" in verdict.detail
+
+
+def test_wrong_policy_value_is_rejected_with_the_state() -> None:
+    wrong = (V_A[0], sp.Rational(11, 99), *V_A[2:])
+    with pytest.raises(StepRejected) as info:
+        check_policy_values(chain(), ("-", "-", "+", "+"), TENTH, wrong)
+    # 1 + (1/10)(11/99) = 91/90
+    assert info.value.counterexample == "state -1, action -: v(-1) = 100/99, but r + gamma sum P v = 91/90"
+
+
+def test_optimal_values_certified_state_by_state() -> None:
+    verdicts = check_optimal_values(chain(), TENTH, V_A)
+    assert [v.method for v in verdicts] == ["symbolic"] * 4
+    assert verdicts[1].detail.startswith("Bellman optimality exact: v(0) = max(q(0,+) = 149/4950, q(0,-) = 10/99)")
+
+
+def test_values_of_a_non_optimal_policy_fail_the_optimality_condition() -> None:
+    v = (1, 0, 0, 3)  # the values of (-, +, -, +): exact, but not optimal
+    check_policy_values(chain(), ("-", "+", "-", "+"), TENTH, tuple(map(sp.Integer, v)))
+    with pytest.raises(StepRejected) as info:
+        check_optimal_values(chain(), TENTH, tuple(map(sp.Integer, v)))
+    assert info.value.message == "the Bellman optimality condition fails: an action does better than the value"
+    assert info.value.counterexample == "state 0: v(0) = 0, but max_a q(0, a) = q(0, -) = 1/10"
+
+
+def test_claimed_non_greedy_action_is_rejected() -> None:
+    check_greedy(chain(), TENTH, V_A, (("0", "-"),))
+    with pytest.raises(StepRejected) as info:
+        check_greedy(chain(), TENTH, V_A, (("0", "+"),))
+    assert info.value.counterexample == "q(0, +) = 149/4950 < q(0, -) = 10/99 = v*(0)"
+
+
+def test_claims_and_losses() -> None:
+    check_claim("v*(0)", sp.Rational(10, 99), sp.Rational(10, 99))
+    with pytest.raises(StepRejected, match="claimed v\\*\\(0\\) is wrong"):
+        check_claim("v*(0)", sp.Rational(1, 9), sp.Rational(10, 99))
+    assert check_loss("0", sp.Integer(3), sp.Integer(1), sp.Integer(2)).method == "symbolic"
+    with pytest.raises(StepRejected):
+        check_loss("0", sp.Integer(1), sp.Integer(3), sp.Integer(-2))
+
+
+def test_improvement_found_for_the_short_sighted_policy() -> None:
+    g = sp.Rational(99, 100)
+    values = evaluate(chain(), ("-", "-", "+", "+"), g)
+    s, a, q, verdict = find_improvement(chain(), g, ("-", "-", "+", "+"), values)
+    assert (s, a, q) == ("0", "+", sp.Rational(50955399, 995000))
+    assert verdict.detail.startswith("exact: q(0,+) - v(0) = ")
+    assert find_improvement(chain(), TENTH, ("-", "-", "+", "+"), V_A) is None
