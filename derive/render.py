@@ -139,12 +139,29 @@ def check_math(tex: str) -> str:
 
 
 def prose(text: str) -> str:
-    """Text with `$...$` inline math as LaTeX: text escaped, math checked by `check_math`.
+    """Text with `$...$` inline and `$$...$$` display math as LaTeX: text escaped, math
+    checked by `check_math`.
 
-    Every `$` opens or closes math (there is no literal dollar sign); an odd number of `$`
-    or an empty `$$` raises ValueError.
+    `$$` always opens or closes display math, every other `$` inline math (there is no
+    literal dollar sign); unbalanced or empty math raises ValueError.
     """
-    parts = text.split("$")
+    pieces = text.split("$$")
+    if len(pieces) % 2 == 0:
+        raise ValueError(f"unbalanced '$$' in text: {text!r}")
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            out.append(_inline_prose(piece, text))
+        elif not piece.strip():
+            raise ValueError(f"empty display math '$$$$' in text: {text!r}")
+        else:
+            out.append(f"\\[{check_math(piece.strip())}\\]")
+    return "".join(out)
+
+
+def _inline_prose(part_text: str, text: str) -> str:
+    """Text with `$...$` inline math (a piece of `text` between display maths)."""
+    parts = part_text.split("$")
     if len(parts) % 2 == 0:
         raise ValueError(f"unbalanced '$' in text: {text!r}")
     out = []
@@ -152,7 +169,7 @@ def prose(text: str) -> str:
         if i % 2 == 0:
             out.append(escape_text(part))
         elif not part.strip():
-            raise ValueError(f"empty math '$$' in text: {text!r}")
+            raise ValueError(f"empty math in text: {text!r}")
         else:
             out.append(f"${check_math(part)}$")
     return "".join(out)

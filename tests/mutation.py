@@ -178,9 +178,22 @@ def _parser(path: Path):
     from derive.ops import E, scale
 
     centred = {E(g): sp.S.Zero for g in scope.mean_zero}  # declared property: E[g] = 0
+    random = scope.random
+
+    def linear(e):
+        """E split over sums with non-random factors pulled out (linearity of expectation)."""
+        terms = sp.Add.make_args(sp.expand(e.args[0]))
+        out = sp.S.Zero
+        for t in terms:
+            c = sp.Mul(*(f for f in sp.Mul.make_args(t) if not f.free_symbols & random))
+            out += c * E(sp.Mul(*(f for f in sp.Mul.make_args(t) if f.free_symbols & random)))
+        return out
 
     def meaning(text: str):
-        expr = scope.unfold(evaluated(parse(text, scope.ns))).xreplace(centred)
+        expr = scope.unfold(evaluated(parse(text, scope.ns)))
+        if centred:
+            expr = expr.replace(lambda e: isinstance(e, E), linear)
+        expr = expr.xreplace(centred)
         # an operation count does not depend on the value of a scaling factor
         return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
 

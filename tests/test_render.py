@@ -122,9 +122,15 @@ def test_prose_rejects_forbidden_math():
         prose(r"see $\input{/etc/passwd}$")
 
 
-@pytest.mark.parametrize("text", ["costs $5", "$a$ and $b", "empty $$ math"])
+def test_prose_display_math():
+    assert prose("so $a$ is $$x^2 \\le 1$$ then $b$.") == r"so $a$ is \[x^2 \le 1\] then $b$."
+    with pytest.raises(ValueError, match=r"\\write"):
+        prose(r"$$\write18{x}$$")
+
+
+@pytest.mark.parametrize("text", ["costs $5", "$a$ and $b", "empty $$ math", "empty $$ $$ display", "$ $"])
 def test_prose_rejects_bad_dollars(text):
-    with pytest.raises(ValueError, match=r"'\$'|\$\$"):
+    with pytest.raises(ValueError, match=r"'\$'|\$\$|empty math"):
         prose(text)
 
 
