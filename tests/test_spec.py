@@ -375,3 +375,18 @@ def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path)
     assert [str(i) for i in info.value.issues] == [
         f"{tmp_path / 'problems' / 'nosuch' / 'set.yaml'}:0: set: no problem set named 'nosuch' "
         "(known: broken, good)"]
+
+
+def test_definition_given_is_checked(tmp_path: Path) -> None:
+    """A definition may print with a conditioning bar; `given` counts at most its arguments."""
+    path = write(tmp_path, "given", """\
+id: "1"
+title: "T"
+statement: "S"
+definitions:
+  q: {args: [u], body: "u", given: 2}
+  pol: {args: [u, v], body: "u*v", given: 1}
+solution:
+  - say: "a"
+""")
+    assert issues_of(path) == [f"{path}:5: definitions.q.given: expected a whole number from 0 to 1, got 2"]
