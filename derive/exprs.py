@@ -46,8 +46,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Integral": (lambda f, *v: sp.Integral(f, *v), (2, 3)),
     "Sum": (lambda f, v: sp.Sum(f, v), (2,)),
     "Product": (lambda f, v: sp.Product(f, v), (2,)),
-    # a limit at a finite point is two-sided (SymPy's default is from the right)
-    "Limit": (lambda f, v, p: sp.Limit(f, v, p) if p.is_infinite else sp.Limit(f, v, p, dir="+-"), (3,)),
+    "Limit": (lambda f, v, p: sp.Limit(f, v, p), (3,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }

@@ -124,8 +124,6 @@ def test_builtin_calls_stay_unevaluated(ns: Namespace) -> None:
     assert parse("Int(x, x)", ns) == ops.Int(X, X)
     assert parse("MaxOver(x, x)", ns) == ops.MaxOver(X, X)
     assert parse("MaxOver(x, x, s)", ns) == ops.MaxOver(X, X, S)  # a max over several variables
-    assert parse("Limit(x, x, s)", ns) == sp.Limit(X, X, S, dir="+-")  # two-sided at a finite point
-    assert parse("Limit(x, x, oo)", ns) == sp.Limit(X, X, sp.oo)
     with pytest.raises(ExprSyntaxError, match="takes 2 or 3 or 4 argument"):
         parse("MaxOver(x, x, s, k, n)", ns)
 
