@@ -196,7 +196,8 @@ def _hypothesis_substitution(d: Any, ctx: Context) -> Any:
     rhs(x) - t(x) (rhs(x) + t(x) for >=), with t a fresh non-negative function (positive for a
     strict bound): every F allowed by the hypothesis is of this form, at every argument."""
     for h in inequality_hypotheses(ctx.scope):
-        t = sp.Function(f"slack_{h.name}", real=True, nonnegative=True, positive=h.rel in ("<", ">"))
+        strict = {"positive": True} if h.rel in ("<", ">") else {}  # never positive=False: that is t = 0
+        t = sp.Function(f"slack_{h.name}", real=True, nonnegative=True, **strict)
         sign = -1 if h.rel in ("<", "<=") else 1
         d = d.replace(lambda e, h=h: h.matches(e), lambda e, h=h, t=t: h.apply(e) + sign * t(*e.args))
     return d

@@ -249,3 +249,14 @@ def test_tied_instances_refute_a_bound_with_the_wrong_sign(bounds_scope: Scope) 
     with pytest.raises(StepRejected) as info:
         bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=", "MaxOver(Abs(f(x2) + h(x2)), x2)")
     assert "right = 0" in info.value.counterexample
+
+
+def test_a_non_strict_hypothesis_certifies_no_reverse_bound(bounds_scope: Scope) -> None:
+    """V1 <= V2 gives V2 - V1 >= 0 but neither V1 - V2 >= 0 nor V2 - V1 > 0."""
+    from derive.verify import sign_certificate
+
+    ctx = Context(bounds_scope)
+    diff = parse("V2(s) - V1(s)", bounds_scope.ns)
+    assert sign_certificate(diff, False, ctx)
+    assert not sign_certificate(-diff, False, ctx)
+    assert not sign_certificate(diff, True, ctx)
