@@ -51,7 +51,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }
 for _name, _cls in ops.OPS.items():
-    BUILTINS[_name] = (_cls, (_cls.nargs.args[0],) if hasattr(_cls.nargs, "args") else (_cls.nargs,))
+    BUILTINS[_name] = (_cls, tuple(int(n) for n in _cls.nargs.args) if hasattr(_cls.nargs, "args") else (_cls.nargs,))
 
 CONSTANTS: dict[str, Any] = {"oo": sp.oo, "pi": sp.pi}
 

@@ -5,7 +5,9 @@ An instance fixes, with seeded random rationals:
 - finite spaces (sizes from the spec): Int(f, x) becomes a sum over the points of x's space;
   MaxOver / ArgMaxOver become a max / arg max over those points;
 - unknown functions on finite spaces: a random table per function; a density's table is
-  normalised over its non-conditioning arguments;
+  normalised over its non-conditioning arguments; a function bounded by an inequality
+  hypothesis F(x) <= rhs(x) takes rhs's value minus a random non-negative slack (plus, for >=);
+  in a tied instance, free functions on the same spaces share one table up to a sign;
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
 - cost(X): the number of scalar operations counted by running the textbook algorithm on
@@ -24,7 +26,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, scale, softmax_rows
-from derive.scope import Scope
+from derive.scope import Rewrite, Scope, inequality_hypotheses
 
 SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
@@ -46,10 +48,15 @@ BINDING_OPS = (Int, MaxOver, ArgMaxOver)
 
 
 def free_vars(expr: Any) -> set:
-    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable."""
+    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable(s)."""
     if isinstance(expr, BINDING_OPS):
-        return free_vars(expr.args[0]) - {expr.args[1]}
-    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit)):
+        return free_vars(expr.args[0]) - set(expr.args[1:])
+    if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):  # SymPy's binders, with ours inside
+        bounds = set().union(*(free_vars(b) for _, *lims in expr.limits for b in lims))
+        return (free_vars(expr.function) - set(expr.variables)) | bounds
+    if isinstance(expr, sp.Limit):
+        return (free_vars(expr.args[0]) - {expr.args[1]}) | free_vars(expr.args[2])
+    if not isinstance(expr, sp.Basic) or not expr.args:
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
 
@@ -70,6 +77,9 @@ class Instance:
     outcome_p: list[Any] = field(default_factory=list)
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
     scale: Any = sp.Integer(1)
+    tied: frozenset[str] = frozenset()
+    tie_sign: int = 1
+    trial: int = 0
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -85,11 +95,12 @@ class Instance:
 
     # ---- whole numbers, spaces --------------------------------------------------------
     def choose_params(self, expr: Any) -> None:
-        """Fix whole-number parameters (1..3; shapes 1..3) and space-valued symbols."""
+        """Fix whole-number parameters (1..3, or 0..3 if not positive; cycled with the trial
+    number so that consecutive trials cover every value) and space-valued symbols."""
         for s in whole_number_params(expr):
             if s not in self.values:
                 low = 1 if s.is_positive else 0
-                self.values[s] = sp.Integer(self.rng.randint(low, 3))
+                self.values[s] = sp.Integer(low + (self.trial + len(self.values)) % (4 - low))
         free = free_vars(expr)
         for s, space in self.scope.symbol_space.items():
             if s in free and s not in self.values:
@@ -118,7 +129,9 @@ class Instance:
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
                             lambda e: e.doit())
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        # a derivative is taken once the abstract objects inside it have values
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and not e.expr.has(*ABSTRACT_OPS),
+                            lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
@@ -133,16 +146,17 @@ class Instance:
         return sp.Add(*[body.xreplace({var: sp.Integer(i)}) for i in self.space_of(var)])
 
     def _max(self, node: Any) -> Any:
-        body, var = node.args
-        points = list(self.space_of(var))
-        vals = [self.evaluate(body.xreplace({var: sp.Integer(i)})) for i in points]
+        """Max (arg max) of the body over every point of the product of its variables' spaces."""
+        body, *bound = node.args
+        points = _grid([len(self.space_of(v)) for v in bound])
+        vals = [self.evaluate(body.xreplace({v: sp.Integer(i) for v, i in zip(bound, p)})) for p in points]
         loose = set().union(*(v.free_symbols for v in vals))
         if loose:  # a maximum needs numbers: fix the remaining real symbols of this instance
             for sym in sorted(loose, key=str):
                 self.values.setdefault(sym, self.rational() / 10)
             vals = [v.xreplace(self.values) for v in vals]
         best = max(range(len(vals)), key=lambda i: vals[i])
-        return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best])
+        return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best][0])
 
     def _outcomes(self) -> None:
         if not self.outcome_p:
@@ -170,9 +184,12 @@ class Instance:
                         for w, p in enumerate(self.outcome_p)])
 
     def _indexed(self, node: sp.Indexed) -> Any:
+        """b[k]: a random rational, or a random point of b's space if it has one."""
         key = (str(node.base), int(node.indices[0]))
         if key not in self.tables:
-            self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+            space = self.scope.indexed_space.get(str(node.base))
+            self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) if space is None \
+                else sp.Integer(self.rng.randrange(self.scope.spaces[space]))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:
@@ -180,11 +197,24 @@ class Instance:
         args = tuple(int(a) for a in node.args)
         key = (info.name, *args)
         if key not in self.tables:
+            bound = next((h for h in inequality_hypotheses(self.scope) if h.head == info.name), None)
             if info.density:
                 self._fill_density(info, args)
+            elif bound is not None:
+                self.tables[key] = self._bounded(bound, node)
+            elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
+                self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
             else:
                 self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
         return self.tables[key]
+
+    def _bounded(self, hyp: Rewrite, node: AppliedUndef) -> Any:
+        """The value of F(args) under the hypothesis F(x) rel rhs(x): the right side's value
+        moved by a random slack of the allowed sign (zero allowed unless the bound is strict)."""
+        slack = self.scale * sp.Rational(self.rng.randint(0 if hyp.rel in ("<=", ">=") else 1, 9),
+                                         self.rng.randint(1, 4))
+        bound = self.evaluate(hyp.apply(node))
+        return bound - slack if hyp.rel in ("<", "<=") else bound + slack
 
     def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:
         """A random probability table over the free arguments, for these conditioning values."""
@@ -202,6 +232,27 @@ class Instance:
         counter = OpCounter()
         counter.run(node.args[0], {s: [[Fraction(1)] * c for _ in range(r)] for s, (r, c) in shapes.items()})
         return sp.Integer(counter.count)
+
+
+def tie_leader(scope: Scope, name: str, tied: frozenset[str]) -> str | None:
+    """Among the `tied` functions, the free one (neither a density nor bounded by a hypothesis)
+    declared first with the same argument spaces as `name`, when that is another function:
+    `name`'s table is then the leader's, times the instance's tie sign (F2 = F1 or F2 = -F1), the
+    coincident cases where bounds in F1 - F2 or F1 + F2 are tight."""
+    if name not in tied:
+        return None
+    bounded = {h.head for h in inequality_hypotheses(scope)}
+    spaces = scope.functions[name].spaces
+    free = [f.name for f in scope.functions.values()
+            if f.name in tied and not f.density and f.name not in bounded and f.spaces == spaces]
+    return free[0] if name in free and free[0] != name else None
+
+
+def tie_names(scope: Scope, expr: Any) -> frozenset[str]:
+    """The unknown functions of expr (definitions unfolded) when two of them are free and on
+    the same spaces, so that a tied instance differs from an untied one; else empty."""
+    names = frozenset(f.func.__name__ for f in scope.unfold(expr).atoms(AppliedUndef)) & set(scope.functions)
+    return names if any(tie_leader(scope, name, names) for name in names) else frozenset()
 
 
 def _bounds_concrete(e: Any) -> bool:

@@ -37,9 +37,10 @@ class Var(Op):
 
 
 class MaxOver(Op):
-    """MaxOver(f, a): maximum of f over the space of a."""
+    """MaxOver(f, a[, b[, c]]): maximum of f over the spaces of a (and b, c) jointly;
+    MaxOver(Abs(g), s, a) is the sup norm of g over S x A."""
 
-    nargs = 2
+    nargs = (2, 3, 4)
 
 
 class ArgMaxOver(Op):

@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import dataclasses
+
 import jinja2
-from sympy import Integer, Rational, floor
+from sympy import Abs, Integer, Rational, Symbol, evaluate, floor
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
@@ -242,7 +244,9 @@ class Printer(LatexPrinter):
             case ops.Var():
                 tex = f"\\operatorname{{Var}}\\left[{self._print(a[0])}\\right]"
             case ops.MaxOver():
-                tex, closed = f"\\max_{{{self._print(a[1])}}} {self._operand(a[0])}", False
+                norm = self._sup_norm(expr)
+                bound = ", ".join(self._print(v) for v in a[1:])
+                tex, closed = (norm, True) if norm else (f"\\max_{{{bound}}} {self._operand(a[0])}", False)
             case ops.ArgMaxOver():
                 tex, closed = f"\\operatorname*{{arg\\,max}}_{{{self._print(a[1])}}} {self._operand(a[0])}", False
             case ops.Theta():
@@ -263,6 +267,22 @@ class Printer(LatexPrinter):
         if exp is None:
             return tex
         return f"{tex}^{{{exp}}}" if closed else f"\\left({tex}\\right)^{{{exp}}}"
+
+    def _sup_norm(self, expr: ops.MaxOver) -> str | None:
+        """MaxOver(Abs(g), s, a) as `\\left\\| g \\right\\|_\\infty` when the bound variables occur in g
+        only as the full argument list (s, a) of functions, which then print by name alone."""
+        body, *bound = expr.args
+        if not isinstance(body, Abs):
+            return None
+        apps = [e for e in body.args[0].atoms(AppliedUndef) if e.args == tuple(bound)]
+        with evaluate(False):
+            g = body.args[0].xreplace({e: Symbol(e.func.__name__) for e in apps})
+        if g.free_symbols & set(bound):
+            return None
+        names = {e.func.__name__: self.notation.function_latex.get(e.func.__name__)
+                 or self._hprint_Function(e.func.__name__) for e in apps}
+        notation = dataclasses.replace(self.notation, symbol_latex={**self.notation.symbol_latex, **names})
+        return f"\\left\\| {Printer(notation)._print(g)} \\right\\|_\\infty"
 
     def _operand(self, expr) -> str:
         """An operand of an operator: parenthesised when it is a sum."""
@@ -293,9 +313,10 @@ class Printer(LatexPrinter):
         return out
 
     def _needs_mul_brackets(self, expr, first: bool = False, last: bool = False) -> bool:
-        """SymPy's rule, plus: an integral, max, arg max or scaling not last in a product is bracketed."""
+        """SymPy's rule, plus: an integral, max (not a sup norm), arg max or scaling not last in a
+        product is bracketed."""
         if not last and isinstance(expr, (ops.Int, ops.MaxOver, ops.ArgMaxOver, ops.scale)):
-            return True
+            return not (isinstance(expr, ops.MaxOver) and self._sup_norm(expr))  # a norm is closed
         return super()._needs_mul_brackets(expr, first=first, last=last)
 
 

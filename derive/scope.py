@@ -74,6 +74,8 @@ class Scope:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     spaces: dict[str, int] = field(default_factory=dict)
     symbol_space: dict[sp.Symbol, str] = field(default_factory=dict)
+    indexed_space: dict[str, str] = field(default_factory=dict)
+    definition_given: dict[str, int] = field(default_factory=dict)
     random: set[sp.Symbol] = field(default_factory=set)
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
@@ -132,6 +134,10 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
         if sym.indexed:
             sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
+            if sym.space:
+                if sym.space not in sc.spaces:
+                    issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
+                sc.indexed_space[sym.name] = sym.space
             continue
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
         if sym.latex:
@@ -152,7 +158,7 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         for space in fn.args:
             if space not in sc.spaces and space != "R":
                 issues.append(SpecIssue(fn.loc, f"unknown space '{space}' (declare it under spaces, or use R)"))
-        _declare_function(sc, fn.name, len(fn.args), fn.loc, issues)
+        _declare_function(sc, fn.name, len(fn.args), fn.loc, issues, nonnegative=fn.density)
         sc.functions[fn.name] = FunctionInfo(fn.name, fn.args, fn.given, fn.density)
         if fn.latex:
             sc.function_latex[fn.name] = fn.latex.value
@@ -171,6 +177,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             (sc.function_latex if d.params else sc.symbol_latex)[d.name] = d.latex.value
         if d.subscript:
             sc.subscript.add(d.name)
+        if d.given:
+            sc.definition_given[d.name] = d.given
     for sym in spec.symbols:  # shapes may mention any symbol
         shape = tuple(p for t in sym.shape if (p := parse_text(t, sc, issues)) is not None)
         if shape:
@@ -190,6 +198,10 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         if rw is None:
             issues.append(SpecIssue(h.lhs.loc, "the left side of a hypothesis must be a symbol or a "
                                                "function applied to distinct symbols, like Q(s, a)"))
+        elif rw.rel != "=" and rw.params and not _bounded_function(rw, sc):
+            issues.append(SpecIssue(h.lhs.loc, f"the left side of an inequality hypothesis must be an unknown "
+                                               f"function (not a density) applied to distinct symbols, like "
+                                               f"V1(s), and its right side must not use that function"))
         else:
             sc.hypotheses[h.name] = rw
     return sc
@@ -204,10 +216,26 @@ def _hypothesis_rewrite(name: str, lhs: Any, rel: str, rhs: Any) -> Rewrite | No
     return None
 
 
-def _declare_function(sc: Scope, name: str, arity: int, loc: Loc, issues: list[SpecIssue]) -> None:
+def _bounded_function(rw: Rewrite, sc: Scope) -> bool:
+    """Can instances and sign certificates honour this inequality hypothesis? Its left side
+    must be an unknown non-density function whose table is then built from the right side."""
+    info = sc.functions.get(rw.head)
+    return info is not None and not info.density and not any(
+        e.func.__name__ == rw.head for e in rw.body.atoms(AppliedUndef))
+
+
+def inequality_hypotheses(sc: Scope) -> list[Rewrite]:
+    """The hypotheses `F(x) rel rhs` with rel one of < <= > >=: bounds on unknown functions."""
+    return [h for h in sc.hypotheses.values() if h.rel != "=" and h.params]
+
+
+def _declare_function(sc: Scope, name: str, arity: int, loc: Loc, issues: list[SpecIssue],
+                      nonnegative: bool = False) -> None:
+    """Declare name as a real function (a density is also non-negative)."""
     if name in sc.ns.functions or name in sc.ns.symbols or name in sc.ns.indexed:
         issues.append(SpecIssue(loc, f"'{name}' declared twice"))
-    sc.ns.functions[name] = (sp.Function(name, real=True), arity)
+    flags = {"nonnegative": True} if nonnegative else {}
+    sc.ns.functions[name] = (sp.Function(name, real=True, **flags), arity)
 
 
 def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
@@ -227,9 +255,10 @@ def undeclared_structure(expr: Any, sc: Scope) -> list[str]:
     variable of Int, MaxOver and ArgMaxOver, a shape for every matrix inside cost(...)."""
     out = []
     for node in expr.atoms(ops.Int, ops.MaxOver, ops.ArgMaxOver):
-        var = node.args[1]
-        if var not in sc.symbol_space:
-            out.append(f"{type(node).__name__} over '{var}' needs a finite space: declare `{var}: {{space: ...}}`")
+        for var in node.args[1:]:
+            if var not in sc.symbol_space:
+                out.append(f"{type(node).__name__} over '{var}' needs a finite space: "
+                           f"declare `{var}: {{space: ...}}`")
     for node in expr.atoms(ops.cost):
         for sym in sorted(node.args[0].free_symbols - set(sc.shapes), key=str):
             if not (sym.is_integer or sym in sc.definitions):

@@ -3,8 +3,9 @@
 Checks, strongest first:
 - symbolic: after unfolding definitions (and the hypotheses the step cites), the difference
   simplifies to 0; for an inequality, the difference is shown non-negative by a sign
-  certificate (squares, positive factors, factor-by-factor comparison of products, bounds
-  from the chain's assumptions);
+  certificate (squares, positive factors, integrals and sums of non-negative terms,
+  factor-by-factor comparison of products, bounds from the chain's assumptions and from the
+  problem's inequality hypotheses);
 - instance: abstract objects (whole-number parameters, finite-space integrals and tables,
   expectations, operation counts) are replaced by random exact instances
   (derive/instances.py) and the relation is checked exactly, for several seeds;
@@ -24,13 +25,14 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
-from derive.instances import SCALES, Instance, is_abstract
+from derive.instances import SCALES, Instance, is_abstract, tie_names
 from derive.mdp import bellman_rhs
 from derive.model import MDP, Verdict
-from derive.ops import Theta
-from derive.scope import Rewrite, Scope, rewrite_with
+from derive.ops import Int, Theta
+from derive.scope import Rewrite, Scope, inequality_hypotheses, rewrite_with
 
 INSTANCE_TRIALS = 6
+TIED_TRIALS = 2  # extra instances where functions on the same spaces coincide: F2 = F1, F2 = -F1
 NUMERIC_POINTS = 24
 POINTS_PER_INSTANCE = 6
 PRECISION = 40
@@ -167,7 +169,9 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
         if sign_certificate(f, False, ctx) and sign_certificate(g - f, strict, ctx):
             return "factor by factor: 0 <= each factor <= its bound"
     if sign_certificate(hi - lo, strict, ctx):
-        return "the difference is " + ("positive" if strict else "non-negative") + " (sign certificate)"
+        used = _bounds_used(hi - lo, ctx)
+        using = f" using {', '.join(used)}" if used else ""
+        return "the difference is " + ("positive" if strict else "non-negative") + f" (sign certificate{using})"
     return None
 
 
@@ -184,8 +188,26 @@ def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
 
 def sign_certificate(d: Any, strict: bool, ctx: Context) -> bool:
     """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds?"""
-    d = _bounded_substitution(d, ctx)
+    d = _hypothesis_substitution(_bounded_substitution(d, ctx), ctx)
     return _sign(d, strict)
+
+
+def _hypothesis_substitution(d: Any, ctx: Context) -> Any:
+    """Write each function bounded by an inequality hypothesis F(x) <= rhs(x) as
+    rhs(x) - t(x) (rhs(x) + t(x) for >=), with t a fresh non-negative function (positive for a
+    strict bound): every F allowed by the hypothesis is of this form, at every argument."""
+    for h in inequality_hypotheses(ctx.scope):
+        strict = {"positive": True} if h.rel in ("<", ">") else {}  # never positive=False: that is t = 0
+        t = sp.Function(f"slack_{h.name}", real=True, nonnegative=True, **strict)
+        sign = -1 if h.rel in ("<", "<=") else 1
+        d = d.replace(lambda e, h=h: h.matches(e), lambda e, h=h, t=t: h.apply(e) + sign * t(*e.args))
+    return d
+
+
+def _bounds_used(d: Any, ctx: Context) -> list[str]:
+    """The inequality hypotheses whose function occurs in d."""
+    heads = {e.func.__name__ for e in d.atoms(AppliedUndef)}
+    return [f"hypothesis {h.name}" for h in inequality_hypotheses(ctx.scope) if h.head in heads]
 
 
 def _sign(d: Any, strict: bool) -> bool:
@@ -195,6 +217,8 @@ def _sign(d: Any, strict: bool) -> bool:
             return True
     if isinstance(d, sp.Abs):
         return not strict
+    if isinstance(d, (Int, sp.Sum)) and not strict:  # an integral or sum of non-negative terms
+        return _sign(d.args[0], False)
     if isinstance(d, sp.Product):
         return _sign(d.function, strict)
     if isinstance(d, sp.Mul):
@@ -372,8 +396,11 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     sampled = False
     params: dict[str, set] = {}
-    for trial in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)])
+    names = tie_names(ctx.scope, a - b)
+    tied = TIED_TRIALS if names else 0
+    for trial in range(INSTANCE_TRIALS + tied):
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
+                        tied=names if trial >= INSTANCE_TRIALS else frozenset(), tie_sign=(-1) ** trial)
         x, y = inst.evaluate(a), inst.evaluate(b)
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
@@ -397,7 +424,8 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
-    return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
+    ties = f", {tied} with tied tables" if tied else ""
+    return Verdict("instance", f"holds on {INSTANCE_TRIALS + tied} random exact instances{on}{ties}{rest}")
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

@@ -41,7 +41,7 @@ def test_attention_cost_verdicts_and_total() -> None:
     assert methods("hw4", "attention_cost") == {
         "scores": ["instance"], "scaling": ["instance"], "softmax": ["instance"], "values": ["instance"],
         "total": ["instance", "instance", "symbolic"], "growth": ["symbolic", "symbolic"], "order": ["symbolic"]}
-    assert total.steps[0].verdict.detail == "holds on 6 random exact instances (d in {2, 3}, n in {1, 2, 3})"
+    assert total.steps[0].verdict.detail == "holds on 6 random exact instances (d in {1, 2, 3}, n in {1, 2, 3})"
 
 
 def test_bellman_verdicts() -> None:

@@ -123,6 +123,9 @@ def test_builtin_calls_stay_unevaluated(ns: Namespace) -> None:
     assert parse("E(x)", ns) == ops.E(X)
     assert parse("Int(x, x)", ns) == ops.Int(X, X)
     assert parse("MaxOver(x, x)", ns) == ops.MaxOver(X, X)
+    assert parse("MaxOver(x, x, s)", ns) == ops.MaxOver(X, X, S)  # a max over several variables
+    with pytest.raises(ExprSyntaxError, match="takes 2 or 3 or 4 argument"):
+        parse("MaxOver(x, x, s, k, n)", ns)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -70,3 +70,31 @@ def test_rational_orthogonal_is_exactly_orthogonal(n: int) -> None:
         q = rational_orthogonal(n, random.Random(seed))
         assert q.T * q == sp.eye(n)
         assert all(isinstance(x, sp.Rational) for x in q)
+
+
+def test_free_vars_of_sympy_binders_respect_our_binders_inside() -> None:
+    """A Product whose factor holds Int(..., a) does not have a free."""
+    k = sp.Symbol("k", integer=True, positive=True)
+    assert free_vars(sp.Product(Int(pi(a, st), a) * x, (k, 1, n))) == {st, x, n}
+
+
+def test_max_over_several_variables_is_the_max_over_the_product_space() -> None:
+    sc = scope()
+    r = sp.Function("r", real=True)
+    sc.functions["r"] = FunctionInfo("r", ("S", "A"), 0, False)
+    inst = Instance(sc, random.Random(5))
+    table = [inst.evaluate(r(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)]
+    assert inst.evaluate(MaxOver(sp.Abs(r(st, a)), st, a)) == max(abs(v) for v in table)
+
+
+def test_whole_number_parameters_cycle_with_the_trial() -> None:
+    values = {int(Instance(scope(), random.Random(0), trial=t).evaluate(n)) for t in range(3)}
+    assert values == {1, 2, 3}
+
+
+def test_indexed_symbol_with_a_space_takes_points_of_it() -> None:
+    sc = scope()
+    b = sp.IndexedBase("b", real=True)
+    sc.indexed_space["b"] = "S"
+    inst = Instance(sc, random.Random(6))
+    assert all(inst.evaluate(b[i]) in (0, 1, 2) for i in range(1, 8))

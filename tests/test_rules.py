@@ -25,6 +25,7 @@ def ctx() -> RuleContext:
     u = sp.Symbol("u", real=True)
     sc.definitions["f"] = Rewrite("f", (u,), u**2 + 1)
     sc.hypotheses["h"] = Rewrite("h", (), 2 * x, lhs=b)
+    sc.hypotheses["bound"] = Rewrite("bound", (), 2 * x, "<=", lhs=b)
     return RuleContext(sc, ())
 
 
@@ -90,3 +91,9 @@ def test_count_ops() -> None:
     assert sp.expand(out - (n**2 * (2 * d - 1) + n**2 + n * (3 * n - 1) + n * d * (2 * n - 1))) == 0
     with pytest.raises(RuleError, match="no cost"):
         apply("count_ops", x)
+
+
+def test_use_refuses_an_inequality_hypothesis() -> None:
+    """b <= 2x does not allow rewriting b as 2x."""
+    with pytest.raises(RuleError, match="inequality"):
+        apply("use", b * x, name="bound")

@@ -9,7 +9,7 @@ import sympy as sp
 
 from derive.errors import Loc
 from derive.exprs import parse
-from derive.scope import FunctionInfo, Rewrite, Scope, build_scope
+from derive.scope import FunctionInfo, Rewrite, Scope, build_scope, inequality_hypotheses
 from derive.spec import load_problem
 
 HEADER = 'id: "1"\ntitle: "T"\nstatement: "S"\n'
@@ -106,12 +106,13 @@ def test_indexed_symbols_are_indexed_bases(good: Scope) -> None:
 
 
 def test_functions_with_spaces(good: Scope) -> None:
-    """Functions are real SymPy functions of their arity; their argument spaces are kept."""
+    """Functions are real SymPy functions of their arity (a density also non-negative); their
+    argument spaces are kept."""
     assert good.functions == {
         "P": FunctionInfo("P", ("S", "S", "A"), 2, True),
         "g": FunctionInfo("g", ("R",), 0, False),
     }
-    assert good.ns.functions["P"] == (sp.Function("P", real=True), 3)
+    assert good.ns.functions["P"] == (sp.Function("P", real=True, nonnegative=True), 3)
     assert good.ns.functions["g"] == (G, 1)
     assert good.ns.functions["sigma"] == (SIGMA, 1)  # a definition with parameters is a function
     assert good.ns.functions["h"] == (H, 1)
@@ -290,3 +291,32 @@ def test_integral_variable_needs_a_space_and_matrices_need_shapes(tmp_path: Path
         f"{path}:9: solution[0].chain.start: matrix 'A' in cost(...) needs a shape: "
         "declare `A: {shape: [rows, cols]}`",
     ]
+
+
+BOUNDED = HEADER + """\
+spaces: {S: 2}
+symbols:
+  s: {space: S}
+functions:
+  V1: {args: [S]}
+  V2: {args: [S]}
+  p: {args: [S], density: true}
+hypotheses:
+  order: {lhs: "V1(s)", rel: "<=", rhs: "V2(s)"}
+""" + SOLUTION
+
+
+def test_inequality_hypothesis_on_a_function(tmp_path: Path) -> None:
+    """F(s) <= rhs(s) on an unknown function is kept as a bound (inequality_hypotheses)."""
+    sc, issues, _ = scope_of(tmp_path, BOUNDED)
+    assert issues == []
+    assert [h.name for h in inequality_hypotheses(sc)] == ["order"]
+
+
+@pytest.mark.parametrize("lhs, rhs", [("p(s)", "V2(s)"), ("V1(s)", "V1(s) + 1")])
+def test_inequality_hypothesis_needs_a_free_unknown_function(tmp_path: Path, lhs: str, rhs: str) -> None:
+    """A density, or a function its own bound uses, cannot be bounded: a located issue."""
+    text = BOUNDED.replace('{lhs: "V1(s)", rel: "<=", rhs: "V2(s)"}', f'{{lhs: "{lhs}", rel: "<=", rhs: "{rhs}"}}')
+    _, issues, path = scope_of(tmp_path, text)
+    assert len(issues) == 1 and issues[0].startswith(f"{path}:") and "hypotheses.order.lhs" in issues[0]
+    assert "inequality hypothesis" in issues[0]

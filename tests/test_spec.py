@@ -465,3 +465,17 @@ def test_claimed_policy_names_are_checked_against_the_mdp(tmp_path: Path) -> Non
         f"{f}:13: solution[1].policies.optimal.values.v: unknown state 'v'; states: s, t",
         f"{f}:14: solution[2].evaluate: compare: block 'a' has gamma 1/2, not 1/4",
     ]
+
+def test_definition_given_is_checked(tmp_path: Path) -> None:
+    """A definition may print with a conditioning bar; `given` counts at most its arguments."""
+    path = write(tmp_path, "given", """\
+id: "1"
+title: "T"
+statement: "S"
+definitions:
+  q: {args: [u], body: "u", given: 2}
+  pol: {args: [u, v], body: "u*v", given: 1}
+solution:
+  - say: "a"
+""")
+    assert issues_of(path) == [f"{path}:5: definitions.q.given: expected a whole number from 0 to 1, got 2"]

@@ -236,3 +236,90 @@ def test_improvement_found_for_the_short_sighted_policy() -> None:
     assert (s, a, q) == ("0", "+", sp.Rational(50955399, 995000))
     assert verdict.detail.startswith("exact: q(0,+) - v(0) = ")
     assert find_improvement(chain(), TENTH, ("-", "-", "+", "+"), V_A) is None
+
+BOUNDS_YAML = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {S: 3, A: 2, X: 4}
+symbols:
+  s: {space: S}
+  s2: {space: S}
+  a: {space: A}
+  x: {space: X}
+  x2: {space: X}
+  gamma: {nonnegative: true}
+functions:
+  P: {args: [S, S, A], given: 2, density: true}
+  pi: {args: [A, S], given: 1, density: true}
+  V1: {args: [S]}
+  V2: {args: [S]}
+  Pd: {args: [X], density: true}
+  f: {args: [X]}
+  h: {args: [X]}
+hypotheses:
+  ordered: {lhs: "V1(s)", rel: "<=", rhs: "V2(s)"}
+solution:
+  - say: "x"
+"""
+
+
+@pytest.fixture(scope="module")
+def bounds_scope(tmp_path_factory: pytest.TempPathFactory) -> Scope:
+    """A scope with V1 <= V2 (an inequality hypothesis), densities and two functions f, h on X."""
+    from derive.scope import build_scope
+    from derive.spec import load_problem
+
+    path = tmp_path_factory.mktemp("b") / "p.yaml"
+    path.write_text(BOUNDS_YAML, encoding="utf-8")
+    spec, issues = load_problem(path)
+    found: list = []
+    sc = build_scope(spec, found, [])
+    assert issues == [] and found == []
+    return sc
+
+
+def bounds_check(sc: Scope, lhs: str, rel: str, rhs: str) -> Verdict:
+    return check(parse(lhs, sc.ns), rel, parse(rhs, sc.ns), Context(sc, seed=11))
+
+
+def test_integral_of_non_negative_terms_is_certified(bounds_scope: Scope) -> None:
+    """gamma >= 0, densities >= 0 and V2 - V1 >= 0 (hypothesis): the double integral is >= 0."""
+    v = bounds_check(bounds_scope, "gamma*Int(Int(P(s2, s, a)*pi(a, s)*(V2(s2) - V1(s2)), s2), a)", ">=", "0")
+    assert v == Verdict("symbolic", "the difference is non-negative (sign certificate using hypothesis ordered)")
+
+
+def test_inequality_hypothesis_holds_on_instances_and_rejects_the_reverse(bounds_scope: Scope) -> None:
+    """Instances build V1 = V2 - slack, so V1 - V2 >= 0 is refuted with the tables named."""
+    with pytest.raises(StepRejected) as info:
+        bounds_check(bounds_scope, "Int(P(s2, s, a)*(V1(s2) - V2(s2)), s2)", ">=", "0")
+    assert "V1" in info.value.counterexample or "V2" in info.value.counterexample
+
+
+def test_integral_bound_by_the_sup_norm(bounds_scope: Scope) -> None:
+    """|Int P f| <= ||f||_inf holds on exact instances; the reverse is rejected."""
+    assert bounds_check(bounds_scope, "Abs(Int(Pd(x)*f(x), x))", "<=", "MaxOver(Abs(f(x2)), x2)").method == "instance"
+    with pytest.raises(StepRejected):
+        bounds_check(bounds_scope, "Abs(Int(Pd(x)*f(x), x))", ">=", "MaxOver(Abs(f(x2)), x2)")
+
+
+def test_tied_instances_refute_a_bound_with_the_wrong_sign(bounds_scope: Scope) -> None:
+    """|Int Pd (f - h)| <= ||f + h|| holds for most random tables but not for h = -f:
+    a tied instance finds it."""
+    assert bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=",
+                        "MaxOver(Abs(f(x2) - h(x2)), x2)").detail.startswith(
+        "holds on 8 random exact instances, 2 with tied tables")
+    with pytest.raises(StepRejected) as info:
+        bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=", "MaxOver(Abs(f(x2) + h(x2)), x2)")
+    assert "right = 0" in info.value.counterexample
+
+
+def test_a_non_strict_hypothesis_certifies_no_reverse_bound(bounds_scope: Scope) -> None:
+    """V1 <= V2 gives V2 - V1 >= 0 but neither V1 - V2 >= 0 nor V2 - V1 > 0."""
+    from derive.verify import sign_certificate
+
+    ctx = Context(bounds_scope)
+    diff = parse("V2(s) - V1(s)", bounds_scope.ns)
+    assert sign_certificate(diff, False, ctx)
+    assert not sign_certificate(-diff, False, ctx)
+    assert not sign_certificate(diff, True, ctx)

@@ -22,8 +22,12 @@ def unfold(expr: Any, args: dict, ctx: Any) -> Any:
 
 @rule("use", "by hypothesis", Param("name", "hypothesis"))
 def use(expr: Any, args: dict, ctx: Any) -> Any:
-    """Rewrite every occurrence of the hypothesis' left side by its right side, once."""
-    out = rewrite_with(expr, [ctx.scope.hypotheses[args["name"]]], once=True)
+    """Rewrite every occurrence of the hypothesis' left side by its right side, once
+    (an equation only: an inequality hypothesis is a bound, used by the sign certificate)."""
+    hyp = ctx.scope.hypotheses[args["name"]]
+    if hyp.rel != "=":
+        raise RuleError(f"hypothesis {args['name']} is an inequality ({hyp.rel}), not an equation to rewrite with")
+    out = rewrite_with(expr, [hyp], once=True)
     if out == expr:
         raise RuleError(f"the left side of hypothesis {args['name']} does not occur")
     return out
