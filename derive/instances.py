@@ -172,7 +172,8 @@ class Instance:
     def _indexed(self, node: sp.Indexed) -> Any:
         key = (str(node.base), int(node.indices[0]))
         if key not in self.tables:
-            self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+            low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
+            self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:

@@ -72,6 +72,7 @@ class DefinitionSpec:
     latex: Text | None = None
     at: tuple[tuple[int, Text], ...] = ()
     subscript: bool = False
+    given: int = 0
 
 
 @dataclass(frozen=True)
@@ -329,14 +330,19 @@ def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | Non
     if node is None:
         return None
     args = tuple(a for a, aloc in r.sequence(node, "args", loc.key) if r.name(a, aloc, "argument space"))
-    given = node.get("given", 0)
-    if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given <= len(args):
-        r.issue(r.loc(node, "given", _join(loc.key, "given")),
-                f"expected a whole number from 0 to {len(args)}, got {given!r}")
-        given = 0
+    given = _given(r, node, len(args), loc.key)
     density = _flag(r, node, "density", loc.key)
     return FunctionSpec(name, args, loc, given, density, r.string(node, "latex", loc.key),
                         _flag(r, node, "subscript", loc.key))
+
+
+def _given(r: _Reader, node: dict, n_args: int, path: str) -> int:
+    """How many trailing arguments print after the conditioning bar: 0..n_args (0 when absent)."""
+    given = node.get("given", 0)
+    if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given <= n_args:
+        r.issue(r.loc(node, "given", _join(path, "given")), f"expected a whole number from 0 to {n_args}, got {given!r}")
+        return 0
+    return given
 
 
 def _flag(r: _Reader, node: dict, key: str, path: str) -> bool:
@@ -355,10 +361,11 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
     """
     if isinstance(value, str):
         return DefinitionSpec(name, (), Text(value, loc), loc)
-    node = r.mapping(value, loc, {"args", "body", "latex", "at", "subscript"}, {"body"})
+    node = r.mapping(value, loc, {"args", "body", "latex", "at", "subscript", "given"}, {"body"})
     if node is None:
         return None
     params = tuple(a for a, aloc in r.sequence(node, "args", loc.key) if r.name(a, aloc, "parameter"))
+    given = _given(r, node, len(params), loc.key)
     body = r.string(node, "body", loc.key, required=True)
     at = []
     if "at" in node:
@@ -375,7 +382,7 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
     if body is None:
         return None
     return DefinitionSpec(name, params, body, loc, r.string(node, "latex", loc.key), tuple(at),
-                          _flag(r, node, "subscript", loc.key))
+                          _flag(r, node, "subscript", loc.key), given)
 
 
 def _relation(r: _Reader, node: dict, path: str) -> str:

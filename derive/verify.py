@@ -9,6 +9,8 @@ Checks, strongest first:
   expectations, operation counts) are replaced by random exact instances
   (derive/instances.py) and the relation is checked exactly, for several seeds;
 - numeric: the relation holds at many random points satisfying the assumptions (weakest).
+A step with a Dirac delta is checked only symbolically (deltas are sifted by carrying out
+their integrals); neither an instance nor a sample point can evaluate a delta.
 A step that no check accepts, or for which a counterexample is found, is rejected with the
 counterexample. The rules that produced a step are never trusted.
 """
@@ -69,6 +71,8 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     rel = {">": "<", ">=": "<="}.get(rel, rel)
     if a.has(Theta) or b.has(Theta):
         return _check_theta(a, b, rel)
+    if a.has(sp.DiracDelta) or b.has(sp.DiracDelta):
+        return _check_delta(a, b, rel, ctx)
     abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
     _probe(a, b, rel, abstract, ctx)
     sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
@@ -122,7 +126,7 @@ def _cited(ctx: Context) -> str:
 def symbolic_zero(d: Any, ctx: Context) -> bool:
     """Does d simplify to 0 (derivatives, definite integrals and limits carried out)?"""
     d = _refine_abs(d, ctx)
-    if sp.expand(d) == 0:
+    if sp.expand(d) == 0 or rational_logs_zero(d):
         return True
     try:
         done = d.doit()
@@ -130,6 +134,30 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
         return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
     except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
         return False
+
+
+def rational_logs_zero(d: Any) -> bool:
+    """Is the number d, built from rationals and logs of positive rationals, exactly 0?
+
+    Each log(p/q) is written as a sum of logs of primes with whole-number coefficients
+    (unique factorisation); the result is a polynomial in those prime logs, and d = 0 when
+    it expands to 0. (The converse is not used: a non-zero polynomial is left to other checks.)
+    """
+    if not isinstance(d, sp.Basic) or d.free_symbols or not d.has(sp.log):
+        return False
+    logs = d.atoms(sp.log)
+    if not all(g.args[0].is_Rational and g.args[0].is_positive for g in logs):
+        return False
+    primes: dict[int, sp.Symbol] = {}
+
+    def split(r: sp.Rational) -> Any:
+        parts = [*((k, e) for k, e in sp.factorint(r.p).items()), *((k, -e) for k, e in sp.factorint(r.q).items())]
+        return sp.Add(*[e * primes.setdefault(k, sp.Symbol(f"log_{k}")) for k, e in parts if k > 1])
+
+    rest = d.xreplace({g: split(g.args[0]) for g in logs})
+    if rest.atoms(sp.Function) or any(not (a.is_Rational or a.is_Symbol) for a in rest.atoms()):
+        return False
+    return sp.expand(rest) == 0
 
 
 def _refine_abs(expr: Any, ctx: Context) -> Any:
@@ -155,6 +183,48 @@ def _check_theta(a: Any, b: Any, rel: str) -> Verdict:
         return Verdict("symbolic", f"the ratio tends to {sp.sstr(lim)}, finite and positive")
     raise StepRejected("the growth classes differ", f"({sp.sstr(f)})/({sp.sstr(g)}) tends to {sp.sstr(lim)} "
                                                     f"as {n} grows")
+
+
+# ---- Dirac deltas -------------------------------------------------------------------------
+def _check_delta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """A step with a Dirac delta holds only if shown symbolically: integrals are carried out
+    (the sifting property), then the difference must simplify to 0 (or get a sign certificate).
+    Otherwise it is rejected; the counterexample gives both sides after sifting, with every
+    remaining unknown (function values, integrals, derivatives, free symbols) set to a random
+    rational, shared by the two sides."""
+    sa, sb = (sifted(opaque(e, ctx.scope)) for e in (a, b))
+    if rel == "=":
+        verdict = _symbolic_equal(sa, sb, ctx)
+        if verdict:
+            return Verdict("symbolic", verdict.detail + " (deltas sifted)")
+    elif order_certificate(sa, sb, rel == "<", ctx):
+        return Verdict("symbolic", "after sifting the deltas, the difference has a sign certificate")
+    values: dict[Any, Any] = {}
+    rng = random.Random(ctx.seed)
+    x, y = (_unknowns_at_random(e, values, rng) for e in (sa, sb))
+    shown = ", ".join(f"{sp.sstr(k)} = {v}" for k, v in list(values.items())[:8])
+    raise StepRejected("not shown symbolically (a step with a Dirac delta has no other check)",
+                       f"after sifting, {shown}: left = {_show(x)}, right = {_show(y)}")
+
+
+def sifted(expr: Any) -> Any:
+    """expr with every integral carried out where SymPy can (a delta is sifted:
+    the integral of delta(z - z0) h(z) over the line is h(z0))."""
+    return expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
+
+
+def _unknowns_at_random(expr: Any, values: dict, rng: random.Random) -> Any:
+    """expr with unknown function values, integrals, derivatives and symbols replaced by random
+    rationals (the same value for the same object, recorded in `values`), then evaluated."""
+    def value(node: Any) -> Any:
+        if node not in values:
+            values[node] = sp.Rational(rng.randint(1, 60), rng.randint(1, 7))
+        return values[node]
+
+    unknown = (AppliedUndef, sp.Integral, sp.Derivative, sp.Subs, sp.DiracDelta)
+    expr = expr.replace(lambda e: isinstance(e, unknown), value)
+    expr = expr.xreplace({s: value(s) for s in sorted(expr.free_symbols, key=str)})
+    return expr if expr.is_Rational else expr.evalf(PRECISION)
 
 
 # ---- inequalities -------------------------------------------------------------------------
@@ -276,7 +346,10 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
-    expr = expr.xreplace(point)
+    try:
+        expr = expr.xreplace(point)
+    except ValueError:  # a derivative of an unknown function left at a number: undecided
+        return sp.nan
     if expr.is_Rational:
         return expr
     if expr.has(sp.Integral):
