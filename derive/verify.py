@@ -196,7 +196,7 @@ def _check_delta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     if rel == "=":
         verdict = _symbolic_equal(sa, sb, ctx)
         if verdict:
-            return Verdict("symbolic", verdict.detail + " (deltas sifted)")
+            return Verdict("symbolic", "after sifting the deltas: " + verdict.detail)
     elif order_certificate(sa, sb, rel == "<", ctx):
         return Verdict("symbolic", "after sifting the deltas, the difference has a sign certificate")
     values: dict[Any, Any] = {}

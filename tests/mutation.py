@@ -168,7 +168,7 @@ def _weaker(original, mutated, rel: str) -> bool:
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in d.free_symbols}
         value = d.xreplace(point).evalf(30)
-        if not value.is_number or value < 0:
+        if not value.is_number or not value.is_comparable or value < 0:  # undecidable: not weaker
             return False
     return True
 

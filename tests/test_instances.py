@@ -70,3 +70,12 @@ def test_rational_orthogonal_is_exactly_orthogonal(n: int) -> None:
         q = rational_orthogonal(n, random.Random(seed))
         assert q.T * q == sp.eye(n)
         assert all(isinstance(x, sp.Rational) for x in q)
+
+
+def test_indexed_tables_keep_declared_signs() -> None:
+    """A nonnegative (positive) indexed symbol gets nonnegative (positive) table values."""
+    sc = Scope()
+    g, h = sp.IndexedBase("G", nonnegative=True), sp.IndexedBase("H", positive=True)
+    for seed in range(20):
+        inst = Instance(sc, random.Random(seed))
+        assert all(inst.evaluate(g[k]) >= 0 and inst.evaluate(h[k]) > 0 for k in range(1, 5))

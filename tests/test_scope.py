@@ -290,3 +290,18 @@ def test_integral_variable_needs_a_space_and_matrices_need_shapes(tmp_path: Path
         f"{path}:9: solution[0].chain.start: matrix 'A' in cost(...) needs a shape: "
         "declare `A: {shape: [rows, cols]}`",
     ]
+
+
+def test_conditional_bar_of_functions_and_definitions(tmp_path: Path) -> None:
+    """`given` of a function or a definition is recorded for the printer (p(z | x))."""
+    sc, issues, _ = scope_of(tmp_path, HEADER + """\
+symbols:
+  x: real
+functions:
+  lik: {args: [R, R], given: 1}
+definitions:
+  post: {args: [z, u], given: 1, body: "lik(u, z)"}
+  plain: {args: [z], body: "z"}
+""" + SOLUTION)
+    assert issues == []
+    assert sc.given == {"lik": 1, "post": 1}

@@ -375,3 +375,21 @@ def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path)
     assert [str(i) for i in info.value.issues] == [
         f"{tmp_path / 'problems' / 'nosuch' / 'set.yaml'}:0: set: no problem set named 'nosuch' "
         "(known: broken, good)"]
+
+
+def test_definition_given_prints_a_conditional(tmp_path: Path) -> None:
+    """A definition may put its last `given` parameters after the conditioning bar; the count
+    must be a whole number from 0 to the number of parameters."""
+    path = write(tmp_path, "given", """\
+id: "1"
+title: "T"
+statement: "S"
+definitions:
+  post: {args: [z, x], given: 1, body: "z*x"}
+  bad: {args: [u], given: 2, body: "u"}
+solution:
+  - chain: {label: c, start: "1", steps: [{to: "1"}]}
+""")
+    spec, issues = load_problem(path)
+    assert [str(i) for i in issues] == [f"{path}:6: definitions.bad.given: expected a whole number from 0 to 1, got 2"]
+    assert [(d.name, d.given) for d in spec.definitions] == [("post", 1), ("bad", 0)]
