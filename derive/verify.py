@@ -199,12 +199,18 @@ def _check_delta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             return Verdict("symbolic", "after sifting the deltas: " + verdict.detail)
     elif order_certificate(sa, sb, rel == "<", ctx):
         return Verdict("symbolic", "after sifting the deltas, the difference has a sign certificate")
+    raise StepRejected("not shown symbolically (a step with a Dirac delta has no other check)",
+                       _with_unknowns(sa, sb, "after sifting", ctx))
+
+
+def _with_unknowns(a: Any, b: Any, where: str, ctx: Context) -> str:
+    """A counterexample for sides that hold unknowns no instance can give a value to (functions
+    on the real line, their integrals and derivatives): both sides with those set at random."""
     values: dict[Any, Any] = {}
     rng = random.Random(ctx.seed)
-    x, y = (_unknowns_at_random(e, values, rng) for e in (sa, sb))
+    x, y = (_unknowns_at_random(e, values, rng) for e in (a, b))
     shown = ", ".join(f"{sp.sstr(k)} = {v}" for k, v in list(values.items())[:8])
-    raise StepRejected("not shown symbolically (a step with a Dirac delta has no other check)",
-                       f"after sifting, {shown}: left = {_show(x)}, right = {_show(y)}")
+    return f"{where}; unknowns set at random, {shown}: left = {_show(x)}, right = {_show(y)}"
 
 
 def sifted(expr: Any) -> Any:
@@ -462,7 +468,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             pts = ", ".join(f"{k} = {v}" for k, v in point.items())
             where = "; ".join(p for p in (where, pts) if p)
             if ok is None:
-                raise StepRejected("could not evaluate a random instance", where)
+                raise StepRejected("could not evaluate a random instance", _with_unknowns(x2, y2, where, ctx))
             if not ok:
                 raise StepRejected("false on a random exact instance",
                                    f"{where}: left = {_show(x2)}, right = {_show(y2)}")
@@ -482,7 +488,7 @@ def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         ok = _holds(x, y, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         if ok is None:
-            raise StepRejected("could not evaluate at a sample point", pts)
+            raise StepRejected("could not evaluate at a sample point", _with_unknowns(x, y, pts, ctx))
         if not ok:
             raise StepRejected("false at a sample point", f"{pts}: left = {_show(x)}, right = {_show(y)}")
     return Verdict("numeric", f"holds at {NUMERIC_POINTS} random points (not a proof)")

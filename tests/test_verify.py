@@ -190,6 +190,12 @@ DS = delta_scope()
 SIFT = "Integral(DiracDelta(z - z0)*log(p(z)), (z, -oo, oo)) + Integral(DiracDelta(z - z0)*log(Abs(f(z0))**(-1)), (z, -oo, oo))"
 
 
+def rejected_in(sc: Scope, lhs: str, rel: str, rhs: str) -> StepRejected:
+    with pytest.raises(StepRejected) as info:
+        check(parse(lhs, sc.ns), rel, parse(rhs, sc.ns), Context(sc, seed=3))
+    return info.value
+
+
 def delta_verdict(lhs: str, rel: str, rhs: str) -> Verdict:
     return check(parse(lhs, DS.ns), rel, parse(rhs, DS.ns), Context(DS, seed=3))
 
@@ -208,8 +214,16 @@ def test_wrong_delta_step_is_rejected_after_sifting() -> None:
         delta_verdict(SIFT, "=", "log(p(z0)) + log(Abs(f(z0)))")
     err = info.value
     assert err.message == "not shown symbolically (a step with a Dirac delta has no other check)"
-    assert err.counterexample.startswith("after sifting, ")
+    assert err.counterexample.startswith("after sifting; unknowns set at random, ")
     assert "p(z0) = " in err.counterexample and "left = " in err.counterexample
+
+
+def test_unknown_function_on_the_line_gets_random_values_in_the_counterexample() -> None:
+    """f(z0) has no instance value: the rejection sets it at random and shows both sides."""
+    err = rejected_in(DS, "f(z0) - f(z0)", "=", "f(z0) + f(z0)")
+    assert err.message in ("could not evaluate a random instance", "could not evaluate at a sample point")
+    assert "; unknowns set at random, f(" in err.counterexample
+    assert "left = 0" in err.counterexample
 
 
 def test_delta_inequality_needs_a_certificate() -> None:
