@@ -227,7 +227,10 @@ def _unknowns_at_random(expr: Any, values: dict, rng: random.Random) -> Any:
             values[node] = sp.Rational(rng.randint(1, 60), rng.randint(1, 7))
         return values[node]
 
-    unknown = (AppliedUndef, sp.Integral, sp.Derivative, sp.Subs, sp.DiracDelta)
+    integrals = expr.atoms(sp.Integral)
+    outer = [n for n in integrals if not any(m != n and m.has(n) for m in integrals)]
+    expr = expr.xreplace({n: value(n) for n in sorted(outer, key=sp.default_sort_key)})  # whole integrals
+    unknown = (AppliedUndef, sp.Derivative, sp.Subs, sp.DiracDelta)
     expr = expr.replace(lambda e: isinstance(e, unknown), value)
     expr = expr.xreplace({s: value(s) for s in sorted(expr.free_symbols, key=str)})
     return expr if expr.is_Rational else expr.evalf(PRECISION)
@@ -336,8 +339,8 @@ def _holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
         value = diff
     else:
         value = diff.evalf(PRECISION)
-        if not value.is_number or value.has(sp.nan, sp.zoo):
-            return None
+        if not value.is_number or not value.is_comparable or value.has(sp.nan, sp.zoo):
+            return None  # e.g. an integral of an unknown function is left
     size = abs(lo.evalf(20)) + abs(hi.evalf(20))
     tol = TOLERANCE if tolerance is None or not size.is_number else tolerance * (1 + size)
     if rel == "=":

@@ -198,6 +198,8 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
             msg = str(exc)
             ok = f"{m.stem}.yaml:" in msg and f"step {m.label}" in msg and "counterexample:" in msg
             return m, ok, msg
+        except Exception as exc:  # noqa: BLE001 - a crash is a surviving mutant, not the end of the run
+            return m, False, f"crash: {type(exc).__name__}: {exc}"
         return m, False, "accepted"
 
 

@@ -241,3 +241,9 @@ def test_logs_of_rationals_compare_exactly() -> None:
     assert not rational_logs_zero(sp.log(r(6, 35)) - sp.log(r(2, 5)))  # log(3/7) is not 0
     assert not rational_logs_zero(sp.log(2) - sp.log(sp.Symbol("y", positive=True)))  # not a number
     assert not rational_logs_zero(sp.log(2) * sp.sqrt(2))  # not built from logs of rationals only
+
+
+def test_integral_of_an_unknown_function_is_rejected_not_a_crash() -> None:
+    """An integral no quadrature or instance can evaluate is undecided, never compared with 0."""
+    err = rejected_in(DS, "Integral(f(z), (z, -oo, oo))", "=", "2*Integral(f(z), (z, -oo, oo))")
+    assert "unknowns set at random, Integral(f(z), (z, -oo, oo)) = " in err.counterexample
