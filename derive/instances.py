@@ -188,7 +188,8 @@ class Instance:
         key = (str(node.base), int(node.indices[0]))
         if key not in self.tables:
             space = self.scope.indexed_space.get(str(node.base))
-            self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) if space is None \
+            low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
+            self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
                 else sp.Integer(self.rng.randrange(self.scope.spaces[space]))
         return self.tables[key]
 

@@ -75,7 +75,6 @@ class Scope:
     spaces: dict[str, int] = field(default_factory=dict)
     symbol_space: dict[sp.Symbol, str] = field(default_factory=dict)
     indexed_space: dict[str, str] = field(default_factory=dict)
-    definition_given: dict[str, int] = field(default_factory=dict)
     random: set[sp.Symbol] = field(default_factory=set)
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
@@ -83,6 +82,7 @@ class Scope:
     symbol_long: dict[str, str] = field(default_factory=dict)
     function_latex: dict[str, str] = field(default_factory=dict)
     subscript: set[str] = field(default_factory=set)
+    given: dict[str, int] = field(default_factory=dict)
 
     def unfold(self, expr: Any, names: set[str] | None = None, once: bool = False) -> Any:
         """Replace applications of definitions (all, or those in `names`) by their bodies.
@@ -164,6 +164,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.function_latex[fn.name] = fn.latex.value
         if fn.subscript:
             sc.subscript.add(fn.name)
+        if fn.given:
+            sc.given[fn.name] = fn.given
     for d in spec.definitions:
         for p in d.params:  # parameters need not be declared: they are real unless declared
             sc.ns.symbols.setdefault(p, sp.Symbol(p, real=True))
@@ -178,7 +180,7 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         if d.subscript:
             sc.subscript.add(d.name)
         if d.given:
-            sc.definition_given[d.name] = d.given
+            sc.given[d.name] = d.given
     for sym in spec.symbols:  # shapes may mention any symbol
         shape = tuple(p for t in sym.shape if (p := parse_text(t, sc, issues)) is not None)
         if shape:

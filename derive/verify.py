@@ -10,6 +10,8 @@ Checks, strongest first:
   expectations, operation counts) are replaced by random exact instances
   (derive/instances.py) and the relation is checked exactly, for several seeds;
 - numeric: the relation holds at many random points satisfying the assumptions (weakest).
+A step with a Dirac delta is checked only symbolically (deltas are sifted by carrying out
+their integrals); neither an instance nor a sample point can evaluate a delta.
 A step that no check accepts, or for which a counterexample is found, is rejected with the
 counterexample. The rules that produced a step are never trusted.
 """
@@ -72,6 +74,8 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     rel = {">": "<", ">=": "<="}.get(rel, rel)
     if a.has(Theta) or b.has(Theta):
         return _check_theta(a, b, rel)
+    if a.has(sp.DiracDelta) or b.has(sp.DiracDelta):
+        return _check_delta(a, b, rel, ctx)
     abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
     _probe(a, b, rel, abstract, ctx)
     sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
@@ -125,7 +129,7 @@ def _cited(ctx: Context) -> str:
 def symbolic_zero(d: Any, ctx: Context) -> bool:
     """Does d simplify to 0 (derivatives, definite integrals and limits carried out)?"""
     d = _refine_abs(d, ctx)
-    if sp.expand(d) == 0:
+    if sp.expand(d) == 0 or rational_logs_zero(d):
         return True
     try:
         done = d.doit()
@@ -133,6 +137,30 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
         return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
     except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
         return False
+
+
+def rational_logs_zero(d: Any) -> bool:
+    """Is the number d, built from rationals and logs of positive rationals, exactly 0?
+
+    Each log(p/q) is written as a sum of logs of primes with whole-number coefficients
+    (unique factorisation); the result is a polynomial in those prime logs, and d = 0 when
+    it expands to 0. (The converse is not used: a non-zero polynomial is left to other checks.)
+    """
+    if not isinstance(d, sp.Basic) or d.free_symbols or not d.has(sp.log):
+        return False
+    logs = d.atoms(sp.log)
+    if not all(g.args[0].is_Rational and g.args[0].is_positive for g in logs):
+        return False
+    primes: dict[int, sp.Symbol] = {}
+
+    def split(r: sp.Rational) -> Any:
+        parts = [*((k, e) for k, e in sp.factorint(r.p).items()), *((k, -e) for k, e in sp.factorint(r.q).items())]
+        return sp.Add(*[e * primes.setdefault(k, sp.Symbol(f"log_{k}")) for k, e in parts if k > 1])
+
+    rest = d.xreplace({g: split(g.args[0]) for g in logs})
+    if rest.atoms(sp.Function) or any(not (a.is_Rational or a.is_Symbol) for a in rest.atoms()):
+        return False
+    return sp.expand(rest) == 0
 
 
 def _refine_abs(expr: Any, ctx: Context) -> Any:
@@ -158,6 +186,57 @@ def _check_theta(a: Any, b: Any, rel: str) -> Verdict:
         return Verdict("symbolic", f"the ratio tends to {sp.sstr(lim)}, finite and positive")
     raise StepRejected("the growth classes differ", f"({sp.sstr(f)})/({sp.sstr(g)}) tends to {sp.sstr(lim)} "
                                                     f"as {n} grows")
+
+
+# ---- Dirac deltas -------------------------------------------------------------------------
+def _check_delta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """A step with a Dirac delta holds only if shown symbolically: integrals are carried out
+    (the sifting property), then the difference must simplify to 0 (or get a sign certificate).
+    Otherwise it is rejected; the counterexample gives both sides after sifting, with every
+    remaining unknown (function values, integrals, derivatives, free symbols) set to a random
+    rational, shared by the two sides."""
+    sa, sb = (sifted(opaque(e, ctx.scope)) for e in (a, b))
+    if rel == "=":
+        verdict = _symbolic_equal(sa, sb, ctx)
+        if verdict:
+            return Verdict("symbolic", "after sifting the deltas: " + verdict.detail)
+    elif order_certificate(sa, sb, rel == "<", ctx):
+        return Verdict("symbolic", "after sifting the deltas, the difference has a sign certificate")
+    raise StepRejected("not shown symbolically (a step with a Dirac delta has no other check)",
+                       _with_unknowns(sa, sb, "after sifting", ctx))
+
+
+def _with_unknowns(a: Any, b: Any, where: str, ctx: Context) -> str:
+    """A counterexample for sides that hold unknowns no instance can give a value to (functions
+    on the real line, their integrals and derivatives): both sides with those set at random."""
+    values: dict[Any, Any] = {}
+    rng = random.Random(ctx.seed)
+    x, y = (_unknowns_at_random(e, values, rng) for e in (a, b))
+    shown = ", ".join(f"{sp.sstr(k)} = {v}" for k, v in list(values.items())[:8])
+    return f"{where}; unknowns set at random, {shown}: left = {_show(x)}, right = {_show(y)}"
+
+
+def sifted(expr: Any) -> Any:
+    """expr with every integral carried out where SymPy can (a delta is sifted:
+    the integral of delta(z - z0) h(z) over the line is h(z0))."""
+    return expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
+
+
+def _unknowns_at_random(expr: Any, values: dict, rng: random.Random) -> Any:
+    """expr with unknown function values, integrals, derivatives and symbols replaced by random
+    rationals (the same value for the same object, recorded in `values`), then evaluated."""
+    def value(node: Any) -> Any:
+        if node not in values:
+            values[node] = sp.Rational(rng.randint(1, 60), rng.randint(1, 7))
+        return values[node]
+
+    integrals = expr.atoms(sp.Integral)
+    outer = [n for n in integrals if not any(m != n and m.has(n) for m in integrals)]
+    expr = expr.xreplace({n: value(n) for n in sorted(outer, key=sp.default_sort_key)})  # whole integrals
+    unknown = (AppliedUndef, sp.Derivative, sp.Subs, sp.DiracDelta)
+    expr = expr.replace(lambda e: isinstance(e, unknown), value)
+    expr = expr.xreplace({s: value(s) for s in sorted(expr.free_symbols, key=str)})
+    return expr if expr.is_Rational else expr.evalf(PRECISION)
 
 
 # ---- inequalities -------------------------------------------------------------------------
@@ -285,8 +364,8 @@ def _holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
         value = diff
     else:
         value = diff.evalf(PRECISION)
-        if not value.is_number or value.has(sp.nan, sp.zoo):
-            return None
+        if not value.is_number or not value.is_comparable or value.has(sp.nan, sp.zoo):
+            return None  # e.g. an integral of an unknown function is left
     size = abs(lo.evalf(20)) + abs(hi.evalf(20))
     tol = TOLERANCE if tolerance is None or not size.is_number else tolerance * (1 + size)
     if rel == "=":
@@ -301,7 +380,10 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
-    expr = expr.xreplace(point)
+    try:
+        expr = expr.xreplace(point)
+    except ValueError:  # a derivative of an unknown function left at a number: undecided
+        return sp.nan
     if expr.is_Rational:
         return expr
     if expr.has(sp.Integral):
@@ -417,7 +499,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             pts = ", ".join(f"{k} = {v}" for k, v in point.items())
             where = "; ".join(p for p in (where, pts) if p)
             if ok is None:
-                raise StepRejected("could not evaluate a random instance", where)
+                raise StepRejected("could not evaluate a random instance", _with_unknowns(x2, y2, where, ctx))
             if not ok:
                 raise StepRejected("false on a random exact instance",
                                    f"{where}: left = {_show(x2)}, right = {_show(y2)}")
@@ -438,7 +520,7 @@ def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         ok = _holds(x, y, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         if ok is None:
-            raise StepRejected("could not evaluate at a sample point", pts)
+            raise StepRejected("could not evaluate at a sample point", _with_unknowns(x, y, pts, ctx))
         if not ok:
             raise StepRejected("false at a sample point", f"{pts}: left = {_show(x)}, right = {_show(y)}")
     return Verdict("numeric", f"holds at {NUMERIC_POINTS} random points (not a proof)")

@@ -220,7 +220,7 @@ def _weaker(original, mutated, rel: str) -> bool:
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in d.free_symbols}
         value = d.xreplace(point).evalf(30)
-        if not value.is_number or value < 0:
+        if not value.is_number or not value.is_comparable or value < 0:  # undecidable: not weaker
             return False
     return True
 
@@ -295,6 +295,8 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
             msg = str(exc)
             ok = f"{m.stem}.yaml:" in msg and f"step {m.label}" in msg and "counterexample:" in msg
             return m, ok, msg
+        except Exception as exc:  # noqa: BLE001 - a crash is a surviving mutant, not the end of the run
+            return m, False, f"crash: {type(exc).__name__}: {exc}"
         return m, False, "accepted"
 
 

@@ -371,3 +371,10 @@ def test_power_guard_sees_through_cancelling_symbols(ns: Namespace, text: str) -
     """An exponent that evaluates to 10**10 is refused even when it mentions a symbol."""
     with pytest.raises(ExprSyntaxError):
         parse(text, ns)
+
+
+def test_dirac_delta_is_a_builtin(ns: Namespace) -> None:
+    """DiracDelta(x) parses to SymPy's delta, unevaluated (DiracDelta(0) stays as written)."""
+    assert parse("DiracDelta(x - s)", ns) == sp.DiracDelta(X - S, evaluate=False)
+    assert tree(parse("DiracDelta(0)", ns)) == ("DiracDelta", "Integer(0)")
+    assert rejected("DiracDelta(x, s)", ns) == "'DiracDelta' takes 1 argument(s), got 2"

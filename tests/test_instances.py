@@ -98,3 +98,11 @@ def test_indexed_symbol_with_a_space_takes_points_of_it() -> None:
     sc.indexed_space["b"] = "S"
     inst = Instance(sc, random.Random(6))
     assert all(inst.evaluate(b[i]) in (0, 1, 2) for i in range(1, 8))
+
+def test_indexed_tables_keep_declared_signs() -> None:
+    """A nonnegative (positive) indexed symbol gets nonnegative (positive) table values."""
+    sc = Scope()
+    g, h = sp.IndexedBase("G", nonnegative=True), sp.IndexedBase("H", positive=True)
+    for seed in range(20):
+        inst = Instance(sc, random.Random(seed))
+        assert all(inst.evaluate(g[k]) >= 0 and inst.evaluate(h[k]) > 0 for k in range(1, 5))

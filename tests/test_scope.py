@@ -320,3 +320,17 @@ def test_inequality_hypothesis_needs_a_free_unknown_function(tmp_path: Path, lhs
     _, issues, path = scope_of(tmp_path, text)
     assert len(issues) == 1 and issues[0].startswith(f"{path}:") and "hypotheses.order.lhs" in issues[0]
     assert "inequality hypothesis" in issues[0]
+
+def test_conditional_bar_of_functions_and_definitions(tmp_path: Path) -> None:
+    """`given` of a function or a definition is recorded for the printer (p(z | x))."""
+    sc, issues, _ = scope_of(tmp_path, HEADER + """\
+symbols:
+  x: real
+functions:
+  lik: {args: [R, R], given: 1}
+definitions:
+  post: {args: [z, u], given: 1, body: "lik(u, z)"}
+  plain: {args: [z], body: "z"}
+""" + SOLUTION)
+    assert issues == []
+    assert sc.given == {"lik": 1, "post": 1}

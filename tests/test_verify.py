@@ -323,3 +323,77 @@ def test_a_non_strict_hypothesis_certifies_no_reverse_bound(bounds_scope: Scope)
     assert sign_certificate(diff, False, ctx)
     assert not sign_certificate(-diff, False, ctx)
     assert not sign_certificate(diff, True, ctx)
+
+# ---- Dirac deltas and exact logs ---------------------------------------------------------------
+def delta_scope() -> Scope:
+    """Real x, z, z0 and unknown functions p, f on the real line."""
+    sc = Scope()
+    for name in ("x", "z", "z0"):
+        sc.ns.symbols[name] = sp.Symbol(name, real=True)
+    for name in ("p", "f"):
+        sc.ns.functions[name] = (sp.Function(name, real=True), 1)
+        sc.functions[name] = FunctionInfo(name, ("R",), 0, False)
+    return sc
+
+
+DS = delta_scope()
+SIFT = "Integral(DiracDelta(z - z0)*log(p(z)), (z, -oo, oo)) + Integral(DiracDelta(z - z0)*log(Abs(f(z0))**(-1)), (z, -oo, oo))"
+
+
+def rejected_in(sc: Scope, lhs: str, rel: str, rhs: str) -> StepRejected:
+    with pytest.raises(StepRejected) as info:
+        check(parse(lhs, sc.ns), rel, parse(rhs, sc.ns), Context(sc, seed=3))
+    return info.value
+
+
+def delta_verdict(lhs: str, rel: str, rhs: str) -> Verdict:
+    return check(parse(lhs, DS.ns), rel, parse(rhs, DS.ns), Context(DS, seed=3))
+
+
+def test_delta_step_is_checked_symbolically_by_sifting() -> None:
+    assert delta_verdict(SIFT, "=", "log(p(z0)) + log(1/Abs(f(z0)))") == \
+        Verdict("symbolic", "after sifting the deltas: identical after unfolding definitions")
+    assert delta_verdict("Integral(DiracDelta(z - z0)*f(z)/DiracDelta(z - z0), (z, -oo, oo))", "=",
+                         "Integral(f(z), (z, -oo, oo))").method == "symbolic"
+
+
+def test_wrong_delta_step_is_rejected_after_sifting() -> None:
+    """A delta cannot be sampled: the wrong step is rejected with both sides after sifting,
+    unknown values set to random rationals."""
+    with pytest.raises(StepRejected) as info:
+        delta_verdict(SIFT, "=", "log(p(z0)) + log(Abs(f(z0)))")
+    err = info.value
+    assert err.message == "not shown symbolically (a step with a Dirac delta has no other check)"
+    assert err.counterexample.startswith("after sifting; unknowns set at random, ")
+    assert "p(z0) = " in err.counterexample and "left = " in err.counterexample
+
+
+def test_unknown_function_on_the_line_gets_random_values_in_the_counterexample() -> None:
+    """f(z0) has no instance value: the rejection sets it at random and shows both sides."""
+    err = rejected_in(DS, "f(z0) - f(z0)", "=", "f(z0) + f(z0)")
+    assert err.message in ("could not evaluate a random instance", "could not evaluate at a sample point")
+    assert "; unknowns set at random, f(" in err.counterexample
+    assert "left = 0" in err.counterexample
+
+
+def test_delta_inequality_needs_a_certificate() -> None:
+    with pytest.raises(StepRejected):
+        delta_verdict("Integral(DiracDelta(z - z0)*p(z)**2, (z, -oo, oo))", "<", "0")
+    assert delta_verdict("Integral(DiracDelta(z - z0)*p(z)**2, (z, -oo, oo))", ">=", "0").method == "symbolic"
+
+
+def test_logs_of_rationals_compare_exactly() -> None:
+    from derive.verify import rational_logs_zero
+
+    r = sp.Rational
+    assert rational_logs_zero(sp.log(r(6, 35)) - sp.log(r(2, 5)) - sp.log(r(3, 7)))
+    assert rational_logs_zero(r(1, 3) * sp.log(r(12)) - r(2, 3) * sp.log(2) - r(1, 3) * sp.log(3))
+    assert not rational_logs_zero(sp.log(r(6, 35)) - sp.log(r(2, 5)))  # log(3/7) is not 0
+    assert not rational_logs_zero(sp.log(2) - sp.log(sp.Symbol("y", positive=True)))  # not a number
+    assert not rational_logs_zero(sp.log(2) * sp.sqrt(2))  # not built from logs of rationals only
+
+
+def test_integral_of_an_unknown_function_is_rejected_not_a_crash() -> None:
+    """An integral no quadrature or instance can evaluate is undecided, never compared with 0."""
+    err = rejected_in(DS, "Integral(f(z), (z, -oo, oo))", "=", "2*Integral(f(z), (z, -oo, oo))")
+    assert "unknowns set at random, Integral(f(z), (z, -oo, oo)) = " in err.counterexample
