@@ -468,10 +468,6 @@ def test_claimed_policy_names_are_checked_against_the_mdp(tmp_path: Path) -> Non
 
 def test_definition_given_is_checked(tmp_path: Path) -> None:
     """A definition may print with a conditioning bar; `given` counts at most its arguments."""
-
-def test_definition_given_prints_a_conditional(tmp_path: Path) -> None:
-    """A definition may put its last `given` parameters after the conditioning bar; the count
-    must be a whole number from 0 to the number of parameters."""
     path = write(tmp_path, "given", """\
 id: "1"
 title: "T"
@@ -484,6 +480,15 @@ solution:
 """)
     assert issues_of(path) == [f"{path}:5: definitions.q.given: expected a whole number from 0 to 1, got 2"]
 
+
+def test_definition_given_prints_a_conditional(tmp_path: Path) -> None:
+    """A definition may put its last `given` parameters after the conditioning bar; the count
+    must be a whole number from 0 to the number of parameters."""
+    path = write(tmp_path, "given", """\
+id: "1"
+title: "T"
+statement: "S"
+definitions:
   post: {args: [z, x], given: 1, body: "z*x"}
   bad: {args: [u], given: 2, body: "u"}
 solution:
