@@ -106,10 +106,10 @@ class Instance:
                 self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
 
     def _draw_whole_numbers(self, wanted: list[sp.Symbol]) -> None:
-        """Draw the wanted whole numbers (0 or 1 to 3), together with those they share an
-        assumption with, again until every assumption among whole numbers holds (e.g. k <= n), and so do the
-        size relations of declared structures (structure_relations);
-        numbers tied by assumptions range up to CONSTRAINED_MAX, so that the region has room."""
+        """Draw the wanted whole numbers (0 or 1 to 3) together with those they share an
+        assumption with, again until every assumption among whole numbers (e.g. k <= n) and
+        every size relation of a declared structure holds; numbers tied by such relations
+        range up to CONSTRAINED_MAX, so that the allowed region has room."""
         group, rels = set(wanted), []
         grew = True
         while grew:

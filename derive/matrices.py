@@ -18,7 +18,6 @@ import sympy as sp
 from derive.ops import T, matmul, scale
 
 
-
 def is_matrix(expr: Any, shapes: dict) -> bool:
     """Is expr matrix-valued (a shaped symbol, a product, transpose or scaling of matrices,
     or a sum or scalar multiple of such)?"""

@@ -12,13 +12,8 @@ from derive.errors import Loc
 
 Method = Literal["symbolic", "instance", "numeric"]
 RELATIONS = ("=", "<=", "<", ">=", ">")
-# the `structure` a matrix symbol may declare -> what its random instances satisfy
-STRUCTURES = {
-    "orthonormal_columns": "A^T A = I (rows >= columns)",
-    "diagonal": "zero off the diagonal, random non-zero diagonal",
-    "positive_diagonal": "zero off the diagonal, random positive diagonal",
-    "identity": "the identity matrix (square)",
-}
+# the `structure` a matrix symbol may declare; derive.matrices.random_matrix draws each kind
+STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity")
 
 
 @dataclass(frozen=True)
