@@ -11,7 +11,11 @@ An instance fixes, with seeded random rationals:
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
 - cost(X): the number of scalar operations counted by running the textbook algorithm on
-  matrices of the instance's sizes.
+  matrices of the instance's sizes; min_cost(X): the least such count over every order of
+  the product chain X;
+- matrix symbols: exact random matrices of their declared structure, with the problem's
+  matrix hypotheses honoured (see matrix_value).
+Whole-number parameters satisfy the chain's assumptions among them (e.g. k <= n).
 Real symbols are left symbolic (the caller samples them). Everything is exact: no floats.
 """
 
@@ -25,14 +29,19 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, scale, softmax_rows
+from derive.matrices import (construct_factors, is_matrix, parenthesisations, product_factors, random_matrix,
+                             rational_orthogonal, structure_relations)
+from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
 from derive.scope import Rewrite, Scope, inequality_hypotheses
+
+__all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
 
 SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
-ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost)
+CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions
+ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost, min_cost)
 
 
 def is_abstract(expr: Any, scope: Scope) -> bool:
@@ -80,6 +89,8 @@ class Instance:
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
     trial: int = 0
+    assume: tuple[Any, ...] = ()
+    matrices: dict[sp.Symbol, sp.Matrix] | None = None
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -95,16 +106,45 @@ class Instance:
 
     # ---- whole numbers, spaces --------------------------------------------------------
     def choose_params(self, expr: Any) -> None:
-        """Fix whole-number parameters (1..3, or 0..3 if not positive; cycled with the trial
-    number so that consecutive trials cover every value) and space-valued symbols."""
-        for s in whole_number_params(expr):
-            if s not in self.values:
-                low = 1 if s.is_positive else 0
-                self.values[s] = sp.Integer(low + (self.trial + len(self.values)) % (4 - low))
+        """Fix whole-number parameters (see `_draw_whole_numbers`) and space-valued symbols."""
+        wanted = [s for s in whole_number_params(expr) if s not in self.values]
+        if wanted:
+            self._draw_whole_numbers(wanted)
         free = free_vars(expr)
         for s, space in self.scope.symbol_space.items():
             if s in free and s not in self.values:
                 self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+
+    def _draw_whole_numbers(self, wanted: list[sp.Symbol]) -> None:
+        """Fix the wanted whole numbers. A free one is 1..3 (0..3 if not positive), cycled with
+        the trial number so that consecutive trials cover every value. Those that share an
+        assumption (e.g. k <= n) or a size relation of a declared structure are drawn together
+        at random up to CONSTRAINED_MAX, again until every such relation holds, so that the
+        allowed region has room."""
+        group, rels = set(wanted), []
+        grew = True
+        while grew:
+            grew = False
+            for rel in (*self.assume, *structure_relations(self.scope.shapes, self.scope.structure)):
+                syms = rel.free_symbols
+                if syms & group and all(x.is_integer for x in syms):
+                    if rel not in rels:
+                        rels.append(rel)
+                    new = {x for x in syms if x not in self.values} - group
+                    grew = grew or bool(new)
+                    group |= new
+        if not rels:  # free: cycled with the trial, so that consecutive trials cover 1, 2, 3
+            for s in sorted(group, key=str):
+                low = 1 if s.is_positive else 0
+                self.values[s] = sp.Integer(low + (self.trial + len(self.values)) % (4 - low))
+            return
+        top = CONSTRAINED_MAX
+        for _ in range(200):
+            for s in sorted(group, key=str):
+                self.values[s] = sp.Integer(self.rng.randint(1 if s.is_positive else 0, top))
+            if all(bool(rel.xreplace(self.values)) for rel in rels):
+                return
+        raise ValueError(f"no whole numbers up to {top} satisfy {', '.join(map(str, rels))}")
 
     def space_of(self, var: sp.Symbol) -> range:
         space = self.scope.symbol_space.get(var)
@@ -137,6 +177,7 @@ class Instance:
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
         expr = expr.replace(lambda e: isinstance(e, E), self._expectation)
         expr = expr.replace(lambda e: isinstance(e, cost), self._cost)
+        expr = expr.replace(lambda e: isinstance(e, min_cost), self._min_cost)
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer, self._indexed)
         return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions
                             and all(a.is_Integer for a in e.args), self._table)
@@ -229,10 +270,76 @@ class Instance:
 
     def _cost(self, node: cost) -> Any:
         """Count operations by running the algorithm on matrices of the instance's sizes."""
-        shapes = {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+        shapes = self._sizes()
         counter = OpCounter()
         counter.run(node.args[0], {s: [[Fraction(1)] * c for _ in range(r)] for s, (r, c) in shapes.items()})
         return sp.Integer(counter.count)
+
+    def _min_cost(self, node: min_cost) -> Any:
+        """The least count over every order of the product chain, each counted by running it."""
+        return min(self._cost(cost(order)) for order in parenthesisations(product_factors(node.args[0])))
+
+    def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
+        return {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+
+    # ---- matrices ----------------------------------------------------------------------
+    def matrix_value(self, expr: Any) -> sp.Matrix:
+        """The exact value of a matrix expression in this instance (ValueError if it has none,
+        e.g. when shapes do not match)."""
+        expr = self.scope.unfold(expr)
+        values = self._matrices()
+        if isinstance(expr, sp.Symbol) and expr in values:
+            return values[expr]
+        if isinstance(expr, matmul):
+            a, b = (self.matrix_value(x) for x in expr.args)
+            if a.cols != b.rows:
+                raise ValueError(f"shapes do not match in {expr}: {a.rows}x{a.cols} times {b.rows}x{b.cols}")
+            return a * b
+        if isinstance(expr, T):
+            return self.matrix_value(expr.args[0]).T
+        if isinstance(expr, scale):
+            return self.evaluate(expr.args[1]) * self.matrix_value(expr.args[0])
+        shapes = self.scope.shapes
+        if isinstance(expr, sp.Add) and all(is_matrix(t, shapes) for t in expr.args):
+            terms = [self.matrix_value(t) for t in expr.args]
+            if len({t.shape for t in terms}) != 1:
+                raise ValueError(f"adding matrices of shapes {sorted({t.shape for t in terms})} in {expr}")
+            return sum(terms[1:], terms[0])
+        if isinstance(expr, sp.Mul):
+            mats = [f for f in expr.args if is_matrix(f, shapes)]
+            if len(mats) == 1:
+                scalar = self.evaluate(sp.Mul(*[f for f in expr.args if f is not mats[0]]))
+                return scalar * self.matrix_value(mats[0])
+        raise ValueError(f"not a matrix expression (or a matrix added to a scalar): {expr}")
+
+    def _matrices(self) -> dict[sp.Symbol, sp.Matrix]:
+        """Draw every matrix symbol by its structure, then honour the matrix hypotheses: a
+        symbol on the left takes the value of the right side; X T(Y) on the left (X, Y without
+        structure) gets random factors of the right side's value (construct_factors). Every
+        matrix hypothesis is then checked on the result."""
+        if self.matrices is not None:
+            return self.matrices
+        sc, sizes = self.scope, self._sizes()
+        self.matrices = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng)
+                         for s in sorted(sc.shapes, key=str)}
+
+        def free(x: Any) -> bool:
+            return isinstance(x, sp.Symbol) and x in sc.shapes and x not in sc.structure
+
+        hyps = [(name, sc.unfold(h.lhs), h.body) for name, h in sc.hypotheses.items()
+                if h.rel == "=" and not h.params and is_matrix(sc.unfold(h.lhs), sc.shapes)]
+        for _, lhs, rhs in hyps:
+            if free(lhs):
+                self.matrices[lhs] = self.matrix_value(rhs)
+            elif isinstance(lhs, matmul) and isinstance(lhs.args[1], T) and free(lhs.args[0]) \
+                    and free(lhs.args[1].args[0]):
+                x, y = lhs.args[0], lhs.args[1].args[0]
+                self.matrices[x], self.matrices[y] = construct_factors(self.matrix_value(rhs), sizes[x][1], self.rng)
+        for name, lhs, rhs in hyps:
+            if self.matrix_value(lhs) != self.matrix_value(rhs):
+                raise ValueError(f"the instance does not satisfy hypothesis {name}: give its matrices a "
+                                 f"structure, or put a symbol or X*T(Y) on its left to construct them")
+        return self.matrices
 
 
 def tie_leader(scope: Scope, name: str, tied: frozenset[str]) -> str | None:
@@ -312,18 +419,3 @@ class OpCounter:
                 self.count += len(row)
             return out
         raise ValueError(f"cannot run {x}")
-
-
-def rational_orthogonal(n: int, rng: random.Random) -> sp.Matrix:
-    """A random exact orthogonal n x n matrix with rational entries (Cayley transform).
-
-    For a skew-symmetric A, Q = (I - A)(I + A)^-1 is orthogonal (I + A is always invertible,
-    as A has only imaginary eigenvalues); small random integer entries keep Q's rationals short.
-    """
-    a = sp.zeros(n, n)
-    for i in range(n):
-        for j in range(i + 1, n):
-            a[i, j] = sp.Rational(rng.randint(-3, 3), rng.randint(1, 2))
-            a[j, i] = -a[i, j]
-    eye = sp.eye(n)
-    return (eye - a) * (eye + a).inv()

@@ -12,6 +12,8 @@ from derive.errors import Loc
 
 Method = Literal["symbolic", "instance", "numeric"]
 RELATIONS = ("=", "<=", "<", ">=", ">")
+# the `structure` a matrix symbol may declare; derive.matrices.random_matrix draws each kind
+STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,12 @@ class cost(Op):
     nargs = 1
 
 
+class min_cost(Op):
+    """min_cost(X): fewest operations over every parenthesisation of the product chain X."""
+
+    nargs = 1
+
+
 class matmul(Op):
     """matmul(A, B): the matrix product A B."""
 
@@ -86,5 +92,5 @@ class softmax_rows(Op):
 
 
 OPS: dict[str, type[Op]] = {
-    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, matmul, T, scale, softmax_rows)
+    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows)
 }

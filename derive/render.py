@@ -253,8 +253,13 @@ class Printer(LatexPrinter):
                 tex = f"\\Theta\\left({self._print(a[0])}\\right)"
             case ops.cost():
                 tex = f"\\operatorname{{cost}}\\left({self._print(a[0])}\\right)"
-            case ops.matmul():
-                tex, closed = f"{self._operand(a[0])} {self._operand(a[1])}", False
+            case ops.min_cost():
+                tex = f"\\min_{{\\text{{order}}}} \\operatorname{{cost}}\\left({self._print(a[0])}\\right)"
+            case ops.matmul():  # products associate to the left: A (B C) keeps its brackets
+                right = self._operand(a[1])
+                if isinstance(a[1], ops.matmul):
+                    right = f"\\left({right}\\right)"
+                tex, closed = f"{self._operand(a[0])} {right}", False
             case ops.T():
                 base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
                 tex, closed = f"{base}^{{\\top}}", False

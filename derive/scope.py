@@ -15,6 +15,7 @@ from sympy.core.function import AppliedUndef
 from derive import ops
 from derive.errors import Loc, SpecIssue
 from derive.exprs import ExprSyntaxError, Namespace, evaluated, parse
+from derive.matrices import is_matrix
 from derive.spec import ProblemSpec, Text
 
 MAX_UNFOLD = 64
@@ -78,6 +79,7 @@ class Scope:
     random: set[sp.Symbol] = field(default_factory=set)
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
+    structure: dict[sp.Symbol, str] = field(default_factory=dict)
     symbol_latex: dict[str, str] = field(default_factory=dict)
     symbol_long: dict[str, str] = field(default_factory=dict)
     function_latex: dict[str, str] = field(default_factory=dict)
@@ -185,6 +187,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         shape = tuple(p for t in sym.shape if (p := parse_text(t, sc, issues)) is not None)
         if shape:
             sc.shapes[sc.ns.symbols[sym.name]] = shape
+        if sym.structure:
+            sc.structure[sc.ns.symbols[sym.name]] = sym.structure
     for d in spec.definitions:
         params = tuple(sc.ns.symbols[p] for p in d.params)
         body = parse_text(d.body, sc, issues)
@@ -196,10 +200,11 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         lhs, rhs = parse_text(h.lhs, sc, issues), parse_text(h.rhs, sc, issues)
         if lhs is None or rhs is None:
             continue
-        rw = _hypothesis_rewrite(h.name, evaluated(lhs), h.rel, evaluated(rhs))
+        rw = _hypothesis_rewrite(h.name, evaluated(lhs), h.rel, evaluated(rhs), sc.shapes)
         if rw is None:
-            issues.append(SpecIssue(h.lhs.loc, "the left side of a hypothesis must be a symbol or a "
-                                               "function applied to distinct symbols, like Q(s, a)"))
+            issues.append(SpecIssue(h.lhs.loc, "the left side of a hypothesis must be a symbol, a "
+                                               "function applied to distinct symbols, like Q(s, a), "
+                                               "or a matrix expression, like matmul(T(R), R)"))
         elif rw.rel != "=" and rw.params and not _bounded_function(rw, sc):
             issues.append(SpecIssue(h.lhs.loc, f"the left side of an inequality hypothesis must be an unknown "
                                                f"function (not a density) applied to distinct symbols, like "
@@ -209,8 +214,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
     return sc
 
 
-def _hypothesis_rewrite(name: str, lhs: Any, rel: str, rhs: Any) -> Rewrite | None:
-    if isinstance(lhs, sp.Symbol):
+def _hypothesis_rewrite(name: str, lhs: Any, rel: str, rhs: Any, shapes: dict) -> Rewrite | None:
+    if isinstance(lhs, sp.Symbol) or is_matrix(lhs, shapes):
         return Rewrite(name, (), rhs, rel, lhs)
     if isinstance(lhs, AppliedUndef) and all(isinstance(a, sp.Symbol) for a in lhs.args) \
             and len(set(lhs.args)) == len(lhs.args):
@@ -254,15 +259,15 @@ def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
 
 def undeclared_structure(expr: Any, sc: Scope) -> list[str]:
     """What an expression needs declared for exact instances: a finite space for every
-    variable of Int, MaxOver and ArgMaxOver, a shape for every matrix inside cost(...)."""
+    variable of Int, MaxOver and ArgMaxOver, a shape for every matrix inside cost(...) or min_cost(...)."""
     out = []
     for node in expr.atoms(ops.Int, ops.MaxOver, ops.ArgMaxOver):
         for var in node.args[1:]:
             if var not in sc.symbol_space:
                 out.append(f"{type(node).__name__} over '{var}' needs a finite space: "
                            f"declare `{var}: {{space: ...}}`")
-    for node in expr.atoms(ops.cost):
+    for node in expr.atoms(ops.cost, ops.min_cost):
         for sym in sorted(node.args[0].free_symbols - set(sc.shapes), key=str):
-            if not (sym.is_integer or sym in sc.definitions):
+            if not (sym.is_integer or sym.name in sc.definitions):
                 out.append(f"matrix '{sym}' in cost(...) needs a shape: declare `{sym}: {{shape: [rows, cols]}}`")
     return sorted(set(out))

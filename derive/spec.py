@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from derive.errors import Loc, SpecError, SpecIssue
-from derive.model import RELATIONS
+from derive.model import RELATIONS, STRUCTURES
 ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 TOP = "(top)"
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -47,6 +47,7 @@ class SymbolSpec:
     shape: tuple[Text, ...] = ()
     indexed: bool = False
     long: Text | None = None
+    structure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
             r.issue(loc, f"unknown assumption {bad[0]!r}; expected some of: {', '.join(ASSUMPTIONS)}")
             return None
         return SymbolSpec(name, words, loc)
-    keys = set(ASSUMPTIONS) | {"latex", "long", "space", "random", "mean_zero", "shape", "indexed"}
+    keys = set(ASSUMPTIONS) | {"latex", "long", "space", "random", "mean_zero", "shape", "indexed", "structure"}
     node = r.mapping(value, loc, keys, set())
     if node is None:
         return None
@@ -374,9 +375,21 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
             shape.append(Text(str(item), iloc))
         else:
             r.issue(iloc, f"a shape entry must be an expression, got {_kind(item)}")
+    if "shape" in node and len(shape) != 2:
+        r.issue(r.loc(node, "shape", _join(loc.key, "shape")), "a shape is [rows, columns]")
+    structure = r.string(node, "structure", loc.key)
+    if structure is not None:
+        sloc = structure.loc
+        structure = structure.value
+        if structure not in STRUCTURES:
+            r.issue(sloc, f"unknown structure {structure!r}; expected one of: {', '.join(STRUCTURES)}")
+            structure = None
+        elif "shape" not in node:
+            r.issue(sloc, "a structure needs a shape: declare `shape: [rows, cols]`")
+            structure = None
     return SymbolSpec(name, tuple(flags), loc, r.string(node, "latex", loc.key), space,
                       bools["random"], bools["mean_zero"], tuple(shape), bools["indexed"],
-                      r.string(node, "long", loc.key))
+                      r.string(node, "long", loc.key), structure)
 
 
 def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | None:

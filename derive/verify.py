@@ -8,7 +8,8 @@ Checks, strongest first:
   problem's inequality hypotheses);
 - instance: abstract objects (whole-number parameters, finite-space integrals and tables,
   expectations, operation counts) are replaced by random exact instances
-  (derive/instances.py) and the relation is checked exactly, for several seeds;
+  (derive/instances.py) and the relation is checked exactly, for several seeds; an identity
+  between matrix expressions is checked entry by entry on exact random matrices;
 - numeric: the relation holds at many random points satisfying the assumptions (weakest).
 A step with a Dirac delta is checked only symbolically (deltas are sifted by carrying out
 their integrals); neither an instance nor a sample point can evaluate a delta.
@@ -28,6 +29,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
 from derive.instances import SCALES, Instance, is_abstract, tie_names
+from derive.matrices import is_matrix
 from derive.mdp import bellman_rhs
 from derive.model import MDP, Verdict
 from derive.ops import Int, Theta
@@ -74,6 +76,8 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     rel = {">": "<", ">=": "<="}.get(rel, rel)
     if a.has(Theta) or b.has(Theta):
         return _check_theta(a, b, rel)
+    if is_matrix(a, ctx.scope.shapes) or is_matrix(b, ctx.scope.shapes):
+        return _check_matrices(a, b, rel, ctx)
     if a.has(sp.DiracDelta) or b.has(sp.DiracDelta):
         return _check_delta(a, b, rel, ctx)
     abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
@@ -239,6 +243,36 @@ def _unknowns_at_random(expr: Any, values: dict, rng: random.Random) -> Any:
     return expr if expr.is_Rational else expr.evalf(PRECISION)
 
 
+def _check_matrices(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """A matrix identity: identical after unfolding, or equal entry by entry on exact random
+    instances (matrices drawn by their structure, matrix hypotheses honoured, sizes satisfying
+    the chain's assumptions)."""
+    if rel != "=":
+        raise StepRejected("matrices are only compared by equality", f"{sp.sstr(a)} {rel} {sp.sstr(b)}")
+    if a == b:
+        return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
+    rng = random.Random(ctx.seed)
+    sizes: dict[str, set] = {}
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, assume=ctx.assume)
+        try:
+            x, y = inst.matrix_value(a), inst.matrix_value(b)
+        except ValueError as exc:
+            raise StepRejected("could not evaluate a random instance", f"{inst.describe(set(inst.values))}: {exc}")
+        where = inst.describe(set(inst.values))
+        for k, v in inst.values.items():
+            sizes.setdefault(str(k), set()).add(int(v))
+        if x.shape != y.shape:
+            raise StepRejected("the two sides have different shapes", f"{where}: {x.shape} vs {y.shape}")
+        for (i, j), left in zip(((i, j) for i in range(x.rows) for j in range(x.cols)), x):
+            if sp.simplify(left - y[i, j]) != 0:
+                raise StepRejected("false on a random exact instance",
+                                   f"{where}: entry ({i + 1}, {j + 1}): left = {_show(left)}, right = {_show(y[i, j])}")
+    on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(sizes.items()))
+    return Verdict("instance", f"equal entry by entry on {INSTANCE_TRIALS} random exact instances ({on})"
+                   + _cited(ctx))
+
+
 # ---- inequalities -------------------------------------------------------------------------
 def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | None:
     """A reason why lo <= hi (lo < hi if strict) holds, or None."""
@@ -266,9 +300,16 @@ def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
 
 
 def sign_certificate(d: Any, strict: bool, ctx: Context) -> bool:
-    """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds?"""
+    """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds? Failing that,
+    with every positive whole number x written 1 + t, t >= 0."""
     d = _hypothesis_substitution(_bounded_substitution(d, ctx), ctx)
-    return _sign(d, strict)
+    return _sign(d, strict) or _sign(_whole_number_shift(d), strict)
+
+
+def _whole_number_shift(d: Any) -> Any:
+    """d with each positive integer symbol x put as 1 + t (t >= 0): x >= 1 covers every value."""
+    return d.xreplace({x: 1 + sp.Dummy("t", nonnegative=True) for x in d.free_symbols
+                       if x.is_integer and x.is_positive})
 
 
 def _hypothesis_substitution(d: Any, ctx: Context) -> Any:
@@ -312,7 +353,7 @@ def _sign(d: Any, strict: bool) -> bool:
 def _forms(d: Any) -> list[Any]:
     forms = [d]
     try:
-        forms += [sp.factor(sp.together(d)), sp.simplify(d)]
+        forms += [sp.expand(d), sp.factor(sp.together(d)), sp.simplify(d)]
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         pass
     return forms
@@ -322,8 +363,14 @@ def _bounded_substitution(d: Any, ctx: Context) -> Any:
     """Write symbols with assumed bounds through a dummy t that covers exactly the allowed
     values: lo < x < hi becomes x = (lo + hi t)/(1 + t) with t > 0; x > lo becomes lo + t and
     x < hi becomes hi - t (t > 0, or t >= 0 for a non-strict bound). A two-sided bound that
-    is not strict on both sides is left alone (no such substitution covers its end points)."""
-    for x, (lo, hi) in _bounds(ctx).items():
+    is not strict on both sides is left alone (no such substitution covers its end points).
+    A symbolic lower bound lo <= x (lo an expression in other symbols, e.g. k <= n) becomes
+    x = lo + t, innermost last, so that n >= d >= k gives n = k + t1 + t2."""
+    bounds = _bounds(ctx)
+    for x, lo, strict in _symbolic_lower_bounds(ctx, set(bounds)):
+        if x in d.free_symbols:
+            d = d.xreplace({x: lo + _dummy(strict)})
+    for x, (lo, hi) in bounds.items():
         if x not in d.free_symbols:
             continue
         if lo and hi:
@@ -331,10 +378,38 @@ def _bounded_substitution(d: Any, ctx: Context) -> Any:
                 t = sp.Dummy("t", positive=True)
                 d = d.xreplace({x: (lo[0] + hi[0] * t) / (1 + t)})
         elif lo:
-            d = d.xreplace({x: lo[0] + sp.Dummy("t", positive=lo[1], nonnegative=True)})
+            d = d.xreplace({x: lo[0] + _dummy(lo[1])})
         else:
-            d = d.xreplace({x: hi[0] - sp.Dummy("t", positive=hi[1], nonnegative=True)})
+            d = d.xreplace({x: hi[0] - _dummy(hi[1])})
     return d
+
+
+def _dummy(strict: bool) -> sp.Dummy:
+    """A fresh t > 0 (strict) or t >= 0. (positive=False would make t non-positive, so zero.)"""
+    return sp.Dummy("t", positive=True) if strict else sp.Dummy("t", nonnegative=True)
+
+
+def _symbolic_lower_bounds(ctx: Context, skip: set) -> list[tuple[Any, Any, bool]]:
+    """(x, lo, strict) for each assumption lo <= x (lo < x) where lo is not a number and does
+    not contain x, ordered so that x occurs in no later bound (substituting in this order
+    leaves no bounded symbol behind); symbols in `skip` (numeric bounds) are left out."""
+    pending = []
+    for rel in ctx.assume:
+        lhs, rhs = rel.lhs, rel.rhs
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+            lhs, rhs = rhs, lhs
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)) \
+                and isinstance(rhs, sp.Symbol) and rhs not in skip and not lhs.is_number \
+                and rhs not in lhs.free_symbols and all(p[0] != rhs for p in pending):
+            pending.append((rhs, lhs, isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))))
+    ordered = []
+    while pending:
+        ready = [p for p in pending if not any(p[0] in q[1].free_symbols for q in pending)]
+        if not ready:
+            break
+        ordered.append(ready[0])
+        pending.remove(ready[0])
+    return ordered
 
 
 def _bounds(ctx: Context) -> dict[Any, list[Any]]:
@@ -462,7 +537,7 @@ def _probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
     rng = random.Random(ctx.seed ^ 0x5EED)
     where = ""
     if abstract:
-        inst = Instance(ctx.scope, rng)
+        inst = Instance(ctx.scope, rng, assume=ctx.assume)
         a, b = inst.evaluate(a), inst.evaluate(b)
         where = inst.describe(set(inst.values))
     point = _sample_point(a.free_symbols | b.free_symbols, ctx, rng)
@@ -482,7 +557,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     tied = TIED_TRIALS if names else 0
     for trial in range(INSTANCE_TRIALS + tied):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
-                        tied=names if trial >= INSTANCE_TRIALS else frozenset(), tie_sign=(-1) ** trial)
+                        tied=names if trial >= INSTANCE_TRIALS else frozenset(), tie_sign=(-1) ** trial, assume=ctx.assume)
         x, y = inst.evaluate(a), inst.evaluate(b)
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
@@ -553,6 +628,12 @@ def _sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = Fa
             lo, hi = max(lo, centre - width), min(hi, centre + width)
         value = lo if narrow and closed else lo + (hi - lo) * frac
         point[s] = sp.Integer(rng.randint(1, 4)) if s.is_integer else value
+    whole = [r for r in ctx.assume if r.free_symbols and all(x.is_integer and x in point for x in r.free_symbols)]
+    for _ in range(100):  # whole numbers tied by assumptions (k <= n) are drawn again until they hold
+        if all(bool(r.xreplace(point)) for r in whole):
+            break
+        for x in sorted({x for r in whole for x in r.free_symbols}, key=str):
+            point[x] = sp.Integer(rng.randint(1, 6))
     return point
 
 

@@ -44,6 +44,27 @@ def test_attention_cost_verdicts_and_total() -> None:
     assert total.steps[0].verdict.detail == "holds on 6 random exact instances (d in {1, 2, 3}, n in {1, 2, 3})"
 
 
+def test_svd_attention_order_and_bound() -> None:
+    """1.3.2: the engine picks U (S (R^T V)); the boxed bound is n k d <= min cost <= 6 n k d."""
+    assert methods("hw4", "svd_attention") == {
+        "output": ["symbolic", "instance"], "best": ["instance", "instance"], "naive": ["instance"],
+        "upper": ["instance", "symbolic", "symbolic"], "lower": ["instance", "symbolic"]}
+    d = derive_problem("hw4", ROOT / "problems/hw4/svd_attention.yaml")
+    best = next(b for b in d.blocks if isinstance(b, Chain) and b.label == "best")
+    assert sp.sstr(best.steps[0].expr) == "cost(matmul(U, matmul(S, matmul(T(R), V))))"
+    answer = next(b for b in d.blocks if isinstance(b, Answer))
+    assert (sp.sstr(answer.below.steps[-1].expr), sp.sstr(answer.chain.steps[-1].expr)) == ("d*k*n", "6*d*k*n")
+
+
+def test_projection_attention_identity_on_rank_k_instances() -> None:
+    """1.3.3: every matrix step is checked on instances (or identical after unfolding)."""
+    assert methods("hw4", "projection_attention") == {
+        "identity": ["symbolic", "instance", "instance", "symbolic", "symbolic", "instance", "symbolic",
+                     "instance", "instance"],
+        "best": ["instance", "instance"], "naive": ["instance"],
+        "upper": ["instance", "symbolic"], "lower": ["instance", "symbolic"]}
+
+
 def test_bellman_verdicts() -> None:
     assert methods("hw4", "bellman_optimal") == {
         "v_from_q": ["symbolic"], "q_from_v": ["symbolic"], "a_from_q": ["symbolic"],

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from derive.instances import Instance, OpCounter, free_vars, is_abstract, rational_orthogonal
-from derive.ops import E, Int, MaxOver, T, cost, matmul, scale, softmax_rows
+from derive.ops import E, Int, MaxOver, T, cost, matmul, min_cost, scale, softmax_rows
 from derive.scope import FunctionInfo, Scope
 
 st, a = sp.symbols("st a", real=True)
@@ -106,3 +106,60 @@ def test_indexed_tables_keep_declared_signs() -> None:
     for seed in range(20):
         inst = Instance(sc, random.Random(seed))
         assert all(inst.evaluate(g[k]) >= 0 and inst.evaluate(h[k]) > 0 for k in range(1, 5))
+
+def matrix_scope() -> Scope:
+    """P = U S R^T (compact SVD, U and R with orthonormal columns), P = X Y^T, R^T R = I."""
+    from derive.scope import Rewrite
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    U, S, R, X, Y, I, P = sp.symbols("U S R X Y I P")
+    sc = Scope()
+    sc.shapes.update({U: (n, k), S: (k, k), R: (n, k), X: (n, d), Y: (n, d), I: (k, k), P: (n, n)})
+    sc.structure.update({U: "orthonormal_columns", S: "positive_diagonal", R: "orthonormal_columns",
+                         I: "identity"})
+    sc.hypotheses["svd"] = Rewrite("svd", (), matmul(matmul(U, S), T(R)), lhs=P)
+    sc.hypotheses["split"] = Rewrite("split", (), P, lhs=matmul(X, T(Y)))
+    sc.hypotheses["orth"] = Rewrite("orth", (), I, lhs=matmul(T(R), R))
+    return sc
+
+
+def test_matrix_values_honour_structures_and_hypotheses() -> None:
+    sc = matrix_scope()
+    k = sp.Symbol("k", integer=True, positive=True)
+    U, S, R, X, Y, P = sp.symbols("U S R X Y P")
+    for seed in range(4):
+        inst = Instance(sc, random.Random(seed), assume=(sp.Le(k, d),))
+        p = inst.matrix_value(P)
+        assert inst.values[k] <= inst.values[d] and inst.values[k] <= inst.values[n]
+        assert p == inst.matrix_value(matmul(matmul(U, S), T(R))) == inst.matrix_value(matmul(X, T(Y)))
+        assert p.rank() == inst.values[k]
+        assert inst.matrix_value(2 * matmul(T(R), R) - scale(matmul(T(R), R), 1)) == sp.eye(int(inst.values[k]))
+    with pytest.raises(ValueError, match="shapes do not match"):
+        Instance(sc, random.Random(0), assume=(sp.Le(k, d),)).matrix_value(matmul(U, R))
+
+
+def test_unsatisfiable_hypothesis_is_reported() -> None:
+    from derive.scope import Rewrite
+
+    sc = matrix_scope()
+    R, I = sp.symbols("R I")
+    sc.structure.pop(R)  # R^T R = I no longer holds for a random R
+    with pytest.raises(ValueError, match="does not satisfy hypothesis orth"):
+        k = sp.Symbol("k", integer=True, positive=True)
+        Instance(sc, random.Random(0), assume=(sp.Le(k, d),)).matrix_value(I)
+    assert isinstance(sc.hypotheses["orth"], Rewrite)
+
+
+def test_min_cost_is_the_least_count_over_all_orders() -> None:
+    k = sp.Symbol("k", integer=True, positive=True)
+    U, S, R, X = sp.symbols("U S R X")
+    sc = matrix_scope()
+    inst = Instance(sc, random.Random(5))
+    chain = matmul(matmul(matmul(U, S), T(R)), X)
+    best = inst.evaluate(min_cost(chain))
+    nn, kk, dd = (int(inst.values[s]) for s in (n, k, d))
+    counts = [kk * dd * (2 * nn - 1) + kk * dd * (2 * kk - 1) + nn * dd * (2 * kk - 1),
+              nn * kk * (2 * kk - 1) + nn * nn * (2 * kk - 1) + nn * dd * (2 * nn - 1)]
+    assert best <= min(counts) and best == min(inst.evaluate(cost(o)) for o in (
+        matmul(U, matmul(S, matmul(T(R), X))), matmul(matmul(U, S), matmul(T(R), X)),
+        matmul(matmul(U, matmul(S, T(R))), X), matmul(U, matmul(matmul(S, T(R)), X)), chain))

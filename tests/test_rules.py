@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from derive.engine import RuleContext
-from derive.ops import E, Int, T, Theta, Var, cost, matmul, scale, softmax_rows
+from derive.ops import E, Int, T, Theta, Var, cost, matmul, min_cost, scale, softmax_rows
 from derive.rules import REGISTRY, RuleError
 from derive.scope import Rewrite, Scope
 
@@ -35,7 +35,7 @@ def apply(rule: str, expr, **args):
 
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
-        "asymptotic_class", "cancel", "collect", "complete_square", "count_ops", "differentiate",
+        "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
         "expand", "expand_log", "factor", "gaussian_moments", "integrate", "limit", "linearity",
         "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
@@ -97,3 +97,37 @@ def test_use_refuses_an_inequality_hypothesis() -> None:
     """b <= 2x does not allow rewriting b as 2x."""
     with pytest.raises(RuleError, match="inequality"):
         apply("use", b * x, name="bound")
+
+def svd_ctx(assume: str) -> RuleContext:
+    """U (n x k), S (k x k), R (n x k), V (n x d), C := T(R); the chain assumes `assume`."""
+    from derive.exprs import parse_relations
+
+    sc = Scope()
+    k = sp.Symbol("k", integer=True, positive=True)
+    U, S, Rm, C = sp.symbols("U S Rm C")
+    sc.shapes.update({U: (n, k), S: (k, k), Rm: (n, k), V: (n, d)})
+    sc.definitions["C"] = Rewrite("C", (), T(Rm), lhs=C)
+    for name, sym in {"n": n, "d": d, "k": k, "U": U, "S": S, "Rm": Rm, "V": V, "C": C}.items():
+        sc.ns.symbols[name] = sym
+    return RuleContext(sc, tuple(parse_relations(assume, sc.ns)) if assume else ())
+
+
+def test_cheapest_order_is_certified_against_every_order() -> None:
+    """Under k <= d <= n the engine picks U (S (R^T V)); with no assumption on d and n no
+    order is cheapest for all sizes and the rule says so, listing every count."""
+    U, S, C = sp.symbols("U S C")
+    chain = min_cost(matmul(matmul(matmul(U, S), C), V))
+    out = REGISTRY["cheapest_order"].apply(chain, {}, svd_ctx("k <= d <= n"))
+    assert out == cost(matmul(U, matmul(S, matmul(C, V))))
+    with pytest.raises(RuleError, match="no order is certified cheapest"):
+        REGISTRY["cheapest_order"].apply(chain, {}, svd_ctx(""))
+    with pytest.raises(RuleError, match="no min_cost"):
+        REGISTRY["cheapest_order"].apply(x, {}, svd_ctx(""))
+
+
+def test_count_ops_unfolds_definitions() -> None:
+    """C := R^T costs what R^T costs: nothing; the product C V then costs k d (2n - 1)."""
+    C = sp.Symbol("C")
+    k = sp.Symbol("k", integer=True, positive=True)
+    out = REGISTRY["count_ops"].apply(cost(matmul(C, V)), {}, svd_ctx(""))
+    assert sp.expand(out - k * d * (2 * n - 1)) == 0

@@ -10,6 +10,9 @@ import sympy as sp
 from derive.errors import Loc
 from derive.exprs import parse
 from derive.scope import FunctionInfo, Rewrite, Scope, build_scope, inequality_hypotheses
+
+from derive.ops import T, matmul
+from derive.scope import FunctionInfo, Rewrite, Scope, build_scope
 from derive.spec import load_problem
 
 HEADER = 'id: "1"\ntitle: "T"\nstatement: "S"\n'
@@ -225,11 +228,11 @@ hypotheses:
         f"{f}:9: symbols.v.shape[1]: undefined symbol 'm' (declare it under symbols)",
         f"{f}:16: definitions.z.body: malformed expression at column 4: invalid syntax",
         f"{f}:17: definitions.h.at.0: undefined symbol 'y' (declare it under symbols)",
-        f"{f}:19: hypotheses.bad2.lhs: the left side of a hypothesis must be a symbol or a function "
-        "applied to distinct symbols, like Q(s, a)",
+        f"{f}:19: hypotheses.bad2.lhs: the left side of a hypothesis must be a symbol, a function "
+        "applied to distinct symbols, like Q(s, a), or a matrix expression, like matmul(T(R), R)",
         f"{f}:20: hypotheses.bad3.lhs: undefined symbol 'q' (declare it under symbols)",
-        f"{f}:21: hypotheses.bad4.lhs: the left side of a hypothesis must be a symbol or a function "
-        "applied to distinct symbols, like Q(s, a)",
+        f"{f}:21: hypotheses.bad4.lhs: the left side of a hypothesis must be a symbol, a function "
+        "applied to distinct symbols, like Q(s, a), or a matrix expression, like matmul(T(R), R)",
     ]
     assert "z" not in sc.definitions and set(sc.hypotheses) == set()
 
@@ -246,8 +249,26 @@ hypotheses:
   same: {lhs: "Q(s, s)", rhs: "1"}
   ok: {lhs: "Q(s, x)", rhs: "1"}
 """ + SOLUTION)
-    assert issues == [f"{path}:10: hypotheses.same.lhs: the left side of a hypothesis must be a symbol or a "
-                      "function applied to distinct symbols, like Q(s, a)"]
+    assert issues == [f"{path}:10: hypotheses.same.lhs: the left side of a hypothesis must be a symbol, a "
+                      "function applied to distinct symbols, like Q(s, a), or a matrix expression, like "
+                      "matmul(T(R), R)"]
+
+
+def test_matrix_hypotheses_and_structures(tmp_path: Path) -> None:
+    """A hypothesis may have a matrix expression on its left; structures are recorded."""
+    sc, issues, _ = scope_of(tmp_path, HEADER + """\
+symbols:
+  x: real
+  n: positive integer
+  R: {shape: [n, 2], structure: orthonormal_columns}
+  I: {shape: [2, 2], structure: identity}
+hypotheses:
+  orth: {lhs: "matmul(T(R), R)", rhs: I}
+""" + SOLUTION)
+    R, I = sc.ns.symbols["R"], sc.ns.symbols["I"]
+    assert issues == []
+    assert sc.structure == {R: "orthonormal_columns", I: "identity"}
+    assert sc.hypotheses["orth"].lhs == matmul(T(R), R) and sc.hypotheses["orth"].body == I
 
 
 def test_name_of_an_indexed_symbol_cannot_be_reused(tmp_path: Path) -> None:

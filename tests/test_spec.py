@@ -221,7 +221,7 @@ solution:
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
-        "negative, nonnegative, nonzero, positive, random, real, shape, space",
+        "negative, nonnegative, nonzero, positive, random, real, shape, space, structure",
         f"{f}:7: symbols.y.random: expected true or false, got a string",
         f"{f}:9: functions.P.given: expected a whole number from 0 to 1, got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
@@ -497,3 +497,25 @@ solution:
     spec, issues = load_problem(path)
     assert [str(i) for i in issues] == [f"{path}:6: definitions.bad.given: expected a whole number from 0 to 1, got 2"]
     assert [(d.name, d.given) for d in spec.definitions] == [("post", 1), ("bad", 0)]
+
+def test_structure_needs_a_known_name_and_a_shape(tmp_path: Path) -> None:
+    """`structure` is one of the known kinds and needs a shape; a shape has two entries."""
+    path = tmp_path / "p.yaml"
+    path.write_text("""\
+id: "1"
+title: "T"
+statement: "S"
+symbols:
+  A: {shape: [2, 2], structure: sparse}
+  B: {structure: diagonal}
+  C: {shape: [2]}
+solution:
+  - say: "s"
+""")
+    f = str(path)
+    assert issues_of(path) == [
+        f"{f}:5: symbols.A.structure: unknown structure 'sparse'; expected one of: orthonormal_columns, "
+        "diagonal, positive_diagonal, identity",
+        f"{f}:6: symbols.B.structure: a structure needs a shape: declare `shape: [rows, cols]`",
+        f"{f}:7: symbols.C.shape: a shape is [rows, columns]",
+    ]

@@ -397,3 +397,61 @@ def test_integral_of_an_unknown_function_is_rejected_not_a_crash() -> None:
     """An integral no quadrature or instance can evaluate is undecided, never compared with 0."""
     err = rejected_in(DS, "Integral(f(z), (z, -oo, oo))", "=", "2*Integral(f(z), (z, -oo, oo))")
     assert "unknowns set at random, Integral(f(z), (z, -oo, oo)) = " in err.counterexample
+
+def test_non_strict_bound_is_not_an_equality() -> None:
+    """Under s >= 1 the certificate may not treat s as equal to 1: 1 - s >= 0 is false
+    (a dummy declared positive=False, nonnegative=True would be zero and prove it)."""
+    assume = tuple(parse_relations("1 <= s", SC.ns))
+    with pytest.raises(StepRejected):
+        verdict("1 - s", ">=", "0", assume)
+    assert verdict("s - 1", ">=", "0", assume).method == "symbolic"
+
+
+def test_symbolic_lower_bounds_and_whole_numbers_certify() -> None:
+    """Under k <= n: n*k - k**2 >= 0 (n = k + t) and 2*n*k - n >= 0 (k >= 1 as a whole number);
+    n - k > 0 is not certified and is false at n = k."""
+    assume = tuple(parse_relations("k <= n", SC.ns))
+    assert verdict("n*k", ">=", "k**2", assume).detail == "the difference is non-negative (sign certificate)"
+    assert verdict("2*n*k", ">=", "n", assume).method == "symbolic"
+    err = rejected("n", ">", "k", assume)
+    assert "k" in err.counterexample
+
+
+def matrix_scope() -> tuple[Scope, dict]:
+    """A (n x k) with orthonormal columns, B (k x n), I the k x k identity, A^T A = I."""
+    sc = Scope()
+    n, k = SC.ns.symbols["n"], SC.ns.symbols["k"]
+    A, B, I = sp.symbols("A B I")
+    sc.ns.symbols.update({"n": n, "k": k, "A": A, "B": B, "I": I})
+    sc.shapes.update({A: (n, k), B: (k, n), I: (k, k)})
+    sc.structure.update({A: "orthonormal_columns", I: "identity"})
+    sc.hypotheses["orth"] = Rewrite("orth", (), I, lhs=parse("matmul(T(A), A)", sc.ns))
+    return sc, sc.ns.symbols
+
+
+def test_matrix_identity_holds_entry_by_entry() -> None:
+    sc, _ = matrix_scope()
+    v = check(parse("T(matmul(B, A))", sc.ns), "=", parse("matmul(T(A), T(B))", sc.ns), Context(sc, seed=3))
+    assert v.method == "instance" and v.detail.startswith("equal entry by entry on 6 random exact instances")
+    v = check(parse("matmul(matmul(T(A), A), B)", sc.ns), "=", parse("B", sc.ns), Context(sc, seed=3))
+    assert v.method == "instance"
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "message"), [
+    ("T(matmul(B, A))", "matmul(T(B), T(A))", "different shapes"),   # wrong order of the transposes
+    ("matmul(matmul(T(A), A), B)", "-B", "false on a random exact instance"),   # flipped sign
+    ("matmul(matmul(T(A), A), B)", "2*B", "false on a random exact instance"),  # changed coefficient
+    ("matmul(A, B)", "matmul(B, A)", "different shapes"),
+])
+def test_wrong_matrix_identity_is_rejected(lhs: str, rhs: str, message: str) -> None:
+    sc, _ = matrix_scope()
+    with pytest.raises(StepRejected) as info:
+        check(parse(lhs, sc.ns), "=", parse(rhs, sc.ns), Context(sc, seed=3))
+    assert message in info.value.message + info.value.counterexample
+    assert "k = " in info.value.counterexample
+
+
+def test_matrices_are_not_ordered() -> None:
+    sc, _ = matrix_scope()
+    with pytest.raises(StepRejected, match="only compared by equality"):
+        check(parse("B", sc.ns), "<=", parse("B", sc.ns), Context(sc, seed=3))

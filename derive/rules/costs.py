@@ -4,7 +4,8 @@ The cost model counts primitive scalar operations (+, -, *, /, exp, sqrt) of the
 textbook algorithms: an entry of A B with inner size k costs k products and k - 1 sums;
 scaling costs one product per entry; a softmax row of length p costs p exponentials,
 p - 1 sums and p divisions. derive/instances.py counts the same algorithms by running
-them on small matrices, which is how the verifier checks these formulas.
+them on small matrices, which is how the verifier checks these formulas. Definitions are
+unfolded before counting (a matrix defined as R^T costs what R^T costs).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 
 import sympy as sp
 
-from derive.ops import T, cost, matmul, scale, softmax_rows
+from derive.matrices import parenthesisations, product_factors
+from derive.ops import T, cost, matmul, min_cost, scale, softmax_rows
 from derive.rules import RuleError, rule
+from derive.verify import Context, sign_certificate
 
 
 def shape(x: Any, shapes: dict) -> tuple[Any, Any]:
@@ -60,14 +63,41 @@ def operands(x: Any) -> tuple[Any, ...]:
     return ()
 
 
+def count(x: Any, scope: Any) -> Any:
+    """cost(x) in the model: the own counts of all operations of x, operands first."""
+    def total(y: Any) -> Any:
+        return own_cost(y, scope.shapes) + sum((total(o) for o in operands(y)), sp.S.Zero)
+
+    return total(scope.unfold(x))
+
+
 @rule("count_ops", "operation counts of the cost model")
 def count_ops(expr: Any, args: dict, ctx: Any) -> Any:
     """cost(X) = sum over the operations of X of their own counts (operands first)."""
     nodes = expr.atoms(cost)
     if not nodes:
         raise RuleError("no cost(...) to count")
+    return expr.xreplace({n: count(n.args[0], ctx.scope) for n in nodes})
 
-    def total(x: Any) -> Any:
-        return own_cost(x, ctx.scope.shapes) + sum((total(o) for o in operands(x)), sp.S.Zero)
 
-    return expr.xreplace({n: total(n.args[0]) for n in nodes})
+@rule("cheapest_order", "cheapest order of the product, certified against every other order")
+def cheapest_order(expr: Any, args: dict, ctx: Any) -> Any:
+    """min_cost(A_1 ... A_m) = cost(X) for the parenthesisation X whose count is <= the count
+    of every other order for all sizes the chain's assumptions allow: each difference gets a
+    sign certificate (e.g. k <= d written d = k + t, t >= 0, and all terms non-negative)."""
+    nodes = expr.atoms(min_cost)
+    if not nodes:
+        raise RuleError("no min_cost(...) to resolve")
+    return expr.xreplace({n: cost(cheapest(n.args[0], ctx)) for n in nodes})
+
+
+def cheapest(x: Any, ctx: Any) -> Any:
+    """The first order of the product chain x certified no costlier than every other order."""
+    orders = parenthesisations(product_factors(x))
+    counts = [sp.expand(count(o, ctx.scope)) for o in orders]
+    check = Context(ctx.scope, ctx.assume)
+    for i, c in enumerate(counts):
+        if all(sign_certificate(other - c, False, check) for j, other in enumerate(counts) if j != i):
+            return orders[i]
+    listing = "; ".join(f"{sp.sstr(o)}: {sp.sstr(c)}" for o, c in zip(orders, counts))
+    raise RuleError(f"no order is certified cheapest for all sizes the assumptions allow ({listing})")

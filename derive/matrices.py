@@ -1,0 +1,122 @@
+"""Matrix expressions: which expressions are matrices, product chains and their orders,
+and exact random matrices with declared structure.
+
+A matrix expression is a symbol with a declared shape, or matmul / T / scale of matrix
+expressions, or a sum or scalar multiple of matrix expressions. The verifier checks an
+identity between matrix expressions entry by entry on exact random instances; the
+instance generator (derive/instances.py) draws each matrix by its declared `structure`
+(derive.model.STRUCTURES) and honours the problem's matrix hypotheses (`construct_factors`).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import sympy as sp
+
+from derive.ops import T, matmul, scale
+
+
+def is_matrix(expr: Any, shapes: dict) -> bool:
+    """Is expr matrix-valued (a shaped symbol, a product, transpose or scaling of matrices,
+    or a sum or scalar multiple of such)?"""
+    if isinstance(expr, sp.Symbol):
+        return expr in shapes
+    if isinstance(expr, (matmul, T, scale)):
+        return True
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        return any(is_matrix(a, shapes) for a in expr.args)
+    return False
+
+
+def product_factors(x: Any) -> list[Any]:
+    """The factors of a product chain, left to right: matmul(matmul(A, B), C) -> [A, B, C].
+    Anything that is not a matmul (a symbol, a transpose of a product) is one factor."""
+    if isinstance(x, matmul):
+        return product_factors(x.args[0]) + product_factors(x.args[1])
+    return [x]
+
+
+def parenthesisations(factors: list[Any]) -> list[Any]:
+    """Every way of multiplying the factors in their order (Catalan many), as matmul trees;
+    the first is left to right."""
+    if len(factors) == 1:
+        return [factors[0]]
+    out = []
+    for split in range(len(factors) - 1, 0, -1):
+        for left in parenthesisations(factors[:split]):
+            for right in parenthesisations(factors[split:]):
+                out.append(matmul(left, right))
+    return out
+
+
+def structure_relations(shapes: dict, structure: dict) -> list[Any]:
+    """The size relations a structure needs: rows >= columns for orthonormal columns, a square
+    identity. Instances draw their sizes so that these hold."""
+    out = []
+    for sym, kind in sorted(structure.items(), key=lambda kv: str(kv[0])):
+        rows, cols = shapes[sym]
+        if kind == "orthonormal_columns" and rows != cols:
+            out.append(sp.Ge(rows, cols, evaluate=False))
+        elif kind == "identity" and rows != cols:
+            out.append(sp.Eq(rows, cols, evaluate=False))
+    return out
+
+
+def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Random) -> sp.Matrix:
+    """A random exact matrix of the given structure (None: random rational entries)."""
+    if structure == "orthonormal_columns":
+        if rows < cols:
+            raise ValueError(f"orthonormal columns need rows >= columns, got {rows} x {cols}")
+        return rational_orthogonal(rows, rng)[:, :cols]
+    if structure == "identity":
+        if rows != cols:
+            raise ValueError(f"an identity matrix is square, got {rows} x {cols}")
+        return sp.eye(rows)
+    if structure in ("diagonal", "positive_diagonal"):
+        low = 1 if structure == "positive_diagonal" else -9
+        out = sp.zeros(rows, cols)
+        for i in range(min(rows, cols)):
+            value = sp.Integer(0)
+            while value == 0:
+                value = sp.Rational(rng.randint(low, 9), rng.randint(1, 4))
+            out[i, i] = value
+        return out
+    return sp.Matrix(rows, cols, lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+
+
+def rational_orthogonal(n: int, rng: random.Random) -> sp.Matrix:
+    """A random exact orthogonal n x n matrix with rational entries (Cayley transform).
+
+    For a skew-symmetric A, Q = (I - A)(I + A)^-1 is orthogonal (I + A is always invertible,
+    as A has only imaginary eigenvalues); small random integer entries keep Q's rationals short.
+    """
+    a = sp.zeros(n, n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a[i, j] = sp.Rational(rng.randint(-3, 3), rng.randint(1, 2))
+            a[j, i] = -a[i, j]
+    eye = sp.eye(n)
+    return (eye - a) * (eye + a).inv()
+
+
+def construct_factors(m: sp.Matrix, inner: int, rng: random.Random) -> tuple[sp.Matrix, sp.Matrix]:
+    """Random X, Y with `inner` columns and X Y^T = m exactly.
+
+    From a rank factorisation m = F G (F with r columns): X = F A, Y = G^T B^T with A a random
+    r x inner matrix of full row rank and B^T = A^T (A A^T)^-1, so that A B^T = I_r.
+    Needs inner >= r = rank m.
+    """
+    f, g = m.rank_decomposition()
+    r = f.shape[1]
+    if r > inner:
+        raise ValueError(f"a product X Y^T with inner size {inner} cannot have rank {r}")
+    if r == 0:
+        return sp.zeros(m.rows, inner), sp.zeros(m.cols, inner)
+    while True:
+        a = random_matrix(r, inner, None, rng)
+        if a.rank() == r:
+            break
+    bt = a.T * (a * a.T).inv()
+    return f * a, g.T * bt.T
