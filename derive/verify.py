@@ -36,6 +36,8 @@ from derive.ops import Int, Theta
 from derive.scope import Rewrite, Scope, inequality_hypotheses, rewrite_with
 
 INSTANCE_TRIALS = 6
+# an inequality between random tables can hold by chance on a few instances; it gets twice as many
+INEQUALITY_TRIALS = 12
 TIED_TRIALS = 2  # extra instances where functions on the same spaces coincide: F2 = F1, F2 = -F1
 NUMERIC_POINTS = 24
 POINTS_PER_INSTANCE = 6
@@ -555,9 +557,10 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     params: dict[str, set] = {}
     names = tie_names(ctx.scope, a - b)
     tied = TIED_TRIALS if names else 0
-    for trial in range(INSTANCE_TRIALS + tied):
+    trials = INSTANCE_TRIALS if rel == "=" else INEQUALITY_TRIALS
+    for trial in range(trials + tied):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
-                        tied=names if trial >= INSTANCE_TRIALS else frozenset(), tie_sign=(-1) ** trial, assume=ctx.assume)
+                        tied=names if trial >= trials else frozenset(), tie_sign=(-1) ** trial, assume=ctx.assume)
         x, y = inst.evaluate(a), inst.evaluate(b)
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
@@ -582,7 +585,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
-    return Verdict("instance", f"holds on {INSTANCE_TRIALS + tied} random exact instances{on}{ties}{rest}")
+    return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

@@ -308,7 +308,7 @@ def test_tied_instances_refute_a_bound_with_the_wrong_sign(bounds_scope: Scope) 
     a tied instance finds it."""
     assert bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=",
                         "MaxOver(Abs(f(x2) - h(x2)), x2)").detail.startswith(
-        "holds on 8 random exact instances, 2 with tied tables")
+        "holds on 14 random exact instances, 2 with tied tables")
     with pytest.raises(StepRejected) as info:
         bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=", "MaxOver(Abs(f(x2) + h(x2)), x2)")
     assert "right = 0" in info.value.counterexample
