@@ -244,8 +244,9 @@ def _check_bound(name: str, specs: list) -> None:
             raise ExprSyntaxError("Derivative takes (variable, order) pairs")
         if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral") and len(s) != 3:
             raise ExprSyntaxError(f"{name} limits are written (variable, low, high)")
-        if not isinstance(var, sp.Symbol):
-            raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol")
+        if not (isinstance(var, sp.Symbol) or (name == "Derivative" and isinstance(var, sp.Indexed))):
+            raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol"
+                                  + (" or an indexed one like e[k]" if name == "Derivative" else ""))
 
 
 def _check_power(base: Any, exponent: Any) -> None:
