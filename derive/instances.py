@@ -30,6 +30,8 @@ SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
+ASSUME_TRIES = 50
+POLY_DEGREE = 3
 ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost)
 
 
@@ -70,6 +72,8 @@ class Instance:
     outcome_p: list[Any] = field(default_factory=list)
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
     scale: Any = sp.Integer(1)
+    assume: tuple[Any, ...] = ()
+    polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -81,19 +85,32 @@ class Instance:
         tables = [f"{name}{tuple(args) if len(args) != 1 else '(' + str(args[0]) + ')'} = {v}"
                   for (name, *args), v in sorted(self.tables.items(), key=str)[:12]]
         more = " ..." if len(self.tables) > 12 else ""
-        return ", ".join(parts + tables) + more
+        polys = [f"{name}({', '.join(map(str, lam.variables))}) = {sp.sstr(lam.expr)}"
+                 for name, lam in sorted(self.polynomials.items())]
+        return ", ".join(parts + tables + polys) + more
 
     # ---- whole numbers, spaces --------------------------------------------------------
     def choose_params(self, expr: Any) -> None:
-        """Fix whole-number parameters (1..3; shapes 1..3) and space-valued symbols."""
-        for s in whole_number_params(expr):
-            if s not in self.values:
-                low = 1 if s.is_positive else 0
-                self.values[s] = sp.Integer(self.rng.randint(low, 3))
+        """Fix whole-number parameters (1..3; shapes 1..3), redrawn until the chain's
+        assumptions that involve only whole numbers hold (e.g. k <= d), and space-valued
+        symbols."""
+        new = [s for s in whole_number_params(expr) if s not in self.values]
+        for _ in range(ASSUME_TRIES):
+            for s in new:
+                self.values[s] = sp.Integer(self.rng.randint(1 if s.is_positive else 0, 3))
+            if all(self._satisfied(rel) for rel in self.assume):
+                break
         free = free_vars(expr)
         for s, space in self.scope.symbol_space.items():
             if s in free and s not in self.values:
                 self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+
+    def _satisfied(self, rel: Any) -> bool:
+        """Does an assumption on whole-number parameters hold (True if it has other symbols)?"""
+        free = rel.free_symbols
+        if not free or not all(s in self.values and s.is_integer for s in free):
+            return True
+        return bool(rel.xreplace(self.values))
 
     def space_of(self, var: sp.Symbol) -> range:
         space = self.scope.symbol_space.get(var)
@@ -118,7 +135,8 @@ class Instance:
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
                             lambda e: e.doit())
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self._on_reals(e), self._polynomial)
+        expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
@@ -143,6 +161,23 @@ class Instance:
             vals = [v.xreplace(self.values) for v in vals]
         best = max(range(len(vals)), key=lambda i: vals[i])
         return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best])
+
+    def _on_reals(self, node: AppliedUndef) -> bool:
+        """Is node an unknown function whose arguments all range over the real line?"""
+        info = self.scope.functions.get(node.func.__name__)
+        return info is not None and all(space == "R" for space in info.spaces)
+
+    def _polynomial(self, node: AppliedUndef) -> Any:
+        """An unknown function on the reals becomes a random polynomial of total degree
+        POLY_DEGREE with rational coefficients (the same one wherever it occurs)."""
+        name = node.func.__name__
+        if name not in self.polynomials:
+            us = sp.symbols(f"u1:{len(node.args) + 1}", real=True)
+            terms = sorted(sp.itermonomials(us, POLY_DEGREE), key=sp.default_sort_key)
+            coeffs = [self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) for _ in terms]
+            body = sp.Add(*[c * m for c, m in zip(coeffs, terms)])
+            self.polynomials[name] = sp.Lambda(us, body)
+        return self.polynomials[name](*node.args)
 
     def _outcomes(self) -> None:
         if not self.outcome_p:

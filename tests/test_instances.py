@@ -70,3 +70,23 @@ def test_rational_orthogonal_is_exactly_orthogonal(n: int) -> None:
         q = rational_orthogonal(n, random.Random(seed))
         assert q.T * q == sp.eye(n)
         assert all(isinstance(x, sp.Rational) for x in q)
+
+
+def test_whole_numbers_satisfy_the_chains_assumptions() -> None:
+    k = sp.Symbol("k", integer=True, positive=True)
+    for seed in range(20):
+        inst = Instance(scope(), random.Random(seed), assume=(sp.LessThan(k, d),))
+        inst.evaluate(k + d)
+        assert inst.values[k] <= inst.values[d]
+
+
+def test_unknown_function_on_the_reals_is_a_random_polynomial() -> None:
+    f = sp.Function("f", real=True)
+    sc = scope()
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    inst = Instance(sc, random.Random(6))
+    value = inst.evaluate(sp.Derivative(f(x), x) + f(2))
+    poly = inst.polynomials["f"]
+    assert value == sp.diff(poly(x), x) + poly(2)
+    assert sp.Poly(poly(x), x).degree() <= 3
+    assert inst.describe(set()).startswith("f(u1) = ")
