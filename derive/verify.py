@@ -26,7 +26,7 @@ from sympy.core.function import AppliedUndef
 from derive.exprs import evaluated
 from derive.instances import SCALES, Instance, is_abstract
 from derive.model import Verdict
-from derive.ops import Theta
+from derive.ops import Theta, forward_values
 from derive.scope import Rewrite, Scope, rewrite_with
 
 INSTANCE_TRIALS = 6
@@ -83,11 +83,12 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
-    """Evaluated form with cited hypotheses applied once and definitions unfolded."""
+    """Evaluated form with cited hypotheses applied once, definitions unfolded and
+    stop-gradients given their values (after the derivatives around them are taken)."""
     expr = sp.Integer(expr) if isinstance(expr, int) else evaluated(expr)
     if ctx.cited:
         expr = rewrite_with(expr, list(ctx.cited), once=True)
-    return ctx.scope.unfold(expr)
+    return forward_values(ctx.scope.unfold(expr))
 
 
 def opaque(expr: Any, scope: Scope) -> Any:
@@ -125,11 +126,67 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     if sp.expand(d) == 0:
         return True
     try:
-        done = d.doit()
+        done = decide_cases(d.doit(), ctx)
         done = _refine_abs(done, ctx)
         return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
     except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
         return False
+
+
+def decide_cases(expr: Any, ctx: Context) -> Any:
+    """Replace each Piecewise by its branch where the chain's assumptions decide the
+    conditions: the first branch whose condition is certified true after all earlier ones
+    are certified false (a Piecewise left undecided stays as it is)."""
+    def pick(node: sp.Piecewise) -> Any:
+        for value, cond in node.args:
+            verdict = implied(cond, ctx)
+            if verdict is True:
+                return value
+            if verdict is not False:
+                return node
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
+
+
+def implied(cond: Any, ctx: Context) -> bool | None:
+    """True if the assumptions (and symbol properties) certify cond, False if they certify
+    its negation, None if undecided. Relations are decided by sign certificates: a - b is
+    certified positive, or it exceeds the difference of an assumed relation."""
+    if cond in (sp.true, sp.false):
+        return bool(cond)
+    if isinstance(cond, (sp.And, sp.Or)):
+        parts = [implied(c, ctx) for c in cond.args]
+        want = isinstance(cond, sp.And)
+        if all(p is want for p in parts):
+            return want
+        return (not want) if any(p is (not want) for p in parts) else None
+    if isinstance(cond, (sp.Eq, sp.Ne)):
+        d = cond.lhs - cond.rhs
+        apart = sign_certificate(d, True, ctx) or sign_certificate(-d, True, ctx)
+        return (not isinstance(cond, sp.Eq)) if apart else None
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+        strict = isinstance(cond, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictLessThan, sp.LessThan)) else (cond.rhs, cond.lhs)
+        if _relation_certified(hi - lo, strict, ctx):
+            return True
+        if _relation_certified(lo - hi, not strict, ctx):
+            return False
+    return None
+
+
+def _relation_certified(d: Any, strict: bool, ctx: Context) -> bool:
+    """Is d > 0 (>= 0 unless strict): by a sign certificate, or because d - (b - a) >= 0 for
+    an assumption a < b (a <= b, if not strict)?"""
+    if sign_certificate(d, strict, ctx):
+        return True
+    for rel in ctx.assume:
+        if not isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        a_strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (rel.lhs, rel.rhs) if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) else (rel.rhs, rel.lhs)
+        if (a_strict or not strict) and sign_certificate(d - (hi - lo), False, ctx):
+            return True
+    return False
 
 
 def _refine_abs(expr: Any, ctx: Context) -> Any:
@@ -355,7 +412,7 @@ def _probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
     rng = random.Random(ctx.seed ^ 0x5EED)
     where = ""
     if abstract:
-        inst = Instance(ctx.scope, rng)
+        inst = Instance(ctx.scope, rng, assume=ctx.assume)
         a, b = inst.evaluate(a), inst.evaluate(b)
         where = inst.describe(set(inst.values))
     point = _sample_point(a.free_symbols | b.free_symbols, ctx, rng)
@@ -370,10 +427,13 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact instances; real symbols left over are sampled at random points."""
     rng = random.Random(ctx.seed)
     sampled = False
+    polynomial = ""
     params: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)])
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], assume=ctx.assume)
         x, y = inst.evaluate(a), inst.evaluate(b)
+        if inst.polynomials and not polynomial:
+            polynomial = inst.describe(set())
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
                 params.setdefault(str(k), set()).add(int(v))
@@ -393,6 +453,9 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             if not ok:
                 raise StepRejected("false on a random exact instance",
                                    f"{where}: left = {_show(x2)}, right = {_show(y2)}")
+    if polynomial:
+        raise StepRejected("not shown: unknown functions of a real variable are tried only as random "
+                           "polynomials, which can refute a step but not prove it", f"e.g. {polynomial}")
     on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
