@@ -47,6 +47,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Sum": (lambda f, v: sp.Sum(f, v), (2,)),
     "Product": (lambda f, v: sp.Product(f, v), (2,)),
     "Limit": (lambda f, v, p: sp.Limit(f, v, p), (3,)),
+    "KroneckerDelta": (lambda i, j: sp.KroneckerDelta(i, j, evaluate=False), (2,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }

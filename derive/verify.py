@@ -36,6 +36,7 @@ PRECISION = 40
 TOLERANCE = sp.Float("1e-25")
 PROBE_DIGITS = 15
 PROBE_TOLERANCE = sp.Float("1e-8")
+DOIT_ROUNDS = 3
 
 
 class StepRejected(Exception):
@@ -126,7 +127,13 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     if sp.expand(d) == 0:
         return True
     try:
-        done = decide_cases(d.doit(), ctx)
+        done = d
+        for _ in range(DOIT_ROUNDS):  # d/de_k of a sum gives a sum with a Kronecker delta: do it again
+            again = done.doit()
+            if again == done:
+                break
+            done = again
+        done = decide_cases(done, ctx)
         done = _refine_abs(done, ctx)
         return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
     except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):

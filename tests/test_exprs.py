@@ -374,3 +374,8 @@ def test_derivative_by_an_indexed_symbol(ns: Namespace) -> None:
     """A coordinate b[k] may be the variable of a derivative (only of a derivative)."""
     assert evaluated(parse("Derivative(b[k]**2, b[k])", ns)) == sp.Derivative(B[K]**2, B[K])
     assert rejected("Sum(x, (b[k], 1, n))", ns) == "the variable of 'Sum' must be a declared symbol"
+
+
+def test_kronecker_delta_is_built_unevaluated(ns: Namespace) -> None:
+    assert parse("KroneckerDelta(k, n)", ns) == sp.KroneckerDelta(K, N)
+    assert rejected("KroneckerDelta(k)", ns) == "'KroneckerDelta' takes 2 argument(s), got 1"
