@@ -210,7 +210,7 @@ def run_all(set_names: list[str], jobs: int = 2,
 
 
 def main(argv: list[str]) -> int:
-    sets = argv or ["hw4", "assn5"]
+    sets = argv or ["hw4", "assn5", "quiz4"]
     left_out: list[tuple[str, str]] = []
     results = run_all(sets, left_out=left_out)
     killed = sum(ok for _, ok, _ in results)
