@@ -15,6 +15,7 @@ Real symbols are left symbolic (the caller samples them). Everything is exact: n
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -133,8 +134,7 @@ class Instance:
         free = free_vars(expr)
         expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
-        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
-                            lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
         expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self._on_reals(e), self._polynomial)
         expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
@@ -237,6 +237,13 @@ class Instance:
         counter = OpCounter()
         counter.run(node.args[0], {s: [[Fraction(1)] * c for _ in range(r)] for s, (r, c) in shapes.items()})
         return sp.Integer(counter.count)
+
+
+@functools.lru_cache(maxsize=512)
+def carried_out(node: Any) -> Any:
+    """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
+    same sums come back in every step, probe and instance of a chain."""
+    return node.doit()
 
 
 def _bounds_concrete(e: Any) -> bool:

@@ -90,3 +90,13 @@ def test_unknown_function_on_the_reals_is_a_random_polynomial() -> None:
     assert value == sp.diff(poly(x), x) + poly(2)
     assert sp.Poly(poly(x), x).degree() <= 3
     assert inst.describe(set()).startswith("f(u1) = ")
+
+
+def test_carried_out_sums_are_remembered() -> None:
+    from derive.instances import carried_out
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    series = sp.Sum(sp.Rational(1, 2)**k, (k, 1, sp.oo))
+    assert carried_out(series) == 1
+    assert carried_out.cache_info().hits + carried_out.cache_info().misses >= 1
+    assert carried_out(series) is carried_out(series)
