@@ -354,7 +354,10 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
             if quick:
                 return sp.nan
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
-    return expr.evalf(digits)
+    try:
+        return expr.evalf(digits)
+    except (ValueError, ArithmeticError):  # e.g. a divergent series: no value, undecided
+        return sp.nan
 
 
 def _integrate_or_keep(node: sp.Integral) -> Any:

@@ -218,3 +218,14 @@ def test_polynomial_instances_refute_but_never_prove() -> None:
     sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
     with pytest.raises(StepRejected, match="can refute a step but not prove it"):
         check(sp.Derivative(f(x), (x, 4)), "=", sp.Integer(0), Context(sc))  # true for every cubic
+
+
+def test_divergent_series_is_rejected_not_a_crash() -> None:
+    lam = sp.Symbol("lam", positive=True)
+    sc = Scope()
+    sc.ns.symbols.update({"lam": lam, "n": sp.Symbol("n", integer=True, positive=True)})
+    unit = tuple(parse_relations("0 < lam < 1", sc.ns))
+    series = parse("Sum(lam*(2 - lam)**(n - 1)*n, (n, 1, oo))", sc.ns)
+    with pytest.raises(StepRejected) as info:
+        check(series, "=", 1 / lam, Context(sc, unit, seed=3))
+    assert "lam = " in info.value.counterexample
