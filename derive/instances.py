@@ -74,6 +74,7 @@ class Instance:
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
     scale: Any = sp.Integer(1)
     assume: tuple[Any, ...] = ()
+    polynomials_on: bool = False
     polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
@@ -135,7 +136,9 @@ class Instance:
         expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
-        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self._on_reals(e), self._polynomial)
+        if self.polynomials_on:
+            expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e),
+                                self._polynomial)
         expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
@@ -162,14 +165,16 @@ class Instance:
         best = max(range(len(vals)), key=lambda i: vals[i])
         return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best])
 
-    def _on_reals(self, node: AppliedUndef) -> bool:
-        """Is node an unknown function whose arguments all range over the real line?"""
-        info = self.scope.functions.get(node.func.__name__)
-        return info is not None and all(space == "R" for space in info.spaces)
+    @staticmethod
+    def on_reals(scope: Scope, node: AppliedUndef) -> bool:
+        """Is node an unknown function, not a density, whose arguments all range over R?"""
+        info = scope.functions.get(node.func.__name__)
+        return info is not None and not info.density and all(space == "R" for space in info.spaces)
 
     def _polynomial(self, node: AppliedUndef) -> Any:
-        """An unknown function on the reals becomes a random polynomial of total degree
-        POLY_DEGREE with rational coefficients (the same one wherever it occurs)."""
+        """With `polynomials_on`, an unknown function on the reals becomes a random polynomial
+        of total degree POLY_DEGREE with rational coefficients (the same wherever it occurs);
+        the verifier uses this only to look for counterexamples."""
         name = node.func.__name__
         if name not in self.polynomials:
             us = sp.symbols(f"u1:{len(node.args) + 1}", real=True)

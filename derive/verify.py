@@ -342,7 +342,10 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
-    expr = expr.xreplace(point)
+    try:
+        expr = expr.xreplace(point)
+    except ValueError:  # a derivative of an unknown function cannot be taken at a number
+        return sp.nan
     if expr.is_Rational:
         return expr
     if expr.has(sp.Integral):
@@ -439,13 +442,10 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact instances; real symbols left over are sampled at random points."""
     rng = random.Random(ctx.seed)
     sampled = False
-    polynomial = ""
     params: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], assume=ctx.assume)
         x, y = inst.evaluate(a), inst.evaluate(b)
-        if inst.polynomials and not polynomial:
-            polynomial = inst.describe(set())
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
                 params.setdefault(str(k), set()).add(int(v))
@@ -460,18 +460,41 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             where = inst.describe(set(inst.values))
             pts = ", ".join(f"{k} = {v}" for k, v in point.items())
             where = "; ".join(p for p in (where, pts) if p)
+            if ok is None and _has_real_functions(x - y, ctx):
+                _polynomial_counterexample(a, b, rel, ctx, rng)
             if ok is None:
                 raise StepRejected("could not evaluate a random instance", where)
             if not ok:
                 raise StepRejected("false on a random exact instance",
                                    f"{where}: left = {_show(x2)}, right = {_show(y2)}")
-    if polynomial:
-        raise StepRejected("not shown: unknown functions of a real variable are tried only as random "
-                           "polynomials, which can refute a step but not prove it", f"e.g. {polynomial}")
     on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
     return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
+
+
+def _has_real_functions(expr: Any, ctx: Context) -> bool:
+    """Does expr apply an unknown function (not a density) of real arguments?"""
+    return any(Instance.on_reals(ctx.scope, f) for f in expr.atoms(AppliedUndef))
+
+
+def _polynomial_counterexample(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> None:
+    """An unknown function of real arguments has no value: look for a counterexample among
+    random polynomials in its place. Always raises: with the counterexample, or saying the
+    step is not shown (polynomials can refute a step about every function, not prove it)."""
+    example = ""
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], assume=ctx.assume, polynomials_on=True)
+        x, y = inst.evaluate(a), inst.evaluate(b)
+        point = _sample_point(x.free_symbols | y.free_symbols, ctx, rng, narrow=bool(trial % 2))
+        x2, y2 = _at(x, point, ctx), _at(y, point, ctx)
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        example = "; ".join(p for p in (inst.describe(set(inst.values)), pts) if p)
+        if _holds(x2, y2, rel) is False:
+            raise StepRejected("false on a random exact instance",
+                               f"{example}: left = {_show(x2)}, right = {_show(y2)}")
+    raise StepRejected("not shown: unknown functions of a real variable are tried only as random "
+                       "polynomials, which can refute a step but not prove it", f"e.g. {example}")
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

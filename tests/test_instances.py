@@ -84,7 +84,8 @@ def test_unknown_function_on_the_reals_is_a_random_polynomial() -> None:
     f = sp.Function("f", real=True)
     sc = scope()
     sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
-    inst = Instance(sc, random.Random(6))
+    assert Instance(sc, random.Random(6)).evaluate(f(x)) == f(x)  # only when asked for
+    inst = Instance(sc, random.Random(6), polynomials_on=True)
     value = inst.evaluate(sp.Derivative(f(x), x) + f(2))
     poly = inst.polynomials["f"]
     assert value == sp.diff(poly(x), x) + poly(2)
