@@ -26,7 +26,7 @@ from sympy.core.function import AppliedUndef
 from derive.exprs import evaluated
 from derive.instances import SCALES, Instance, carried_out, is_abstract
 from derive.model import Verdict
-from derive.ops import Theta, forward_values
+from derive.ops import Theta, forward_values, sg
 from derive.scope import Rewrite, Scope, rewrite_with
 
 INSTANCE_TRIALS = 6
@@ -62,8 +62,16 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     """Verdict for `prev rel nxt`, or StepRejected.
 
     A cheap probe at one random point (or instance) runs first, so that a wrong step is
-    rejected with its counterexample before any costly simplification is tried.
+    rejected with its counterexample before any costly simplification is tried. The verdict
+    says when a stop-gradient was given its value.
     """
+    verdict = _check(prev, rel, nxt, ctx)
+    if any(isinstance(e, sp.Basic) and e.has(sg) for e in (prev, nxt)):
+        return Verdict(verdict.method, f"{verdict.detail}; sg(u) taken as u after differentiating")
+    return verdict
+
+
+def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
     if rel in (">", ">="):
         a, b = b, a
