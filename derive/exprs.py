@@ -48,6 +48,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Product": (lambda f, v: sp.Product(f, v), (2,)),
     "Limit": (lambda f, v, p: sp.Limit(f, v, p), (3,)),
     "DiracDelta": (lambda x: sp.DiracDelta(x, evaluate=False), (1,)),
+    "KroneckerDelta": (lambda i, j: sp.KroneckerDelta(i, j, evaluate=False), (2,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }
@@ -245,8 +246,9 @@ def _check_bound(name: str, specs: list) -> None:
             raise ExprSyntaxError("Derivative takes (variable, order) pairs")
         if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral") and len(s) != 3:
             raise ExprSyntaxError(f"{name} limits are written (variable, low, high)")
-        if not isinstance(var, sp.Symbol):
-            raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol")
+        if not (isinstance(var, sp.Symbol) or (name == "Derivative" and isinstance(var, sp.Indexed))):
+            raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol"
+                                  + (" or an indexed one like e[k]" if name == "Derivative" else ""))
 
 
 def _check_power(base: Any, exponent: Any) -> None:

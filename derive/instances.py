@@ -21,6 +21,7 @@ Real symbols are left symbolic (the caller samples them). Everything is exact: n
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -41,6 +42,7 @@ SAMPLE_SPACE = 4
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
 CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions
+POLY_DEGREE = 3
 ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost, min_cost)
 
 
@@ -91,6 +93,8 @@ class Instance:
     trial: int = 0
     assume: tuple[Any, ...] = ()
     matrices: dict[sp.Symbol, sp.Matrix] | None = None
+    polynomials_on: bool = False
+    polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -102,7 +106,9 @@ class Instance:
         tables = [f"{name}{tuple(args) if len(args) != 1 else '(' + str(args[0]) + ')'} = {v}"
                   for (name, *args), v in sorted(self.tables.items(), key=str)[:12]]
         more = " ..." if len(self.tables) > 12 else ""
-        return ", ".join(parts + tables) + more
+        polys = [f"{name}({', '.join(map(str, lam.variables))}) = {sp.sstr(lam.expr)}"
+                 for name, lam in sorted(self.polynomials.items())]
+        return ", ".join(parts + tables + polys) + more
 
     # ---- whole numbers, spaces --------------------------------------------------------
     def choose_params(self, expr: Any) -> None:
@@ -167,10 +173,12 @@ class Instance:
         free = free_vars(expr)
         expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
-        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
-                            lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
+        if self.polynomials_on:
+            expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e),
+                                self._polynomial)
         # a derivative is taken once the abstract objects inside it have values
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and not e.expr.has(*ABSTRACT_OPS),
+        expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)) and not e.expr.has(*ABSTRACT_OPS),
                             lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
@@ -198,6 +206,25 @@ class Instance:
             vals = [v.xreplace(self.values) for v in vals]
         best = max(range(len(vals)), key=lambda i: vals[i])
         return vals[best] if isinstance(node, MaxOver) else sp.Integer(points[best][0])
+
+    @staticmethod
+    def on_reals(scope: Scope, node: AppliedUndef) -> bool:
+        """Is node an unknown function, not a density, whose arguments all range over R?"""
+        info = scope.functions.get(node.func.__name__)
+        return info is not None and not info.density and all(space == "R" for space in info.spaces)
+
+    def _polynomial(self, node: AppliedUndef) -> Any:
+        """With `polynomials_on`, an unknown function on the reals becomes a random polynomial
+        of total degree POLY_DEGREE with rational coefficients (the same wherever it occurs);
+        the verifier uses this only to look for counterexamples."""
+        name = node.func.__name__
+        if name not in self.polynomials:
+            us = sp.symbols(f"u1:{len(node.args) + 1}", real=True)
+            terms = sorted(sp.itermonomials(us, POLY_DEGREE), key=sp.default_sort_key)
+            coeffs = [self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) for _ in terms]
+            body = sp.Add(*[c * m for c, m in zip(coeffs, terms)])
+            self.polynomials[name] = sp.Lambda(us, body)
+        return self.polynomials[name](*node.args)
 
     def _outcomes(self) -> None:
         if not self.outcome_p:
@@ -361,6 +388,13 @@ def tie_names(scope: Scope, expr: Any) -> frozenset[str]:
     the same spaces, so that a tied instance differs from an untied one; else empty."""
     names = frozenset(f.func.__name__ for f in scope.unfold(expr).atoms(AppliedUndef)) & set(scope.functions)
     return names if any(tie_leader(scope, name, names) for name in names) else frozenset()
+
+
+@functools.lru_cache(maxsize=512)
+def carried_out(node: Any) -> Any:
+    """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
+    same sums come back in every step, probe and instance of a chain."""
+    return node.doit()
 
 
 def _bounds_concrete(e: Any) -> bool:

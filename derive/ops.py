@@ -91,6 +91,28 @@ class softmax_rows(Op):
     nargs = 1
 
 
+class sg(Op):
+    """sg(u): stop-gradient (detach). Its value is u; its derivative in anything is 0.
+
+    Derivatives see it through `fdiff`; `forward_values` gives its value once the
+    derivatives around it have been carried out."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        """d sg(u) / du = 0: no gradient flows through a stop-gradient."""
+        return sp.S.Zero
+
+
+def forward_values(expr: sp.Basic) -> sp.Basic:
+    """expr with the derivatives that contain sg carried out, then every sg(u) replaced by u."""
+    if not expr.has(sg):
+        return expr
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and e.has(sg), lambda e: e.doit())
+    return expr.replace(lambda e: isinstance(e, sg), lambda e: e.args[0])
+
+
 OPS: dict[str, type[Op]] = {
-    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows)
+    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows,
+                            sg)
 }

@@ -267,6 +267,8 @@ class Printer(LatexPrinter):
                 tex, closed = f"{self._operand(a[1])}\\, {self._operand(a[0])}", False
             case ops.softmax_rows():
                 tex = f"\\operatorname{{softmax}}\\left({self._print(a[0])}\\right)"
+            case ops.sg():
+                tex = f"\\operatorname{{sg}}\\left({self._print(a[0])}\\right)"
             case _:
                 raise TypeError(f"no LaTeX form for operator {type(expr).__name__}")
         if exp is None:

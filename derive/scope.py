@@ -134,6 +134,8 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             flags = {"real": True}
         if sym.name in sc.ns.symbols:
             issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
+        if sym.latex:  # an indexed symbol prints its base with this LaTeX too: x[k] as x_k
+            sc.symbol_latex[sym.name] = sym.latex.value
         if sym.indexed:
             sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
             if sym.space:
@@ -142,8 +144,6 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
                 sc.indexed_space[sym.name] = sym.space
             continue
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
-        if sym.latex:
-            sc.symbol_latex[sym.name] = sym.latex.value
         if sym.long:
             sc.symbol_long[sym.name] = sym.long.value
         if sym.space:

@@ -28,11 +28,11 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
-from derive.instances import SCALES, Instance, is_abstract, tie_names
+from derive.instances import SCALES, Instance, carried_out, is_abstract, tie_names
 from derive.matrices import is_matrix
 from derive.mdp import bellman_rhs
 from derive.model import MDP, Verdict
-from derive.ops import Int, Theta
+from derive.ops import Int, Theta, forward_values, sg
 from derive.scope import Rewrite, Scope, inequality_hypotheses, rewrite_with
 
 INSTANCE_TRIALS = 6
@@ -45,6 +45,7 @@ PRECISION = 40
 TOLERANCE = sp.Float("1e-25")
 PROBE_DIGITS = 15
 PROBE_TOLERANCE = sp.Float("1e-8")
+DOIT_ROUNDS = 3
 
 
 class StepRejected(Exception):
@@ -70,14 +71,24 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     """Verdict for `prev rel nxt`, or StepRejected.
 
     A cheap probe at one random point (or instance) runs first, so that a wrong step is
-    rejected with its counterexample before any costly simplification is tried.
+    rejected with its counterexample before any costly simplification is tried. The verdict
+    says when a stop-gradient was given its value.
     """
+    verdict = _check(prev, rel, nxt, ctx)
+    if any(isinstance(e, sp.Basic) and e.has(sg) for e in (prev, nxt)):
+        return Verdict(verdict.method, f"{verdict.detail}; sg(u) taken as u after differentiating")
+    return verdict
+
+
+def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
     if rel in (">", ">="):
         a, b = b, a
     rel = {">": "<", ">=": "<="}.get(rel, rel)
     if a.has(Theta) or b.has(Theta):
         return _check_theta(a, b, rel)
+    if rel == "=" and a == b:  # nothing to probe: sums and instances can be slow
+        return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
     if is_matrix(a, ctx.scope.shapes) or is_matrix(b, ctx.scope.shapes):
         return _check_matrices(a, b, rel, ctx)
     if a.has(sp.DiracDelta) or b.has(sp.DiracDelta):
@@ -96,11 +107,12 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
-    """Evaluated form with cited hypotheses applied once and definitions unfolded."""
+    """Evaluated form with cited hypotheses applied once, definitions unfolded and
+    stop-gradients given their values (after the derivatives around them are taken)."""
     expr = sp.Integer(expr) if isinstance(expr, int) else evaluated(expr)
     if ctx.cited:
         expr = rewrite_with(expr, list(ctx.cited), once=True)
-    return ctx.scope.unfold(expr)
+    return forward_values(ctx.scope.unfold(expr))
 
 
 def opaque(expr: Any, scope: Scope) -> Any:
@@ -138,7 +150,13 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     if sp.expand(d) == 0 or rational_logs_zero(d):
         return True
     try:
-        done = d.doit()
+        done = d.replace(lambda e: isinstance(e, sp.Sum), carried_out)
+        for _ in range(DOIT_ROUNDS):  # d/de_k of a sum gives a sum with a Kronecker delta: do it again
+            again = done.doit()
+            if again == done:
+                break
+            done = again
+        done = decide_cases(done, ctx)
         done = _refine_abs(done, ctx)
         return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
     except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
@@ -167,6 +185,62 @@ def rational_logs_zero(d: Any) -> bool:
     if rest.atoms(sp.Function) or any(not (a.is_Rational or a.is_Symbol) for a in rest.atoms()):
         return False
     return sp.expand(rest) == 0
+
+
+def decide_cases(expr: Any, ctx: Context) -> Any:
+    """Replace each Piecewise by its branch where the chain's assumptions decide the
+    conditions: the first branch whose condition is certified true after all earlier ones
+    are certified false (a Piecewise left undecided stays as it is)."""
+    def pick(node: sp.Piecewise) -> Any:
+        for value, cond in node.args:
+            verdict = implied(cond, ctx)
+            if verdict is True:
+                return value
+            if verdict is not False:
+                return node
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
+
+
+def implied(cond: Any, ctx: Context) -> bool | None:
+    """True if the assumptions (and symbol properties) certify cond, False if they certify
+    its negation, None if undecided. Relations are decided by sign certificates: a - b is
+    certified positive, or it exceeds the difference of an assumed relation."""
+    if cond in (sp.true, sp.false):
+        return bool(cond)
+    if isinstance(cond, (sp.And, sp.Or)):
+        parts = [implied(c, ctx) for c in cond.args]
+        want = isinstance(cond, sp.And)
+        if all(p is want for p in parts):
+            return want
+        return (not want) if any(p is (not want) for p in parts) else None
+    if isinstance(cond, (sp.Eq, sp.Ne)):
+        d = cond.lhs - cond.rhs
+        apart = sign_certificate(d, True, ctx) or sign_certificate(-d, True, ctx)
+        return (not isinstance(cond, sp.Eq)) if apart else None
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+        strict = isinstance(cond, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictLessThan, sp.LessThan)) else (cond.rhs, cond.lhs)
+        if _relation_certified(hi - lo, strict, ctx):
+            return True
+        if _relation_certified(lo - hi, not strict, ctx):
+            return False
+    return None
+
+
+def _relation_certified(d: Any, strict: bool, ctx: Context) -> bool:
+    """Is d > 0 (>= 0 unless strict): by a sign certificate, or because d - (b - a) >= 0 for
+    an assumption a < b (a <= b, if not strict)?"""
+    if sign_certificate(d, strict, ctx):
+        return True
+    for rel in ctx.assume:
+        if not isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        a_strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (rel.lhs, rel.rhs) if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) else (rel.rhs, rel.lhs)
+        if (a_strict or not strict) and sign_certificate(d - (hi - lo), False, ctx):
+            return True
+    return False
 
 
 def _refine_abs(expr: Any, ctx: Context) -> Any:
@@ -472,7 +546,10 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
             if quick:
                 return sp.nan
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
-    return expr.evalf(digits)
+    try:
+        return expr.evalf(digits)
+    except (ValueError, ArithmeticError):  # e.g. a divergent series: no value, undecided
+        return sp.nan
 
 
 def _integrate_or_keep(node: sp.Integral) -> Any:
@@ -576,6 +653,8 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             where = inst.describe(set(inst.values))
             pts = ", ".join(f"{k} = {v}" for k, v in point.items())
             where = "; ".join(p for p in (where, pts) if p)
+            if ok is None and _has_real_functions(x - y, ctx):
+                _polynomial_counterexample(a, b, rel, ctx, rng)
             if ok is None:
                 raise StepRejected("could not evaluate a random instance", _with_unknowns(x2, y2, where, ctx))
             if not ok:
@@ -586,6 +665,30 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rest = "; other real symbols sampled" if sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
     return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
+
+
+def _has_real_functions(expr: Any, ctx: Context) -> bool:
+    """Does expr apply an unknown function (not a density) of real arguments?"""
+    return any(Instance.on_reals(ctx.scope, f) for f in expr.atoms(AppliedUndef))
+
+
+def _polynomial_counterexample(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> None:
+    """An unknown function of real arguments has no value: look for a counterexample among
+    random polynomials in its place. Always raises: with the counterexample, or saying the
+    step is not shown (polynomials can refute a step about every function, not prove it)."""
+    example = ""
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], assume=ctx.assume, polynomials_on=True)
+        x, y = inst.evaluate(a), inst.evaluate(b)
+        point = _sample_point(x.free_symbols | y.free_symbols, ctx, rng, narrow=bool(trial % 2))
+        x2, y2 = _at(x, point, ctx), _at(y, point, ctx)
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        example = "; ".join(p for p in (inst.describe(set(inst.values)), pts) if p)
+        if _holds(x2, y2, rel) is False:
+            raise StepRejected("false on a random exact instance",
+                               f"{example}: left = {_show(x2)}, right = {_show(y2)}")
+    raise StepRejected("not shown: unknown functions of a real variable are tried only as random "
+                       "polynomials, which can refute a step but not prove it", f"e.g. {example}")
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

@@ -63,6 +63,19 @@ def test_assn5_booklet(tmp_path: Path) -> None:
         assert needle in text, needle
 
 
+@pytest.mark.tex
+def test_quiz4_booklet(tmp_path: Path) -> None:
+    proc, out = build(tmp_path, "quiz4")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((out / "verification.json").read_text())
+    assert report["problems"] == ["2", "3"]
+    assert report["summary"] == {"instance": 1, "numeric": 0, "steps": 55, "symbolic": 54}
+    text = pdf_text(out / "quiz4.pdf")
+    for needle in ("Training vector quantisation", "Advantage actor-critic", "(a)", "(b)", "(c)", "(d)",
+                   "sg", "summing (convergence and ranges decided by the", "all pass"):
+        assert needle in text, needle
+
+
 def test_tex_is_reproducible(tmp_path: Path) -> None:
     """Same input, same .tex and verification.json, byte for byte."""
     first = []

@@ -194,8 +194,8 @@ def test_derivative_with_an_order(ns: Namespace) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("Derivative(x**3, (x, 2, 3))", "Derivative takes (variable, order) pairs"),
-    ("Derivative(x, 5)", "the variable of 'Derivative' must be a declared symbol"),
-    ("Derivative(x, x, 0)", "the variable of 'Derivative' must be a declared symbol"),
+    ("Derivative(x, 5)", "the variable of 'Derivative' must be a declared symbol or an indexed one like e[k]"),
+    ("Derivative(x, x, 0)", "the variable of 'Derivative' must be a declared symbol or an indexed one like e[k]"),
 ])
 def test_derivative_order_is_checked(ns: Namespace, text: str, message: str) -> None:
     """An order is a whole number from 1 to 4 after a variable, or a (variable, order) pair."""
@@ -378,3 +378,13 @@ def test_dirac_delta_is_a_builtin(ns: Namespace) -> None:
     assert parse("DiracDelta(x - s)", ns) == sp.DiracDelta(X - S, evaluate=False)
     assert tree(parse("DiracDelta(0)", ns)) == ("DiracDelta", "Integer(0)")
     assert rejected("DiracDelta(x, s)", ns) == "'DiracDelta' takes 1 argument(s), got 2"
+
+def test_derivative_by_an_indexed_symbol(ns: Namespace) -> None:
+    """A coordinate b[k] may be the variable of a derivative (only of a derivative)."""
+    assert evaluated(parse("Derivative(b[k]**2, b[k])", ns)) == sp.Derivative(B[K]**2, B[K])
+    assert rejected("Sum(x, (b[k], 1, n))", ns) == "the variable of 'Sum' must be a declared symbol"
+
+
+def test_kronecker_delta_is_built_unevaluated(ns: Namespace) -> None:
+    assert parse("KroneckerDelta(k, n)", ns) == sp.KroneckerDelta(K, N)
+    assert rejected("KroneckerDelta(k)", ns) == "'KroneckerDelta' takes 2 argument(s), got 1"

@@ -163,3 +163,33 @@ def test_min_cost_is_the_least_count_over_all_orders() -> None:
     assert best <= min(counts) and best == min(inst.evaluate(cost(o)) for o in (
         matmul(U, matmul(S, matmul(T(R), X))), matmul(matmul(U, S), matmul(T(R), X)),
         matmul(matmul(U, matmul(S, T(R))), X), matmul(U, matmul(matmul(S, T(R)), X)), chain))
+
+def test_whole_numbers_satisfy_the_chains_assumptions() -> None:
+    k = sp.Symbol("k", integer=True, positive=True)
+    for seed in range(20):
+        inst = Instance(scope(), random.Random(seed), assume=(sp.LessThan(k, d),))
+        inst.evaluate(k + d)
+        assert inst.values[k] <= inst.values[d]
+
+
+def test_unknown_function_on_the_reals_is_a_random_polynomial() -> None:
+    f = sp.Function("f", real=True)
+    sc = scope()
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    assert Instance(sc, random.Random(6)).evaluate(f(x)) == f(x)  # only when asked for
+    inst = Instance(sc, random.Random(6), polynomials_on=True)
+    value = inst.evaluate(sp.Derivative(f(x), x) + f(2))
+    poly = inst.polynomials["f"]
+    assert value == sp.diff(poly(x), x) + poly(2)
+    assert sp.Poly(poly(x), x).degree() <= 3
+    assert inst.describe(set()).startswith("f(u1) = ")
+
+
+def test_carried_out_sums_are_remembered() -> None:
+    from derive.instances import carried_out
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    series = sp.Sum(sp.Rational(1, 2)**k, (k, 1, sp.oo))
+    assert carried_out(series) == 1
+    assert carried_out.cache_info().hits + carried_out.cache_info().misses >= 1
+    assert carried_out(series) is carried_out(series)

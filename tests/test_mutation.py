@@ -33,7 +33,7 @@ def test_claimed_mdp_values_and_actions_are_mutated() -> None:
 
 @pytest.mark.slow
 def test_every_mutant_of_the_shipped_specs_is_rejected() -> None:
-    results = run_all(["hw4", "assn5"])
+    results = run_all(["hw4", "assn5", "quiz4"])
     survivors = [(m.stem, m.label, m.kind, m.to, m.rel, msg[:300]) for m, ok, msg in results if not ok]
     assert len(results) >= 190
     assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality",

@@ -86,6 +86,7 @@ def test_given_must_leave_an_argument():
         (ops.T(ops.matmul(A, B)), r"\left(A B\right)^{\top}"),
         (ops.scale(A, c), r"c\, A"),
         (ops.softmax_rows(A), r"\operatorname{softmax}\left(A\right)"),
+        (ops.sg(sp.Add(x, -y, evaluate=False)), r"\operatorname{sg}\left(x - y\right)"),
         (ops.E(x) ** 2, r"\mathbb{E}\left[x\right]^{2}"),
         (ops.Int(x, x) ** 2, r"\left(\int x \, \mathrm{d}x\right)^{2}"),
         (sp.Mul(ops.MaxOver(x, a), y, evaluate=False), r"\left(\max_{a} x\right) y"),

@@ -36,7 +36,7 @@ def apply(rule: str, expr, **args):
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
         "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
-        "expand", "expand_log", "factor", "gaussian_moments", "integrate", "limit", "linearity",
+        "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "integrate", "limit", "linearity",
         "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
 
@@ -131,3 +131,21 @@ def test_count_ops_unfolds_definitions() -> None:
     k = sp.Symbol("k", integer=True, positive=True)
     out = REGISTRY["count_ops"].apply(cost(matmul(C, V)), {}, svd_ctx(""))
     assert sp.expand(out - k * d * (2 * n - 1)) == 0
+
+def test_evaluate_sums_decides_convergence_by_the_assumptions() -> None:
+    lam = sp.Symbol("lam", positive=True)
+    series = sp.Sum(lam * (1 - lam)**(n - 1) * n, (n, 1, sp.oo))
+    unit = (sp.StrictLessThan(0, lam, evaluate=False), sp.StrictLessThan(lam, 1))
+    assert REGISTRY["evaluate_sums"].apply(series, {}, RuleContext(Scope(), unit)) == 1 / lam
+    with pytest.raises(RuleError, match="the assumptions do not decide"):
+        apply("evaluate_sums", series)
+    with pytest.raises(RuleError, match="no sum"):
+        apply("evaluate_sums", x)
+
+
+def test_evaluate_sums_decides_an_index_range() -> None:
+    e, v = sp.IndexedBase("e", real=True), sp.IndexedBase("v", real=True)
+    j, k = sp.symbols("j k", integer=True, positive=True)
+    grad = sp.Derivative(sp.Sum((v[j] - e[j])**2, (j, 1, d)), e[k]).doit()
+    inside = (sp.LessThan(k, d),)
+    assert REGISTRY["evaluate_sums"].apply(grad, {}, RuleContext(Scope(), inside)) == 2 * e[k] - 2 * v[k]

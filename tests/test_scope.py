@@ -27,7 +27,7 @@ symbols:
   s: {space: S, latex: "s'"}
   a: {space: A}
   w: {random: true, mean_zero: true, shape: [n, 2]}
-  b: {real: true, indexed: true}
+  b: {real: true, indexed: true, latex: 'c'}
 functions:
   P: {args: [S, S, A], given: 2, density: true, latex: 'p'}
   g: {args: [R]}
@@ -98,7 +98,7 @@ def test_symbol_properties(good: Scope) -> None:
     assert good.symbol_space == {S: "S", A: "A"}
     assert good.random == {W} and good.mean_zero == {W}
     assert good.shapes == {W: (N, sp.Integer(2))}
-    assert good.symbol_latex == {"s": "s'"}
+    assert good.symbol_latex == {"s": "s'", "b": "c"}
 
 
 def test_indexed_symbols_are_indexed_bases(good: Scope) -> None:
@@ -106,6 +106,7 @@ def test_indexed_symbols_are_indexed_bases(good: Scope) -> None:
     assert good.ns.indexed == {"b": B}
     assert "b" not in good.ns.symbols
     assert parse("b[k]", good.ns) == B[K]
+    assert good.symbol_latex["b"] == "c"  # b[k] prints as c_k
 
 
 def test_functions_with_spaces(good: Scope) -> None:

@@ -10,7 +10,8 @@ from derive.exprs import parse, parse_relations
 from derive.model import Verdict
 from derive.ops import Int
 from derive.scope import FunctionInfo, Rewrite, Scope
-from derive.verify import Context, StepRejected, check
+from derive.ops import sg
+from derive.verify import Context, StepRejected, check, implied
 
 
 def scope() -> Scope:
@@ -455,3 +456,59 @@ def test_matrices_are_not_ordered() -> None:
     sc, _ = matrix_scope()
     with pytest.raises(StepRejected, match="only compared by equality"):
         check(parse("B", sc.ns), "<=", parse("B", sc.ns), Context(sc, seed=3))
+
+def test_series_converges_under_the_assumptions() -> None:
+    lam = sp.Symbol("lam", positive=True)
+    sc = Scope()
+    sc.ns.symbols.update({"lam": lam, "n": sp.Symbol("n", integer=True, positive=True)})
+    unit = tuple(parse_relations("0 < lam < 1", sc.ns))
+    series = parse("Sum(lam*(1 - lam)**(n - 1)*n, (n, 1, oo))", sc.ns)
+    assert check(series, "=", 1 / lam, Context(sc, unit, seed=3)).method == "symbolic"
+    with pytest.raises(StepRejected) as info:
+        check(series, "=", 2 / lam, Context(sc, unit, seed=3))
+    assert "lam = " in info.value.counterexample
+
+
+def test_implied_conditions() -> None:
+    lam, k, d = sp.Symbol("lam", positive=True), *sp.symbols("k d", integer=True, positive=True)
+    ctx = Context(Scope(), (sp.StrictLessThan(0, lam, evaluate=False), sp.StrictLessThan(lam, 1), sp.LessThan(k, d)))
+    assert implied(sp.Abs(lam - 1) < 1, ctx) is True
+    assert implied(sp.Eq(lam, 1), ctx) is False
+    assert implied(sp.GreaterThan(d, k), ctx) is True
+    assert implied(sp.StrictGreaterThan(d, k), ctx) is None
+    assert implied(sp.And(lam < 1, lam > 2), ctx) is False
+
+
+def test_stop_gradient_value_and_straight_through_gradient() -> None:
+    sc = Scope()
+    x, e = sp.symbols("x e", real=True)
+    f = sp.Function("f", real=True)
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    surrogate = x + sg(e - x)
+    assert check(surrogate, "=", e, Context(sc)) == Verdict(
+        "symbolic", "identical after unfolding definitions; sg(u) taken as u after differentiating")
+    assert check(sp.Derivative(surrogate, x), "=", sp.Integer(1), Context(sc)).method == "symbolic"
+    assert check(sp.Derivative(f(surrogate), x), "=", sp.Derivative(f(e), e), Context(sc)).method == "symbolic"
+    with pytest.raises(StepRejected) as info:
+        check(sp.Derivative(f(surrogate), x), "=", -sp.Derivative(f(e), e), Context(sc, seed=1))
+    assert "f(u1) = " in info.value.counterexample
+
+
+def test_polynomial_instances_refute_but_never_prove() -> None:
+    sc = Scope()
+    x = sp.Symbol("x", real=True)
+    f = sp.Function("f", real=True)
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    with pytest.raises(StepRejected, match="can refute a step but not prove it"):
+        check(sp.Derivative(f(x), (x, 4)), "=", sp.Integer(0), Context(sc))  # true for every cubic
+
+
+def test_divergent_series_is_rejected_not_a_crash() -> None:
+    lam = sp.Symbol("lam", positive=True)
+    sc = Scope()
+    sc.ns.symbols.update({"lam": lam, "n": sp.Symbol("n", integer=True, positive=True)})
+    unit = tuple(parse_relations("0 < lam < 1", sc.ns))
+    series = parse("Sum(lam*(2 - lam)**(n - 1)*n, (n, 1, oo))", sc.ns)
+    with pytest.raises(StepRejected) as info:
+        check(series, "=", 1 / lam, Context(sc, unit, seed=3))
+    assert "lam = " in info.value.counterexample

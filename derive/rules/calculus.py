@@ -8,6 +8,7 @@ import sympy as sp
 
 from derive.ops import Theta
 from derive.rules import Param, RuleError, rule
+from derive.verify import Context, decide_cases
 
 
 def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
@@ -38,6 +39,22 @@ def limit(expr: Any, args: dict, ctx: Any) -> Any:
 def gaussian_moment(k: int, var: Any) -> Any:
     """E[(z - m)^k] for z ~ N(m, var): 0 for odd k, var^(k/2) (k-1)!! for even k."""
     return sp.S.Zero if k % 2 else var ** sp.Rational(k, 2) * sp.factorial2(k - 1)
+
+
+@rule("evaluate_sums", "summing (convergence and ranges decided by the assumptions)")
+def evaluate_sums(expr: Any, args: dict, ctx: Any) -> Any:
+    """Carry out every sum, innermost first (SymPy's summation); a case split on convergence
+    or on the range of an index is resolved by the chain's assumptions, else refused."""
+    if not expr.atoms(sp.Sum):
+        raise RuleError("no sum to evaluate")
+    done = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit())
+    done = decide_cases(done, Context(ctx.scope, ctx.assume))
+    for node in done.atoms(sp.Piecewise):
+        conds = ", ".join(sp.sstr(c) for _, c in node.args if c is not sp.true)
+        raise RuleError(f"the assumptions do not decide: {conds} (add it under assume)")
+    if done.has(sp.Sum):
+        raise RuleError("SymPy finds no closed form for a sum here")
+    return done
 
 
 @rule("gaussian_moments", "Gaussian moments", Param("density", "definition"),
