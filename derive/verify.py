@@ -668,8 +668,11 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
 
 
 def _has_real_functions(expr: Any, ctx: Context) -> bool:
-    """Does expr apply an unknown function (not a density) of real arguments?"""
-    return any(Instance.on_reals(ctx.scope, f) for f in expr.atoms(AppliedUndef))
+    """Does expr apply an unknown function (not a density) of real arguments, outside any
+    integral over an unbounded range (where a polynomial in its place would diverge)?"""
+    unbounded = [i for i in expr.atoms(sp.Integral) if any(lim.has(sp.oo, -sp.oo) for lim in i.limits)]
+    return any(Instance.on_reals(ctx.scope, f) and not any(i.has(f) for i in unbounded)
+               for f in expr.atoms(AppliedUndef))
 
 
 def _polynomial_counterexample(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> None:
