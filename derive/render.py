@@ -16,7 +16,7 @@ from pathlib import Path
 import dataclasses
 
 import jinja2
-from sympy import Abs, Integer, Rational, Symbol, evaluate, floor
+from sympy import Abs, Integer, LessThan, Rational, StrictLessThan, Symbol, evaluate, floor
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
@@ -64,6 +64,7 @@ _TEXT_ESCAPES = str.maketrans(
     }
 )
 LINE_BUDGET = 56  # estimated glyphs of display math that fit on one line beside a short note
+INLINE_START = 12  # a chain's start up to this many glyphs shares the line of its first step
 _MATH_TOKEN = re.compile(r"\\([A-Za-z]+|.)|(.)", re.S)
 _BEGIN_FILECONTENTS = re.compile(r"\\begin\s*\{\s*filecontents")
 
@@ -370,14 +371,32 @@ def _chain_context(d: model.Derivation, chain: model.Chain, printer: Printer) ->
                 "line": step.loc.line,
             }
         )
-    assume = ", ".join(f"${printer.doprint(a)}$" for a in chain.assume)
+    assume = ", ".join(f"${a}$" for a in _assumptions(chain.assume, printer))
+    start = printer.lines(chain.start)
+    first = steps[0]["lines"][0] if steps else ""
     block = {
         "kind": "chain",
         "assume": f"Assume: {assume}." if assume else "",
-        "start": printer.lines(chain.start),
+        "start": start,
+        "inline": len(start) == 1 and _width(start[0]) <= INLINE_START and _width(start[0] + first) <= LINE_BUDGET,
         "steps": steps,
     }
     return block, records
+
+
+def _assumptions(relations: tuple, printer: Printer) -> list[str]:
+    """The chain's assumptions as LaTeX; `a < b` followed by `b < c` prints as `a < b < c`."""
+    out: list[str] = []
+    previous = None
+    for rel in relations:
+        ordered = isinstance(rel, (StrictLessThan, LessThan))
+        if ordered and previous is not None and previous.rhs == rel.lhs:
+            out[-1] += f" {RELATION_LATEX['<' if isinstance(rel, StrictLessThan) else '<=']} {printer.doprint(rel.rhs)}"
+            previous = None
+            continue
+        out.append(printer.doprint(rel))
+        previous = rel if ordered else None
+    return out
 
 
 def _boxed(printer: Printer, chain: model.Chain, below: model.Chain | None = None) -> str:

@@ -202,9 +202,9 @@ def test_render_problem_fragment_and_records():
         r"\section*{p1\quad Quadratic bound\hfill{\normalsize\normalfont[0.25 pt]}}",
         r"\textsf{\bfseries Problem.}\enspace Bound $s(1-s)$ for $0 < s < 1$.",
         "First we complete the square: 100\\% safe.",
-        "Assume: $0 < s$, $s < 1$.",
-        r"\MoveEqLeft s \left(1 - s\right)",
-        r"\\* &= \frac{1}{4} - \left(s - \frac{1}{2}\right)^{2} "
+        "Assume: $0 < s < 1$.",
+        "\\begin{align*}\n" r"s \left(1 - s\right)",
+        "\n" r" &= \frac{1}{4} - \left(s - \frac{1}{2}\right)^{2} "
         r"\tag*{\stepnote{complete the square}{\textsf{\scriptsize[sym]}}}",
         r"\\ &\le \frac{1}{4} \tag*{\stepnote{a square is $\ge 0$}{\textsf{\scriptsize[inst]}}}",
         r"\boxed{s \left(1 - s\right) \le \frac{1}{4}}",
@@ -308,3 +308,14 @@ def test_mdp_problem_fragment_records_and_citations():
     ):
         assert piece in fragment, piece
     assert "@{a." not in fragment and "@{c." not in fragment
+
+
+def test_long_chain_start_stands_on_its_own_line():
+    """A start wider than INLINE_START glyphs is set with \\MoveEqLeft and the first step below."""
+    long_start = sum(sp.Symbol(f"x{i}") for i in range(1, 6))
+    chain = model.Chain("c", long_start, (step("=", sp.Integer(0), "why", "symbolic", 3),))
+    d = derivation()
+    fragment, _ = render_problem(model.Derivation(
+        set_name="hw4", stem="p1", id="p1", title="T", points=None, statement="S", blocks=(chain,),
+        notation=d.notation))
+    assert "\\MoveEqLeft x_{1} + x_{2} + x_{3} + x_{4} + x_{5}\n\\\\* &= 0 " in fragment
