@@ -69,7 +69,8 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     notation = Notation(
         symbol_latex=dict(scope.symbol_latex),
         function_latex=dict(scope.function_latex),
-        given={name: f.given for name, f in scope.functions.items() if f.given},
+        given={**{name: f.given for name, f in scope.functions.items() if f.given},
+               **{d.name: d.given for d in spec.definitions if d.given}},
         subscript=frozenset(scope.subscript),
         symbol_long=dict(scope.symbol_long),
     )

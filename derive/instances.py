@@ -5,7 +5,9 @@ An instance fixes, with seeded random rationals:
 - finite spaces (sizes from the spec): Int(f, x) becomes a sum over the points of x's space;
   MaxOver / ArgMaxOver become a max / arg max over those points;
 - unknown functions on finite spaces: a random table per function; a density's table is
-  normalised over its non-conditioning arguments;
+  normalised over its non-conditioning arguments; an indexed symbol declared with a space
+  (a data set x[i]) takes random points of that space;
+- unknown (non-density) functions of real arguments: a random polynomial per function;
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
 - cost(X): the number of scalar operations counted by running the textbook algorithm on
@@ -49,7 +51,10 @@ def free_vars(expr: Any) -> set:
     """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable."""
     if isinstance(expr, BINDING_OPS):
         return free_vars(expr.args[0]) - {expr.args[1]}
-    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit)):
+    if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):  # their body may hold binding ops
+        limits = set().union(*(free_vars(b) for _, *bounds in expr.limits for b in bounds))
+        return (free_vars(expr.function) - {lim[0] for lim in expr.limits}) | limits
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, sp.Limit):
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
 
@@ -118,7 +123,8 @@ class Instance:
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
                             lambda e: e.doit())
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self._on_real_line(e), self._polynomial)
+        expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
@@ -170,9 +176,12 @@ class Instance:
                         for w, p in enumerate(self.outcome_p)])
 
     def _indexed(self, node: sp.Indexed) -> Any:
+        """b[k]: a random rational, or a random point when b is declared with a space."""
         key = (str(node.base), int(node.indices[0]))
         if key not in self.tables:
-            self.tables[key] = sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+            space = self.scope.indexed_space.get(key[0])
+            self.tables[key] = (sp.Integer(self.rng.randrange(self.scope.spaces[space])) if space else
+                                sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:
@@ -185,6 +194,25 @@ class Instance:
             else:
                 self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
         return self.tables[key]
+
+    def _on_real_line(self, node: AppliedUndef) -> bool:
+        info = self.scope.functions.get(node.func.__name__)
+        return info is not None and not info.density and all(space == "R" for space in info.spaces)
+
+    def _polynomial(self, node: AppliedUndef) -> Any:
+        """An unknown function of real arguments: a random polynomial with rational
+        coefficients (cubic in one argument, total degree 2 in several), so that derivatives,
+        changes of variable and Gaussian integrals of it are exact."""
+        info = self.scope.functions[node.func.__name__]
+        us = [sp.Symbol(f"u{i + 1}" if len(info.spaces) > 1 else "u", real=True) for i in range(len(info.spaces))]
+        key = (info.name, *map(str, us))
+        if key not in self.tables:
+            monomials = [u**k for u in us for k in (1, 2, 3)] if len(us) == 1 else \
+                [*us, *(a * b for i, a in enumerate(us) for b in us[i:])]
+            coef = [self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+                    for _ in range(len(monomials) + 1)]
+            self.tables[key] = coef[0] + sum(c * m for c, m in zip(coef[1:], monomials))
+        return self.tables[key].xreplace(dict(zip(us, node.args)))
 
     def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:
         """A random probability table over the free arguments, for these conditioning values."""

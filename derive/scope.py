@@ -74,6 +74,7 @@ class Scope:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     spaces: dict[str, int] = field(default_factory=dict)
     symbol_space: dict[sp.Symbol, str] = field(default_factory=dict)
+    indexed_space: dict[str, str] = field(default_factory=dict)
     random: set[sp.Symbol] = field(default_factory=set)
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
@@ -130,17 +131,19 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             flags = {"real": True}
         if sym.name in sc.ns.symbols:
             issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
-        if sym.indexed:
-            sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
-            continue
-        sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
+        if sym.space and sym.space not in sc.spaces:
+            issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
         if sym.latex:
             sc.symbol_latex[sym.name] = sym.latex.value
+        if sym.indexed:
+            sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
+            if sym.space:  # b[k] is a point of the space on instances (a data set of points)
+                sc.indexed_space[sym.name] = sym.space
+            continue
+        sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
         if sym.long:
             sc.symbol_long[sym.name] = sym.long.value
         if sym.space:
-            if sym.space not in sc.spaces:
-                issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
             sc.symbol_space[sc.ns.symbols[sym.name]] = sym.space
         if sym.random:
             sc.random.add(sc.ns.symbols[sym.name])

@@ -72,6 +72,7 @@ class DefinitionSpec:
     latex: Text | None = None
     at: tuple[tuple[int, Text], ...] = ()
     subscript: bool = False
+    given: int = 0
 
 
 @dataclass(frozen=True)
@@ -355,10 +356,16 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
     """
     if isinstance(value, str):
         return DefinitionSpec(name, (), Text(value, loc), loc)
-    node = r.mapping(value, loc, {"args", "body", "latex", "at", "subscript"}, {"body"})
+    node = r.mapping(value, loc, {"args", "body", "latex", "at", "subscript", "given"}, {"body"})
     if node is None:
         return None
     params = tuple(a for a, aloc in r.sequence(node, "args", loc.key) if r.name(a, aloc, "parameter"))
+    given = node.get("given", 0)
+    if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given < max(len(params), 1):
+        r.issue(r.loc(node, "given", _join(loc.key, "given")),
+                f"expected a whole number from 0 to {max(len(params) - 1, 0)} (fewer than the arguments), "
+                f"got {given!r}")
+        given = 0
     body = r.string(node, "body", loc.key, required=True)
     at = []
     if "at" in node:
@@ -375,7 +382,7 @@ def _definition(r: _Reader, name: str, value: Any, loc: Loc) -> DefinitionSpec |
     if body is None:
         return None
     return DefinitionSpec(name, params, body, loc, r.string(node, "latex", loc.key), tuple(at),
-                          _flag(r, node, "subscript", loc.key))
+                          _flag(r, node, "subscript", loc.key), given)
 
 
 def _relation(r: _Reader, node: dict, path: str) -> str:
