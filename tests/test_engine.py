@@ -165,3 +165,19 @@ def test_answer_with_a_lower_bound(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as info:
         derive_problem("s", write(tmp_path, body.replace("START", "x**4")))
     assert str(info.value) == f"{tmp_path / 'p.yaml'}:17: solution[2].answer: chains down and up start differently"
+
+
+def test_definition_given_reaches_the_notation(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        id: "1"
+        title: "T"
+        statement: "S"
+        symbols: {x: real, z: real}
+        definitions:
+          post: {args: [z, x], body: "z*x", given: 1, latex: 'p'}
+        solution:
+          - chain: {label: c, start: "post(z, x)", steps: [{by: unfold}]}
+        """))
+    d = derive_problem("t", path)
+    assert d.notation.given == {"post": 1}

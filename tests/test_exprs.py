@@ -368,3 +368,9 @@ def test_power_guard_sees_through_cancelling_symbols(ns: Namespace, text: str) -
     """An exponent that evaluates to 10**10 is refused even when it mentions a symbol."""
     with pytest.raises(ExprSyntaxError):
         parse(text, ns)
+
+
+def test_subs_binds_its_variable_only(ns: Namespace) -> None:
+    e = parse("Subs(Derivative(f(x, s), x), x, k + 1)", ns)
+    assert e == sp.Subs(sp.Derivative(F(X, S), X), X, K + 1)
+    assert "must be a declared symbol" in rejected("Subs(f(x, s), 2, k)", ns)

@@ -70,3 +70,29 @@ def test_rational_orthogonal_is_exactly_orthogonal(n: int) -> None:
         q = rational_orthogonal(n, random.Random(seed))
         assert q.T * q == sp.eye(n)
         assert all(isinstance(x, sp.Rational) for x in q)
+
+
+def test_free_vars_of_a_sum_look_inside_binding_operators() -> None:
+    k = sp.Symbol("k", integer=True)
+    assert free_vars(sp.Sum(Int(pi(a, st) * x, a) * k, (k, 1, n))) == {st, x, n}
+
+
+def test_indexed_symbol_with_a_space_takes_points() -> None:
+    sc = scope()
+    sc.indexed_space["xd"] = "S"
+    xd, i = sp.IndexedBase("xd", real=True), sp.Symbol("i", integer=True)
+    inst = Instance(sc, random.Random(5))
+    assert all(inst.evaluate(xd[k]) in {0, 1, 2} for k in range(1, 9))
+    # pi(a | xd[1]) is a density at a point of S, so it sums to one over a
+    assert inst.evaluate(sp.Sum(Int(pi(a, xd[i]), a), (i, 1, 3))) == 3
+
+
+def test_unknown_function_of_a_real_argument_is_a_polynomial() -> None:
+    sc = scope()
+    ell, v = sp.Function("ell", real=True), sp.Symbol("v", real=True)
+    sc.functions["ell"] = FunctionInfo("ell", ("R",), 0, False)
+    inst = Instance(sc, random.Random(6))
+    p = inst.evaluate(ell(x))
+    assert sp.Poly(p, x).degree() <= 3 and inst.evaluate(ell(2 * x)) == p.subs(x, 2 * x)
+    assert inst.evaluate(sp.Subs(sp.Derivative(ell(v), v), v, x + 1)) == sp.diff(p, x).subs(x, x + 1)
+    assert "ell(u) = " in inst.describe(set())

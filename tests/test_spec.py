@@ -375,3 +375,20 @@ def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path)
     assert [str(i) for i in info.value.issues] == [
         f"{tmp_path / 'problems' / 'nosuch' / 'set.yaml'}:0: set: no problem set named 'nosuch' "
         "(known: broken, good)"]
+
+
+def test_definition_given_puts_trailing_arguments_after_a_bar(tmp_path: Path) -> None:
+    """`given` on a definition is read like a function's; it must leave an argument before the bar."""
+    path = write(tmp_path, "given", """\
+id: "1"
+title: "T"
+statement: "S"
+definitions:
+  post: {args: [z, x], body: "z*x", given: 1}
+  bad: {args: [z], body: "z", given: 1}
+solution:
+  - chain: {label: c, start: "post(1, 2)", steps: [{by: unfold}]}
+""")
+    f = str(path)
+    assert issues_of(path) == [
+        f"{f}:6: definitions.bad.given: expected a whole number from 0 to 0 (fewer than the arguments), got 1"]
