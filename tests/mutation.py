@@ -25,6 +25,8 @@ from pathlib import Path
 import sympy as sp
 from ruamel.yaml import YAML
 
+from derive.instances import SCALES, Instance, is_abstract
+
 ROOT = Path(__file__).resolve().parent.parent
 REVERSED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}
 
@@ -105,7 +107,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
         if only and ref.stem != only:
             continue
         data = _yaml().load(ref.path.read_text())
-        parse = _parser(ref.path)
+        parse, scope = _parser(ref.path)
         for b, block in enumerate(data["solution"]):
             if "chain" not in block:
                 continue
@@ -118,7 +120,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
                 for kind, text in expression_mutants(step["to"]):
                     mutated = parse(text)
                     reason = "equivalent" if _equivalent(original, mutated) else \
-                        "weaker bound" if _weaker(original, mutated, rel) else None
+                        "weaker bound" if _weaker(original, mutated, rel, scope) else None
                     if reason is None:
                         out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
                     elif left_out is not None:
@@ -145,7 +147,7 @@ def _parser(path: Path):
         # an operation count does not depend on the value of a scaling factor
         return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
 
-    return meaning
+    return meaning, scope
 
 
 def _equivalent(a, b) -> bool:
@@ -155,20 +157,25 @@ def _equivalent(a, b) -> bool:
         return False
 
 
-def _weaker(original, mutated, rel: str) -> bool:
+def _weaker(original, mutated, rel: str, scope=None) -> bool:
     """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
 
-    Decided by sampling: mutated - original keeps the loosening sign at every point.
+    Decided by sampling: mutated - original keeps the loosening sign at every point. When it
+    holds abstract objects (densities, finite-space integrals), they are first replaced by
+    exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
+    spaces) to an upper bound counts as weakening it.
     """
     if rel == "=":
         return False
     d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
     rng = __import__("random").Random(0)
-    for _ in range(30):
+    abstract = scope is not None and is_abstract(d, scope)
+    for trial in range(30):
+        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)]).evaluate(d) if abstract else d
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                 for s in d.free_symbols}
-        value = d.xreplace(point).evalf(30)
-        if not value.is_number or value < 0:
+                 for s in value.free_symbols}
+        value = value.xreplace(point).evalf(30)
+        if not value.is_comparable or value < 0:  # not evaluable here: not known to be weaker
             return False
     return True
 

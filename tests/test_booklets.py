@@ -46,10 +46,20 @@ def test_assn5_booklet(tmp_path: Path) -> None:
     proc, out = build(tmp_path, "assn5")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "verification.json").read_text())
-    assert report["summary"] == {"instance": 0, "numeric": 0, "steps": 6, "symbolic": 6}
+    assert report["summary"] == {"instance": 18, "numeric": 0, "steps": 42, "symbolic": 24}
     text = pdf_text(out / "assn5.pdf")
     assert "KL divergence between two Gaussians" in text
     assert "Gaussian moments" in text
+    assert "The evidence lower bound" in text and "Reparameterised Monte-Carlo" in text
+
+
+@pytest.mark.tex
+def test_quiz4_booklet(tmp_path: Path) -> None:
+    proc, out = build(tmp_path, "quiz4")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((out / "verification.json").read_text())
+    assert report["summary"] == {"instance": 17, "numeric": 0, "steps": 23, "symbolic": 6}
+    assert "An upper bound on the entropy of the population" in pdf_text(out / "quiz4.pdf")
 
 
 def test_tex_is_reproducible(tmp_path: Path) -> None:

@@ -29,3 +29,20 @@ def test_every_mutant_of_the_shipped_specs_is_rejected() -> None:
     assert len(results) >= 190
     assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality"}
     assert survivors == []
+
+
+def test_weaker_bound_over_abstract_objects_is_decided_on_instances() -> None:
+    import sympy as sp
+
+    from derive.ops import Int
+    from derive.scope import FunctionInfo, Scope
+    from tests.mutation import _weaker
+
+    z = sp.Symbol("z", real=True)
+    p = sp.Function("p", real=True)
+    sc = Scope(spaces={"Z": 3})
+    sc.symbol_space[z] = "Z"
+    sc.functions["p"] = FunctionInfo("p", ("Z",), 0, True)
+    entropy = -Int(p(z) * sp.log(p(z)), z)  # non-negative on a finite space
+    assert _weaker(sp.S.Zero, entropy, "<=", sc)  # x <= 0 weakened to x <= H(p)
+    assert not _weaker(sp.S.Zero, -entropy - 1, "<=", sc)
