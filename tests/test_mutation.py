@@ -46,3 +46,19 @@ def test_weaker_bound_over_abstract_objects_is_decided_on_instances() -> None:
     entropy = -Int(p(z) * sp.log(p(z)), z)  # non-negative on a finite space
     assert _weaker(sp.S.Zero, entropy, "<=", sc)  # x <= 0 weakened to x <= H(p)
     assert not _weaker(sp.S.Zero, -entropy - 1, "<=", sc)
+
+
+def test_equivalence_over_abstract_objects_is_decided_on_instances() -> None:
+    import sympy as sp
+
+    from derive.scope import FunctionInfo, Scope
+    from tests.mutation import _equivalent
+
+    m, e = sp.symbols("m e", real=True)
+    f = sp.Function("f", real=True)
+    sc = Scope()
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    phi = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    same = sp.Integral(f(m + e) * phi, (e, -sp.oo, sp.oo))
+    assert _equivalent(same, sp.Integral(f(m - e) * phi, (e, -sp.oo, sp.oo)), sc)  # phi is symmetric
+    assert not _equivalent(same, sp.Integral(f(m + 2 * e) * phi, (e, -sp.oo, sp.oo)), sc)
