@@ -49,6 +49,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Limit": (lambda f, v, p: sp.Limit(f, v, p), (3,)),
     "DiracDelta": (lambda x: sp.DiracDelta(x, evaluate=False), (1,)),
     "KroneckerDelta": (lambda i, j: sp.KroneckerDelta(i, j, evaluate=False), (2,)),
+    "Subs": (lambda f, v, p: sp.Subs(f, v, p), (3,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }
@@ -58,7 +59,7 @@ for _name, _cls in ops.OPS.items():
 CONSTANTS: dict[str, Any] = {"oo": sp.oo, "pi": sp.pi}
 
 # the variable-binding functions: which argument positions hold a bound variable or limits
-BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Int", "MaxOver", "ArgMaxOver"}
+BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver"}
 
 
 @dataclass
@@ -222,7 +223,7 @@ class _Builder:
             want = " or ".join(str(c) for c in counts)
             raise ExprSyntaxError(f"'{name}' takes {want} argument(s), got {len(args)}")
         if name in BINDERS:
-            _check_bound(name, args[1:])
+            _check_bound(name, args[1:2] if name == "Subs" else args[1:])  # Subs(f, v, point) binds v
         try:
             return make(*args)
         except (TypeError, ValueError) as exc:

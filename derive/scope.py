@@ -147,8 +147,6 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         if sym.long:
             sc.symbol_long[sym.name] = sym.long.value
         if sym.space:
-            if sym.space not in sc.spaces:
-                issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
             sc.symbol_space[sc.ns.symbols[sym.name]] = sym.space
         if sym.random:
             sc.random.add(sc.ns.symbols[sym.name])

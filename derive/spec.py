@@ -405,11 +405,12 @@ def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | Non
 
 
 def _given(r: _Reader, node: dict, loc: Loc, arity: int) -> int:
-    """How many trailing arguments print after the conditioning bar."""
+    """How many trailing arguments print after the conditioning bar: fewer than the arguments,
+    so that one at least stands before it."""
     given = node.get("given", 0)
-    if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given <= arity:
+    if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given < max(arity, 1):
         r.issue(r.loc(node, "given", _join(loc.key, "given")),
-                f"expected a whole number from 0 to {arity}, got {given!r}")
+                f"expected a whole number from 0 to {max(arity - 1, 0)} (fewer than the arguments), got {given!r}")
         return 0
     return given
 

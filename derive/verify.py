@@ -149,6 +149,8 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     d = _refine_abs(d, ctx)
     if sp.expand(d) == 0 or rational_logs_zero(d):
         return True
+    if _integrates_unknown(d, ctx.scope):
+        return False
     try:
         done = d.replace(lambda e: isinstance(e, sp.Sum), carried_out)
         for _ in range(DOIT_ROUNDS):  # d/de_k of a sum gives a sum with a Kronecker delta: do it again
@@ -241,6 +243,14 @@ def _relation_certified(d: Any, strict: bool, ctx: Context) -> bool:
         if (a_strict or not strict) and sign_certificate(d - (hi - lo), False, ctx):
             return True
     return False
+
+
+def _integrates_unknown(expr: Any, scope: Scope) -> bool:
+    """Does expr integrate an unknown function? SymPy has no closed form for that (and may
+    search long for one); such a step is left to exact instances, where the function is a
+    random polynomial."""
+    return any(f.func.__name__ in scope.functions
+               for node in expr.atoms(sp.Integral) for f in node.function.atoms(AppliedUndef))
 
 
 def _refine_abs(expr: Any, ctx: Context) -> Any:
@@ -632,6 +642,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     sampled = False
     params: dict[str, set] = {}
+    polynomials: set[str] = set()
     names = tie_names(ctx.scope, a - b)
     tied = TIED_TRIALS if names else 0
     trials = INSTANCE_TRIALS if rel == "=" else INEQUALITY_TRIALS
@@ -639,6 +650,7 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
                         tied=names if trial >= trials else frozenset(), tie_sign=(-1) ** trial, assume=ctx.assume)
         x, y = inst.evaluate(a), inst.evaluate(b)
+        polynomials |= set(inst.polynomials)
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:
                 params.setdefault(str(k), set()).add(int(v))
@@ -653,8 +665,6 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             where = inst.describe(set(inst.values))
             pts = ", ".join(f"{k} = {v}" for k, v in point.items())
             where = "; ".join(p for p in (where, pts) if p)
-            if ok is None and _has_real_functions(x - y, ctx):
-                _polynomial_counterexample(a, b, rel, ctx, rng)
             if ok is None:
                 raise StepRejected("could not evaluate a random instance", _with_unknowns(x2, y2, where, ctx))
             if not ok:
@@ -664,34 +674,9 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
+    if polynomials:
+        rest += f"; {', '.join(sorted(polynomials))} taken as random polynomials (evidence, not a proof for every function)"
     return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
-
-
-def _has_real_functions(expr: Any, ctx: Context) -> bool:
-    """Does expr apply an unknown function (not a density) of real arguments, outside any
-    integral over an unbounded range (where a polynomial in its place would diverge)?"""
-    unbounded = [i for i in expr.atoms(sp.Integral) if any(lim.has(sp.oo, -sp.oo) for lim in i.limits)]
-    return any(Instance.on_reals(ctx.scope, f) and not any(i.has(f) for i in unbounded)
-               for f in expr.atoms(AppliedUndef))
-
-
-def _polynomial_counterexample(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> None:
-    """An unknown function of real arguments has no value: look for a counterexample among
-    random polynomials in its place. Always raises: with the counterexample, or saying the
-    step is not shown (polynomials can refute a step about every function, not prove it)."""
-    example = ""
-    for trial in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], assume=ctx.assume, polynomials_on=True)
-        x, y = inst.evaluate(a), inst.evaluate(b)
-        point = _sample_point(x.free_symbols | y.free_symbols, ctx, rng, narrow=bool(trial % 2))
-        x2, y2 = _at(x, point, ctx), _at(y, point, ctx)
-        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
-        example = "; ".join(p for p in (inst.describe(set(inst.values)), pts) if p)
-        if _holds(x2, y2, rel) is False:
-            raise StepRejected("false on a random exact instance",
-                               f"{example}: left = {_show(x2)}, right = {_show(y2)}")
-    raise StepRejected("not shown: unknown functions of a real variable are tried only as random "
-                       "polynomials, which can refute a step but not prove it", f"e.g. {example}")
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

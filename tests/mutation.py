@@ -27,6 +27,8 @@ from pathlib import Path
 import sympy as sp
 from ruamel.yaml import YAML
 
+from derive.instances import SCALES, Instance, is_abstract
+
 ROOT = Path(__file__).resolve().parent.parent
 REVERSED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}
 
@@ -108,7 +110,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
         if only and ref.stem != only:
             continue
         data = _yaml().load(ref.path.read_text())
-        parse = _parser(ref.path)
+        parse, scope = _parser(ref.path)
         mdp_actions = {blk["mdp"]["name"]: [str(a) for a in blk["mdp"]["actions"]]
                        for blk in data["solution"] if "mdp" in blk}
         for b, block in enumerate(data["solution"]):
@@ -123,8 +125,8 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
                 original = parse(step["to"])
                 for kind, text in expression_mutants(step["to"]):
                     mutated = parse(text)
-                    reason = "equivalent" if _equivalent(original, mutated) else \
-                        "weaker bound" if _weaker(original, mutated, rel) else None
+                    reason = "equivalent" if _equivalent(original, mutated, scope) else \
+                        "weaker bound" if _weaker(original, mutated, rel, scope) else None
                     if reason is None:
                         out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
                     elif left_out is not None:
@@ -197,30 +199,53 @@ def _parser(path: Path):
         # an operation count does not depend on the value of a scaling factor
         return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
 
-    return meaning
+    return meaning, scope
 
 
-def _equivalent(a, b) -> bool:
+def _equivalent(a, b, scope=None) -> bool:
+    """Does SymPy show a = b, or, when abstract objects occur, do they agree exactly on six exact
+    instances (e.g. f(m - s e) for f(m + s e) under a symmetric density, or a term that
+    vanishes because a density is normalised)?"""
     try:
-        return a == b or sp.simplify(a - b) == 0
+        if a == b or sp.simplify(a - b) == 0:
+            return True
     except (TypeError, ValueError, NotImplementedError):
         return False
+    d = a - b
+    if scope is None or not is_abstract(d, scope):
+        return False
+    rng = __import__("random").Random(1)
+    for trial in range(6):
+        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)]).evaluate(d)
+        point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
+                 for s in value.free_symbols}
+        try:
+            if sp.simplify(value.xreplace(point)) != 0:
+                return False
+        except (TypeError, ValueError, NotImplementedError):
+            return False
+    return True
 
 
-def _weaker(original, mutated, rel: str) -> bool:
+def _weaker(original, mutated, rel: str, scope=None) -> bool:
     """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
 
-    Decided by sampling: mutated - original keeps the loosening sign at every point.
+    Decided by sampling: mutated - original keeps the loosening sign at every point. When it
+    holds abstract objects (densities, finite-space integrals), they are first replaced by
+    exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
+    spaces) to an upper bound counts as weakening it.
     """
     if rel == "=":
         return False
     d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
     rng = __import__("random").Random(0)
-    for _ in range(30):
+    abstract = scope is not None and is_abstract(d, scope)
+    for trial in range(30):
+        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)]).evaluate(d) if abstract else d
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                 for s in d.free_symbols}
-        value = d.xreplace(point).evalf(30)
-        if not value.is_number or not value.is_comparable or value < 0:  # undecidable: not weaker
+                 for s in value.free_symbols}
+        value = value.xreplace(point).evalf(30)
+        if not value.is_number or not value.is_comparable or value < 0:  # not evaluable here: not known to be weaker
             return False
     return True
 

@@ -287,3 +287,43 @@ def test_claimed_value_must_be_rational(tmp_path: Path) -> None:
     """)
     with pytest.raises(SpecError, match="a claimed value must be an exact rational number, got sqrt"):
         derive_problem("s", path)
+
+def test_definition_given_reaches_the_notation(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        id: "1"
+        title: "T"
+        statement: "S"
+        symbols: {x: real, z: real}
+        definitions:
+          post: {args: [z, x], body: "z*x", given: 1, latex: 'p'}
+        solution:
+          - chain: {label: c, start: "post(z, x)", steps: [{by: unfold}]}
+        """))
+    d = derive_problem("t", path)
+    assert d.notation.given == {"post": 1}
+
+
+def test_elbo_bound_verdicts() -> None:
+    assert methods("assn5", "elbo_bound") == {
+        "elbo_joint": ["symbolic", "symbolic", "instance", "instance"],
+        "decomposition": ["instance", "instance", "symbolic", "instance", "instance"],
+        "gibbs": ["symbolic", "instance", "instance", "instance", "instance"],
+        "bound": ["instance", "instance"], "training": ["instance"]}
+
+
+def test_entropy_upper_bound_verdicts() -> None:
+    assert methods("quiz4", "entropy_upper_bound") == {
+        "identity": ["instance"], "h_y": ["symbolic", "instance"], "h_z": ["symbolic", "instance"],
+        "h_z_given_y": ["symbolic", "instance"], "h_y_given_z": ["symbolic", "instance"],
+        "rewritten": ["instance"] * 3, "cross_entropy_z": ["symbolic"] + ["instance"] * 4,
+        "upper_bound": ["instance"] * 4, "vae": ["instance", "symbolic"]}
+
+
+@pytest.mark.slow
+def test_reparam_gradient_verdicts() -> None:
+    sym = "symbolic"
+    assert methods("assn5", "reparam_gradient") == {
+        "estimator": [sym], "kl": [sym], "dkl_mu": [sym, sym], "dkl_sigma": [sym, sym],
+        "grad_mu": [sym] * 4, "grad_sigma": [sym] * 4, "reparam": ["instance"], "unbiased": ["instance"],
+        "unbiased_grad_mu": ["instance"], "unbiased_grad_sigma": ["instance"], "unbiased_two": ["instance"]}

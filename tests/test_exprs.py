@@ -388,3 +388,8 @@ def test_derivative_by_an_indexed_symbol(ns: Namespace) -> None:
 def test_kronecker_delta_is_built_unevaluated(ns: Namespace) -> None:
     assert parse("KroneckerDelta(k, n)", ns) == sp.KroneckerDelta(K, N)
     assert rejected("KroneckerDelta(k)", ns) == "'KroneckerDelta' takes 2 argument(s), got 1"
+
+def test_subs_binds_its_variable_only(ns: Namespace) -> None:
+    e = parse("Subs(Derivative(f(x, s), x), x, k + 1)", ns)
+    assert e == sp.Subs(sp.Derivative(F(X, S), X), X, K + 1)
+    assert "must be a declared symbol" in rejected("Subs(f(x, s), 2, k)", ns)

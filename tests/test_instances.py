@@ -177,7 +177,7 @@ def test_unknown_function_on_the_reals_is_a_random_polynomial() -> None:
     sc = scope()
     sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
     assert Instance(sc, random.Random(6)).evaluate(f(x)) == f(x)  # only when asked for
-    inst = Instance(sc, random.Random(6), polynomials_on=True)
+    inst = Instance(sc, random.Random(6))
     value = inst.evaluate(sp.Derivative(f(x), x) + f(2))
     poly = inst.polynomials["f"]
     assert value == sp.diff(poly(x), x) + poly(2)
@@ -193,3 +193,28 @@ def test_carried_out_sums_are_remembered() -> None:
     assert carried_out(series) == 1
     assert carried_out.cache_info().hits + carried_out.cache_info().misses >= 1
     assert carried_out(series) is carried_out(series)
+
+def test_free_vars_of_a_sum_look_inside_binding_operators() -> None:
+    k = sp.Symbol("k", integer=True)
+    assert free_vars(sp.Sum(Int(pi(a, st) * x, a) * k, (k, 1, n))) == {st, x, n}
+
+
+def test_indexed_symbol_with_a_space_takes_points() -> None:
+    sc = scope()
+    sc.indexed_space["xd"] = "S"
+    xd, i = sp.IndexedBase("xd", real=True), sp.Symbol("i", integer=True)
+    inst = Instance(sc, random.Random(5))
+    assert all(inst.evaluate(xd[k]) in {0, 1, 2} for k in range(1, 9))
+    # pi(a | xd[1]) is a density at a point of S, so it sums to one over a
+    assert inst.evaluate(sp.Sum(Int(pi(a, xd[i]), a), (i, 1, 3))) == 3
+
+
+def test_unknown_function_of_a_real_argument_is_a_polynomial() -> None:
+    sc = scope()
+    ell, v = sp.Function("ell", real=True), sp.Symbol("v", real=True)
+    sc.functions["ell"] = FunctionInfo("ell", ("R",), 0, False)
+    inst = Instance(sc, random.Random(6))
+    p = inst.evaluate(ell(x))
+    assert sp.Poly(p, x).degree() <= 3 and inst.evaluate(ell(2 * x)) == p.subs(x, 2 * x)
+    assert inst.evaluate(sp.Subs(sp.Derivative(ell(v), v), v, x + 1)) == sp.diff(p, x).subs(x, x + 1)
+    assert "ell(u) = " in inst.describe(set())

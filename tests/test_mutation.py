@@ -39,3 +39,36 @@ def test_every_mutant_of_the_shipped_specs_is_rejected() -> None:
     assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality",
                                                "policy action"}
     assert survivors == []
+
+
+def test_weaker_bound_over_abstract_objects_is_decided_on_instances() -> None:
+    import sympy as sp
+
+    from derive.ops import Int
+    from derive.scope import FunctionInfo, Scope
+    from tests.mutation import _weaker
+
+    z = sp.Symbol("z", real=True)
+    p = sp.Function("p", real=True)
+    sc = Scope(spaces={"Z": 3})
+    sc.symbol_space[z] = "Z"
+    sc.functions["p"] = FunctionInfo("p", ("Z",), 0, True)
+    entropy = -Int(p(z) * sp.log(p(z)), z)  # non-negative on a finite space
+    assert _weaker(sp.S.Zero, entropy, "<=", sc)  # x <= 0 weakened to x <= H(p)
+    assert not _weaker(sp.S.Zero, -entropy - 1, "<=", sc)
+
+
+def test_equivalence_over_abstract_objects_is_decided_on_instances() -> None:
+    import sympy as sp
+
+    from derive.scope import FunctionInfo, Scope
+    from tests.mutation import _equivalent
+
+    m, e = sp.symbols("m e", real=True)
+    f = sp.Function("f", real=True)
+    sc = Scope()
+    sc.functions["f"] = FunctionInfo("f", ("R",), 0, False)
+    phi = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    same = sp.Integral(f(m + e) * phi, (e, -sp.oo, sp.oo))
+    assert _equivalent(same, sp.Integral(f(m - e) * phi, (e, -sp.oo, sp.oo)), sc)  # phi is symmetric
+    assert not _equivalent(same, sp.Integral(f(m + 2 * e) * phi, (e, -sp.oo, sp.oo)), sc)

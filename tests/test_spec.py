@@ -223,7 +223,7 @@ solution:
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
         "negative, nonnegative, nonzero, positive, random, real, shape, space, structure",
         f"{f}:7: symbols.y.random: expected true or false, got a string",
-        f"{f}:9: functions.P.given: expected a whole number from 0 to 1, got 2",
+        f"{f}:9: functions.P.given: expected a whole number from 0 to 1 (fewer than the arguments), got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
         "definition",
         f"{f}:12: definitions.e.body: must not be empty",
@@ -478,7 +478,7 @@ definitions:
 solution:
   - say: "a"
 """)
-    assert issues_of(path) == [f"{path}:5: definitions.q.given: expected a whole number from 0 to 1, got 2"]
+    assert issues_of(path) == [f"{path}:5: definitions.q.given: expected a whole number from 0 to 0 (fewer than the arguments), got 2"]
 
 
 def test_definition_given_prints_a_conditional(tmp_path: Path) -> None:
@@ -495,7 +495,7 @@ solution:
   - chain: {label: c, start: "1", steps: [{to: "1"}]}
 """)
     spec, issues = load_problem(path)
-    assert [str(i) for i in issues] == [f"{path}:6: definitions.bad.given: expected a whole number from 0 to 1, got 2"]
+    assert [str(i) for i in issues] == [f"{path}:6: definitions.bad.given: expected a whole number from 0 to 0 (fewer than the arguments), got 2"]
     assert [(d.name, d.given) for d in spec.definitions] == [("post", 1), ("bad", 0)]
 
 def test_structure_needs_a_known_name_and_a_shape(tmp_path: Path) -> None:

@@ -513,3 +513,19 @@ def test_divergent_series_is_rejected_not_a_crash() -> None:
     with pytest.raises(StepRejected) as info:
         check(series, "=", 1 / lam, Context(sc, unit, seed=3))
     assert "lam = " in info.value.counterexample
+
+def test_change_of_variable_with_an_unknown_function_is_checked_on_polynomials() -> None:
+    sc = scope()
+    ell = sp.Function("ell", real=True)
+    sc.ns.functions["ell"] = (ell, 1)
+    sc.functions["ell"] = FunctionInfo("ell", ("R",), 0, False)
+    for name in ("z", "e"):
+        sc.ns.symbols[name] = sp.Symbol(name, real=True)
+    q = "exp(-(z - x)**2/2)/sqrt(2*pi)"
+    lhs = parse(f"Integral(ell(z)*{q}, (z, -oo, oo))", sc.ns)
+    good = parse("Integral(ell(x + e)*exp(-e**2/2)/sqrt(2*pi), (e, -oo, oo))", sc.ns)
+    assert check(lhs, "=", good, Context(sc, seed=3)).method == "instance"
+    wrong = parse("Integral(ell(x + 2*e)*exp(-e**2/2)/sqrt(2*pi), (e, -oo, oo))", sc.ns)
+    with pytest.raises(StepRejected) as info:
+        check(lhs, "=", wrong, Context(sc, seed=3))
+    assert "ell(u) = " in info.value.counterexample
