@@ -9,9 +9,10 @@ An instance fixes, with seeded random rationals:
   hypothesis F(x) <= rhs(x) takes rhs's value minus a random non-negative slack (plus, for >=);
   in a tied instance, free functions on the same spaces share one table up to a sign; an
   indexed symbol declared with a space (a data set x[i]) takes random points of that space;
-- unknown (non-density) functions of real arguments: a random polynomial per function
-  (evidence for polynomials, not for every function; the verdict says so); integrals over
-  the real line of polynomial x exp(quadratic) are carried out in closed form;
+- unknown (non-density) functions of real arguments: a random polynomial plus a random
+  exponential per function (evidence for such functions, not a proof for every function; the
+  verdict says so); integrals over the real line of polynomial x exp(quadratic) are carried
+  out in closed form;
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
 - cost(X): the number of scalar operations counted by running the textbook algorithm on
@@ -37,7 +38,6 @@ from sympy.core.function import AppliedUndef
 from derive.matrices import (construct_factors, is_matrix, parenthesisations, product_factors, random_matrix,
                              rational_orthogonal, structure_relations)
 from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
-from derive.rules.calculus import gaussian_moment
 from derive.scope import Rewrite, Scope, inequality_hypotheses
 
 __all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
@@ -178,7 +178,11 @@ class Instance:
         expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
-        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e), self._polynomial)
+        # not inside an integral over an unbounded range without a Gaussian weight: it would diverge
+        unbounded = [i for i in expr.atoms(sp.Integral)
+                     if any(lim.has(sp.oo, -sp.oo) for lim in i.limits) and not i.function.has(sp.exp)]
+        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e)
+                            and not any(i.has(e) for i in unbounded), self._polynomial)
         # a derivative is taken once the abstract objects inside it have values
         expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)) and not e.expr.has(*ABSTRACT_OPS),
                             lambda e: e.doit())
@@ -217,17 +221,20 @@ class Instance:
         return info is not None and not info.density and all(space == "R" for space in info.spaces)
 
     def _polynomial(self, node: AppliedUndef) -> Any:
-        """An unknown function of real arguments (not a density) becomes a random polynomial
-        with rational coefficients, the same wherever it occurs: cubic in one argument, of
-        total degree 2 in several, so that derivatives, changes of variable and Gaussian
-        integrals of it are exact. A check that passes on such instances is evidence for these
-        polynomials, which the verdict says."""
+        """An unknown function of real arguments (not a density) becomes a random function, the
+        same wherever it occurs: a polynomial with rational coefficients (cubic in one argument,
+        of total degree 2 in several) plus c exp(b . u) with random rational c, b. The
+        exponential term keeps every derivative alive (no identity true only for cubics passes),
+        and products with a Gaussian still integrate in closed form (`gaussian_integral`)."""
         name = node.func.__name__
         if name not in self.polynomials:
             us = sp.symbols(f"u1:{len(node.args) + 1}", real=True)
             terms = sorted(sp.itermonomials(us, POLY_DEGREE if len(us) == 1 else 2), key=sp.default_sort_key)
             coeffs = [self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) for _ in terms]
-            self.polynomials[name] = sp.Lambda(us, sp.Add(*[c * m for c, m in zip(coeffs, terms)]))
+            rates = [sp.Rational(self.rng.choice((-1, 1)) * self.rng.randint(1, 4), 4) for _ in us]
+            wave = self.scale * sp.Rational(self.rng.randint(1, 9), self.rng.randint(1, 4)) \
+                * sp.exp(sum(r * u for r, u in zip(rates, us)))
+            self.polynomials[name] = sp.Lambda(us, sp.Add(*[c * m for c, m in zip(coeffs, terms)]) + wave)
         return self.polynomials[name](*node.args)
 
     def _outcomes(self) -> None:
@@ -399,6 +406,11 @@ def carried_out(node: Any) -> Any:
     """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
     same sums come back in every step, probe and instance of a chain."""
     return node.doit()
+
+
+def gaussian_moment(k: int, var: Any) -> Any:
+    """E[(z - m)^k] for z ~ N(m, var): 0 for odd k, var^(k/2) (k-1)!! for even k."""
+    return sp.S.Zero if k % 2 else var ** sp.Rational(k, 2) * sp.factorial2(k - 1)
 
 
 def gaussian_integral(node: sp.Integral) -> Any:

@@ -134,13 +134,13 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             flags = {"real": True}
         if sym.name in sc.ns.symbols:
             issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
+        if sym.space and sym.space not in sc.spaces:
+            issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
         if sym.latex:  # an indexed symbol prints its base with this LaTeX too: x[k] as x_k
             sc.symbol_latex[sym.name] = sym.latex.value
         if sym.indexed:
             sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
-            if sym.space:
-                if sym.space not in sc.spaces:
-                    issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
+            if sym.space:  # b[k] is a point of the space on instances (a data set of points)
                 sc.indexed_space[sym.name] = sym.space
             continue
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)

@@ -552,7 +552,7 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
         try:
             with mpmath.workdps(digits):
                 return sp.Float(_mp(expr, breaks), digits)
-        except (NotImplementedError, ValueError, ZeroDivisionError, ArithmeticError):
+        except (NotImplementedError, ValueError, ZeroDivisionError, ArithmeticError, TypeError):  # TypeError: complex
             if quick:
                 return sp.nan
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), _integrate_or_keep)
@@ -675,7 +675,8 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rest = "; other real symbols sampled" if sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
     if polynomials:
-        rest += f"; {', '.join(sorted(polynomials))} taken as random polynomials (evidence, not a proof for every function)"
+        rest += (f"; {', '.join(sorted(polynomials))} taken as random polynomials plus exponentials "
+                 "(evidence, not a proof for every function)")
     return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
 
 

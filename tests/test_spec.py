@@ -223,7 +223,7 @@ solution:
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
         "negative, nonnegative, nonzero, positive, random, real, shape, space, structure",
         f"{f}:7: symbols.y.random: expected true or false, got a string",
-        f"{f}:9: functions.P.given: expected a whole number from 0 to 1 (fewer than the arguments), got 2",
+        f"{f}:9: functions.P.given: expected a whole number from 0 to 0 (fewer than the arguments), got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
         "definition",
         f"{f}:12: definitions.e.body: must not be empty",

@@ -6,6 +6,7 @@ from typing import Any
 
 import sympy as sp
 
+from derive.instances import gaussian_moment
 from derive.ops import Theta
 from derive.rules import Param, RuleError, rule
 from derive.verify import Context, decide_cases
@@ -34,11 +35,6 @@ def integrate(expr: Any, args: dict, ctx: Any) -> Any:
 def limit(expr: Any, args: dict, ctx: Any) -> Any:
     """Evaluate every limit in the expression."""
     return _evaluate_nodes(expr, sp.Limit, "limit")
-
-
-def gaussian_moment(k: int, var: Any) -> Any:
-    """E[(z - m)^k] for z ~ N(m, var): 0 for odd k, var^(k/2) (k-1)!! for even k."""
-    return sp.S.Zero if k % 2 else var ** sp.Rational(k, 2) * sp.factorial2(k - 1)
 
 
 @rule("evaluate_sums", "summing (convergence and ranges decided by the assumptions)")
