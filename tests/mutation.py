@@ -216,7 +216,7 @@ def _equivalent(a, b, scope=None) -> bool:
         return False
     rng = __import__("random").Random(1)
     for trial in range(6):
-        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)]).evaluate(d)
+        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d)
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in value.free_symbols}
         try:
@@ -241,7 +241,7 @@ def _weaker(original, mutated, rel: str, scope=None) -> bool:
     rng = __import__("random").Random(0)
     abstract = scope is not None and is_abstract(d, scope)
     for trial in range(30):
-        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)]).evaluate(d) if abstract else d
+        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in value.free_symbols}
         value = value.xreplace(point).evalf(30)
