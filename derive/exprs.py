@@ -47,6 +47,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Sum": (lambda f, v: sp.Sum(f, v), (2,)),
     "Product": (lambda f, v: sp.Product(f, v), (2,)),
     "Limit": (lambda f, v, p: sp.Limit(f, v, p), (3,)),
+    "Subs": (lambda f, v, p: sp.Subs(f, v, p), (3,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
 }
@@ -56,7 +57,7 @@ for _name, _cls in ops.OPS.items():
 CONSTANTS: dict[str, Any] = {"oo": sp.oo, "pi": sp.pi}
 
 # the variable-binding functions: which argument positions hold a bound variable or limits
-BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Int", "MaxOver", "ArgMaxOver"}
+BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver"}
 
 
 @dataclass
@@ -234,6 +235,8 @@ def _terms(a: Any, kind: type) -> tuple:
 
 def _check_bound(name: str, specs: list) -> None:
     """Bound variables must be symbols; limits are (symbol, low, high) tuples."""
+    if name == "Subs":  # Subs(f, x, value): f with x put equal to value
+        specs = specs[:1]
     for s in specs:
         if name == "Limit":
             return

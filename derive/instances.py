@@ -49,7 +49,7 @@ def free_vars(expr: Any) -> set:
     """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable."""
     if isinstance(expr, BINDING_OPS):
         return free_vars(expr.args[0]) - {expr.args[1]}
-    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit)):
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Subs)):
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
 
@@ -119,6 +119,7 @@ class Instance:
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e),
                             lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, sp.Subs) and self._concrete(e.expr), lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
@@ -127,6 +128,10 @@ class Instance:
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer, self._indexed)
         return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions
                             and all(a.is_Integer for a in e.args), self._table)
+
+    def _concrete(self, expr: Any) -> bool:
+        """No sum, product or definition left to expand (a substitution waits for them)."""
+        return not expr.has(sp.Sum, sp.Product) and self.scope.unfold(expr) == expr
 
     def _integral(self, node: Int) -> Any:
         body, var = node.args

@@ -162,7 +162,7 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
     """A reason why lo <= hi (lo < hi if strict) holds, or None."""
     if isinstance(lo, sp.Product) and _same_product_range(lo, hi, strict):
         f = lo.function
-        g = hi.function if isinstance(hi, sp.Product) else hi.base
+        g = hi.function if isinstance(hi, sp.Product) else hi.base if isinstance(hi, sp.Pow) else hi
         if sign_certificate(f, False, ctx) and sign_certificate(g - f, strict, ctx):
             return "factor by factor: 0 <= each factor <= its bound"
     if sign_certificate(hi - lo, strict, ctx):
@@ -171,11 +171,13 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
 
 
 def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
-    """hi is a product over the same range, or a power with one factor per term of lo
-    (for a strict bound the range must not be empty)."""
+    """hi is a product over the same range, a power with one factor per term of lo, or 1
+    (a product of ones; for a strict bound the range must not be empty)."""
     (k, a, n), = lo.limits
     if strict and not (n - a).is_nonnegative:
         return False
+    if hi == 1:
+        return True
     if isinstance(hi, sp.Product):
         return hi.limits == lo.limits
     return isinstance(hi, sp.Pow) and hi.exp == n - a + 1 and not hi.base.has(k)
@@ -205,10 +207,17 @@ def _sign(d: Any, strict: bool) -> bool:
     return False
 
 
+HYPERBOLIC = (sp.tanh, sp.sech, sp.cosh, sp.sinh)
+
+
 def _forms(d: Any) -> list[Any]:
+    """d, factored over a common denominator, simplified, and (when it has hyperbolic
+    functions, whose signs SymPy rarely sees) written with exponentials and factored."""
     forms = [d]
     try:
         forms += [sp.factor(sp.together(d)), sp.simplify(d)]
+        if d.has(*HYPERBOLIC):
+            forms.append(sp.factor(sp.together(d.rewrite(sp.exp))))
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         pass
     return forms
@@ -275,7 +284,7 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
     point's values, accepted only when its error estimate is small; otherwise (unless
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
-    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
+    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit, sp.Subs)), lambda e: e.doit())
     expr = expr.xreplace(point)
     if expr.is_Rational:
         return expr
