@@ -57,7 +57,8 @@ for _name, _cls in ops.OPS.items():
 CONSTANTS: dict[str, Any] = {"oo": sp.oo, "pi": sp.pi}
 
 # the variable-binding functions: which argument positions hold a bound variable or limits
-BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver"}
+BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver",
+           "MatProduct"}
 
 
 @dataclass
@@ -242,10 +243,12 @@ def _check_bound(name: str, specs: list) -> None:
             return
         if name == "Derivative" and isinstance(s, sp.Integer) and 0 < s <= 4:
             continue
+        if name == "MatProduct" and not isinstance(s, sp.Tuple):
+            raise ExprSyntaxError("MatProduct limits are written (variable, low, high)")
         var = s[0] if isinstance(s, sp.Tuple) and len(s) else s
         if isinstance(s, sp.Tuple) and name == "Derivative" and len(s) != 2:
             raise ExprSyntaxError("Derivative takes (variable, order) pairs")
-        if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral") and len(s) != 3:
+        if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral", "MatProduct") and len(s) != 3:
             raise ExprSyntaxError(f"{name} limits are written (variable, low, high)")
         if not isinstance(var, sp.Symbol):
             raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol")

@@ -23,7 +23,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, scale, softmax_rows
+from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, scale, softmax_rows
 from derive.scope import Scope
 
 SAMPLE_SPACE = 4
@@ -46,10 +46,12 @@ BINDING_OPS = (Int, MaxOver, ArgMaxOver)
 
 
 def free_vars(expr: Any) -> set:
-    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable."""
+    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable (and the
+    binders of SymPy and MatProduct theirs)."""
     if isinstance(expr, BINDING_OPS):
         return free_vars(expr.args[0]) - {expr.args[1]}
-    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit, sp.Subs)):
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, (sp.Sum, sp.Product, sp.Integral, sp.Limit,
+                                                                            sp.Subs, MatProduct)):
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
 

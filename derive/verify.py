@@ -25,6 +25,8 @@ from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
 from derive.instances import SCALES, Instance, is_abstract
+from derive.matrices import SCALES as MATRIX_SCALES
+from derive.matrices import MatrixEval, Undecided, decide, enclose, has_matrices, random_matrix
 from derive.model import Verdict
 from derive.ops import Theta
 from derive.scope import Rewrite, Scope, rewrite_with
@@ -61,25 +63,41 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     """Verdict for `prev rel nxt`, or StepRejected.
 
     A cheap probe at one random point (or instance) runs first, so that a wrong step is
-    rejected with its counterexample before any costly simplification is tried.
+    rejected with its counterexample before any costly simplification is tried. A step
+    whose evaluation recurses without end (a recursive definition called below its base
+    case) is rejected.
     """
+    try:
+        return _check(prev, rel, nxt, ctx)
+    except RecursionError:
+        raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
+                           f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}") from None
+
+
+def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
     if rel in (">", ">="):
         a, b = b, a
     rel = {">": "<", ">=": "<="}.get(rel, rel)
     if a.has(Theta) or b.has(Theta):
         return _check_theta(a, b, rel)
+    if has_matrices(a, ctx.scope.shapes) or has_matrices(b, ctx.scope.shapes):
+        return _symbolic(a, b, rel, ctx) or _matrix_instances(a, b, rel, ctx)
     abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
     _probe(a, b, rel, abstract, ctx)
-    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
-    if rel == "=":
-        verdict = _symbolic_equal(sa, sb, ctx)
-    else:
-        reason = order_certificate(sa, sb, rel == "<", ctx)
-        verdict = Verdict("symbolic", reason) if reason else None
+    verdict = _symbolic(a, b, rel, ctx)
     if verdict:
         return verdict
     return _instances(a, b, rel, ctx) if abstract else _numeric(a, b, rel, ctx)
+
+
+def _symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
+    """The symbolic verdict for `a rel b` (rel one of = < <=), or None."""
+    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
+    if rel == "=":
+        return _symbolic_equal(sa, sb, ctx)
+    reason = order_certificate(sa, sb, rel == "<", ctx)
+    return Verdict("symbolic", reason) if reason else None
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
@@ -406,6 +424,57 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     on = f" ({on})" if on else ""
     rest = "; other real symbols sampled" if sampled else ""
     return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact instances{on}{rest}")
+
+
+def _matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """Check on random exact matrix instances (derive/matrices.py): matrices compared entry
+    by entry, scalars (largest singular values) by exact values or certified enclosures."""
+    rng = random.Random(ctx.seed)
+    params: dict[str, set] = {}
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=MATRIX_SCALES[trial % len(MATRIX_SCALES)])
+        x, y = inst.evaluate(a), inst.evaluate(b)
+        env = {}
+        for sym, dims in sorted(ctx.scope.shapes.items(), key=lambda kv: str(kv[0])):
+            rows, cols = (int(inst.evaluate(d)) for d in dims)
+            env[sym] = random_matrix(rows, cols, rng, inst.scale, ctx.scope.sigma_max.get(sym))
+        for k, v in inst.values.items():
+            if k.is_integer and k not in ctx.scope.symbol_space:
+                params.setdefault(str(k), set()).add(int(v))
+        where = "; ".join(p for p in (inst.describe(set(inst.values)),
+                                      ", ".join(f"{k} = {sp.sstr(v.tolist())}" for k, v in env.items())) if p)
+        me = MatrixEval(env, ctx.scope.unfold)
+        try:
+            x, y = me.value(x), me.value(y)
+            ok = _matrix_holds(x, y, rel, me, ctx)
+        except (Undecided, ValueError) as exc:
+            raise StepRejected(f"could not decide on an exact instance ({exc})", where) from None
+        if not ok:
+            raise StepRejected("false on a random exact instance",
+                               f"{where}: left = {_show_value(x, me)}, right = {_show_value(y, me)}")
+    on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
+    return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact matrix instances ({on}); "
+                               "singular values exact or certified by interval arithmetic")
+
+
+def _matrix_holds(x: Any, y: Any, rel: str, me: MatrixEval, ctx: Context) -> bool:
+    if isinstance(x, sp.MatrixBase) or isinstance(y, sp.MatrixBase):
+        if rel != "=" or not (isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase)) or x.shape != y.shape:
+            raise ValueError("matrices can only be equated with matrices of the same shape")
+        return all(d == 0 or symbolic_zero(d, ctx) or decide(sp.S.Zero, d, "=", me.enclosures)
+                   for d in (x - y))
+    if (x.free_symbols | y.free_symbols) - set(me.enclosures):
+        raise ValueError(f"symbols left after the instance: {(x.free_symbols | y.free_symbols) - set(me.enclosures)}")
+    return decide(x, y, rel, me.enclosures)
+
+
+def _show_value(x: Any, me: MatrixEval) -> str:
+    if isinstance(x, sp.MatrixBase):
+        text = sp.sstr(sp.ImmutableMatrix(x).evalf(12).tolist())
+        return text if len(text) < 300 else text[:297] + "..."
+    if x.free_symbols & set(me.enclosures):
+        return str(enclose(x, me.enclosures))
+    return _show(x)
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
