@@ -158,7 +158,9 @@ def _equivalent(a, b) -> bool:
 def _weaker(original, mutated, rel: str) -> bool:
     """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
 
-    Decided by sampling: mutated - original keeps the loosening sign at every point.
+    Decided by sampling: mutated - original keeps the loosening sign at every point. A
+    difference that has no number at a point (matrix operators) is not a weakening: that
+    mutant must be rejected.
     """
     if rel == "=":
         return False
@@ -168,7 +170,7 @@ def _weaker(original, mutated, rel: str) -> bool:
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in d.free_symbols}
         value = d.xreplace(point).evalf(30)
-        if not value.is_number or value < 0:
+        if not value.is_number or not value.is_comparable or value < 0:  # matrix operators: no value
             return False
     return True
 

@@ -29,9 +29,9 @@ def test_hw4_booklet(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["hw4.pdf", "hw4.tex", "verification.json"]
     report = json.loads((out / "verification.json").read_text())
-    assert report["problems"] == ["1.1.1", "1.3.1", "3.1(c)", "3.2.1"]
+    assert report["problems"] == ["1.1.1", "1.1.2", "1.2.1", "1.3.1", "3.1(c)", "3.2.1"]
     steps = report["steps"]
-    assert len(steps) == report["summary"]["steps"] == 38
+    assert len(steps) == report["summary"]["steps"] == 60
     assert {s["method"] for s in steps} <= {"symbolic", "instance", "numeric"}
     assert all(s["file"].endswith(".yaml") and s["line"] > 0 and s["detail"] for s in steps)
     text = pdf_text(out / "hw4.pdf")

@@ -368,3 +368,19 @@ def test_power_guard_sees_through_cancelling_symbols(ns: Namespace, text: str) -
     """An exponent that evaluates to 10**10 is refused even when it mentions a symbol."""
     with pytest.raises(ExprSyntaxError):
         parse(text, ns)
+
+
+# ---- substitution and matrix operators -----------------------------------------------------
+def test_subs_binds_its_variable(ns: Namespace) -> None:
+    e = parse("Subs(Derivative(exp(x), x), x, 0)", ns)
+    assert isinstance(e, sp.Subs) and e.free_symbols == set()
+    assert "declared symbol" in rejected("Subs(x, 1, 0)", ns)
+
+
+def test_matrix_operators_parse_and_matproduct_binds(ns: Namespace) -> None:
+    from derive import ops
+    e = parse("MatProduct(diag(1 - f(k, x)**2), (k, 1, n))", ns)
+    assert isinstance(e, ops.MatProduct) and e.free_symbols == {X, N}
+    assert isinstance(parse("sigma_max(jacobian(x, x))", ns), ops.sigma_max)
+    assert "(variable, low, high)" in rejected("MatProduct(x, k)", ns)
+    assert "(variable, low, high)" in rejected("MatProduct(x, (k, 1))", ns)

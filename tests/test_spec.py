@@ -221,7 +221,7 @@ solution:
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
-        "negative, nonnegative, nonzero, positive, random, real, shape, space",
+        "negative, nonnegative, nonzero, positive, random, real, shape, sigma_max, space",
         f"{f}:7: symbols.y.random: expected true or false, got a string",
         f"{f}:9: functions.P.given: expected a whole number from 0 to 1, got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
@@ -375,3 +375,11 @@ def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path)
     assert [str(i) for i in info.value.issues] == [
         f"{tmp_path / 'problems' / 'nosuch' / 'set.yaml'}:0: set: no problem set named 'nosuch' "
         "(known: broken, good)"]
+
+
+def test_sigma_max_needs_a_shape_and_a_number(tmp_path: Path) -> None:
+    path = write(tmp_path, "p", 'id: "1"\ntitle: "T"\nstatement: "S"\nsymbols:\n'
+                 '  W: {sigma_max: [1]}\nsolution:\n  - chain: {label: c, start: "1", steps: [{to: "1"}]}\n')
+    f = str(path)
+    assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too",
+                               f"{f}:5: symbols.W.sigma_max: sigma_max must be a positive number, got a list"]
