@@ -66,11 +66,12 @@ def has_matrices(expr: Any, shapes: dict) -> bool:
 
 def random_matrix(rows: int, cols: int, rng: random.Random, scale: Any = 1, top: Any = None) -> sp.ImmutableMatrix:
     """A random exact rational matrix; with `top`, one whose largest singular value is exactly top
-    (and whose other singular values are rationals in (0, top])."""
+    (and whose other singular values are rationals in (0, top): a multiple of an orthogonal
+    matrix would meet the product bound with equality, which enclosures cannot decide)."""
     if top is None:
         return sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
     k = min(rows, cols)
-    sv = [sp.Rational(top)] + [sp.Rational(top) * sp.Rational(rng.randint(1, 8), 8) for _ in range(k - 1)]
+    sv = [sp.Rational(top)] + [sp.Rational(top) * sp.Rational(rng.randint(1, 7), 8) for _ in range(k - 1)]
     sigma = sp.zeros(rows, cols)
     for i, s in enumerate(sv):
         sigma[i, i] = s

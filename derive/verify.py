@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
-from derive.instances import SCALES, Instance, is_abstract
+from derive.instances import SCALES, Instance, is_abstract, whole_number_params
 from derive.matrices import SCALES as MATRIX_SCALES
 from derive.matrices import MatrixEval, Undecided, decide, enclose, has_matrices, random_matrix
 from derive.model import Verdict
@@ -433,6 +433,10 @@ def _matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     params: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
         inst = Instance(ctx.scope, rng, scale=MATRIX_SCALES[trial % len(MATRIX_SCALES)])
+        if trial % 3 == 0:  # every size and count at its largest, where matrices are most generic
+            dims = [d for sym, ds in ctx.scope.shapes.items() for d in ds]
+            for s in whole_number_params(a) + whole_number_params(b) + whole_number_params(sp.Tuple(*dims)):
+                inst.values[s] = sp.Integer(3)
         x, y = inst.evaluate(a), inst.evaluate(b)
         env = {}
         for sym, dims in sorted(ctx.scope.shapes.items(), key=lambda kv: str(kv[0])):
