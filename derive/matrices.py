@@ -29,7 +29,7 @@ import mpmath
 import sympy as sp
 
 from derive.instances import rational_orthogonal
-from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, sigma_max
+from derive.ops import MATRIX_OPS, MatProduct, T, cost, diag, jacobian, matmul, sigma_max
 
 DIGITS = 60
 # magnitudes of the random inputs, one per trial in turn: entries of ordinary size, small
@@ -59,7 +59,6 @@ def has_matrices(expr: Any, shapes: dict) -> bool:
     """Does expr use matrix operators or matrix symbols (outside cost(...))?"""
     if expr.atoms(*MATRIX_OPS):
         return True
-    from derive.ops import cost
     outside = expr.replace(lambda e: isinstance(e, cost), lambda e: sp.Integer(0))
     return bool(outside.free_symbols & set(shapes)) or bool(outside.atoms(matmul, T))
 
