@@ -59,7 +59,8 @@ for _name, _cls in ops.OPS.items():
 CONSTANTS: dict[str, Any] = {"oo": sp.oo, "pi": sp.pi}
 
 # the variable-binding functions: which argument positions hold a bound variable or limits
-BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver"}
+BINDERS = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs", "Int", "MaxOver", "ArgMaxOver",
+           "MatProduct"}
 
 
 @dataclass
@@ -223,7 +224,7 @@ class _Builder:
             want = " or ".join(str(c) for c in counts)
             raise ExprSyntaxError(f"'{name}' takes {want} argument(s), got {len(args)}")
         if name in BINDERS:
-            _check_bound(name, args[1:2] if name == "Subs" else args[1:])  # Subs(f, v, point) binds v
+            _check_bound(name, args[1:])
         try:
             return make(*args)
         except (TypeError, ValueError) as exc:
@@ -237,15 +238,19 @@ def _terms(a: Any, kind: type) -> tuple:
 
 def _check_bound(name: str, specs: list) -> None:
     """Bound variables must be symbols; limits are (symbol, low, high) tuples."""
+    if name == "Subs":  # Subs(f, x, value): f with x put equal to value
+        specs = specs[:1]
     for s in specs:
         if name == "Limit":
             return
         if name == "Derivative" and isinstance(s, sp.Integer) and 0 < s <= 4:
             continue
+        if name == "MatProduct" and not isinstance(s, sp.Tuple):
+            raise ExprSyntaxError("MatProduct limits are written (variable, low, high)")
         var = s[0] if isinstance(s, sp.Tuple) and len(s) else s
         if isinstance(s, sp.Tuple) and name == "Derivative" and len(s) != 2:
             raise ExprSyntaxError("Derivative takes (variable, order) pairs")
-        if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral") and len(s) != 3:
+        if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral", "MatProduct") and len(s) != 3:
             raise ExprSyntaxError(f"{name} limits are written (variable, low, high)")
         if not (isinstance(var, sp.Symbol) or (name == "Derivative" and isinstance(var, sp.Indexed))):
             raise ExprSyntaxError(f"the variable of '{name}' must be a declared symbol"

@@ -37,7 +37,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.matrices import (construct_factors, is_matrix, parenthesisations, product_factors, random_matrix,
                              rational_orthogonal, structure_relations)
-from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
+from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
 from derive.scope import Rewrite, Scope, inequality_hypotheses
 
 __all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
@@ -64,7 +64,8 @@ BINDING_OPS = (Int, MaxOver, ArgMaxOver)
 
 
 def free_vars(expr: Any) -> set:
-    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable(s)."""
+    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable(s) (and the
+    binders of SymPy and MatProduct theirs)."""
     if isinstance(expr, BINDING_OPS):
         return free_vars(expr.args[0]) - set(expr.args[1:])
     if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):  # SymPy's binders, with ours inside
@@ -72,6 +73,8 @@ def free_vars(expr: Any) -> set:
         return (free_vars(expr.function) - set(expr.variables)) | bounds
     if isinstance(expr, sp.Limit):
         return (free_vars(expr.args[0]) - {expr.args[1]}) | free_vars(expr.args[2])
+    if isinstance(expr, (sp.Subs, MatProduct)):
+        return set(expr.free_symbols)
     if not isinstance(expr, sp.Basic) or not expr.args:
         return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
     return set().union(*(free_vars(a) for a in expr.args))
@@ -196,6 +199,10 @@ class Instance:
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer, self._indexed)
         return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions
                             and all(a.is_Integer for a in e.args), self._table)
+
+    def _concrete(self, expr: Any) -> bool:
+        """No sum, product or definition left to expand (a substitution waits for them)."""
+        return not expr.has(sp.Sum, sp.Product) and self.scope.unfold(expr) == expr
 
     def _integral(self, node: Int) -> Any:
         body, var = node.args

@@ -112,7 +112,47 @@ def forward_values(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sg), lambda e: e.args[0])
 
 
+# ---- matrix calculus (evaluated on exact matrix instances by derive/matrix_eval.py) --------
+class sigma_max(Op):
+    """sigma_max(A): the largest singular value of the matrix A (never negative)."""
+
+    nargs = 1
+
+    def _eval_is_nonnegative(self) -> bool:
+        return True
+
+    def _eval_is_real(self) -> bool:
+        return True
+
+
+class diag(Op):
+    """diag(v): the square diagonal matrix with the entries of the vector v on its diagonal."""
+
+    nargs = 1
+
+
+class jacobian(Op):
+    """jacobian(F, v): the matrix of partial derivatives dF_i/dv_j of the vector expression F
+    with respect to the vector symbol v, at the point v."""
+
+    nargs = 2
+
+
+class MatProduct(Op):
+    """MatProduct(A, (t, lo, hi)): the ordered matrix product A(hi) A(hi-1) ... A(lo), later
+    factors on the left as in a chain rule; t is bound."""
+
+    nargs = 2
+
+    @property
+    def free_symbols(self) -> set:
+        body, (t, lo, hi) = self.args
+        return (body.free_symbols - {t}) | lo.free_symbols | hi.free_symbols
+
+
+MATRIX_OPS = (sigma_max, diag, jacobian, MatProduct)
+
 OPS: dict[str, type[Op]] = {
     c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows,
-                            sg)
+                            sg, *MATRIX_OPS)
 }

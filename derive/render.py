@@ -270,6 +270,16 @@ class Printer(LatexPrinter):
                 tex = f"\\operatorname{{softmax}}\\left({self._print(a[0])}\\right)"
             case ops.sg():
                 tex = f"\\operatorname{{sg}}\\left({self._print(a[0])}\\right)"
+            case ops.sigma_max():
+                tex = f"\\sigma_{{\\max}}\\left({self._print(a[0])}\\right)"
+            case ops.diag():
+                tex = f"\\operatorname{{diag}}\\left({self._print(a[0])}\\right)"
+            case ops.jacobian():
+                tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
+            case ops.MatProduct():
+                t, lo, hi = a[1]
+                tex, closed = (f"\\prod_{{{self._print(t)}={self._print(hi)}}}^{{{self._print(lo)}}} "
+                               f"{self._operand(a[0])}"), False
             case _:
                 raise TypeError(f"no LaTeX form for operator {type(expr).__name__}")
         if exp is None:

@@ -80,6 +80,7 @@ class Scope:
     mean_zero: set[sp.Symbol] = field(default_factory=set)
     shapes: dict[sp.Symbol, tuple[Any, ...]] = field(default_factory=dict)
     structure: dict[sp.Symbol, str] = field(default_factory=dict)
+    sigma_max: dict[sp.Symbol, sp.Rational] = field(default_factory=dict)
     symbol_latex: dict[str, str] = field(default_factory=dict)
     symbol_long: dict[str, str] = field(default_factory=dict)
     function_latex: dict[str, str] = field(default_factory=dict)
@@ -187,6 +188,12 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.shapes[sc.ns.symbols[sym.name]] = shape
         if sym.structure:
             sc.structure[sc.ns.symbols[sym.name]] = sym.structure
+        if sym.sigma_max is not None:
+            top = parse_text(sym.sigma_max, sc, issues)
+            if top is not None and not (evaluated(top).is_Rational and evaluated(top) > 0):
+                issues.append(SpecIssue(sym.sigma_max.loc, "sigma_max must be a positive rational number"))
+            elif top is not None:
+                sc.sigma_max[sc.ns.symbols[sym.name]] = evaluated(top)
     for d in spec.definitions:
         params = tuple(sc.ns.symbols[p] for p in d.params)
         body = parse_text(d.body, sc, issues)

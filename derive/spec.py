@@ -48,6 +48,7 @@ class SymbolSpec:
     indexed: bool = False
     long: Text | None = None
     structure: str | None = None
+    sigma_max: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,8 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
             r.issue(loc, f"unknown assumption {bad[0]!r}; expected some of: {', '.join(ASSUMPTIONS)}")
             return None
         return SymbolSpec(name, words, loc)
-    keys = set(ASSUMPTIONS) | {"latex", "long", "space", "random", "mean_zero", "shape", "indexed", "structure"}
+    keys = set(ASSUMPTIONS) | {"latex", "long", "space", "random", "mean_zero", "shape", "indexed", "structure",
+                                 "sigma_max"}
     node = r.mapping(value, loc, keys, set())
     if node is None:
         return None
@@ -387,9 +389,18 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
         elif "shape" not in node:
             r.issue(sloc, "a structure needs a shape: declare `shape: [rows, cols]`")
             structure = None
+    top = None
+    if "sigma_max" in node:
+        tloc = r.loc(node, "sigma_max", _join(loc.key, "sigma_max"))
+        if not shape:
+            r.issue(tloc, "sigma_max needs a matrix: declare its shape too")
+        if isinstance(node["sigma_max"], (str, int, float)) and not isinstance(node["sigma_max"], bool):
+            top = Text(str(node["sigma_max"]), tloc)
+        else:
+            r.issue(tloc, f"sigma_max must be a positive number, got {_kind(node['sigma_max'])}")
     return SymbolSpec(name, tuple(flags), loc, r.string(node, "latex", loc.key), space,
                       bools["random"], bools["mean_zero"], tuple(shape), bools["indexed"],
-                      r.string(node, "long", loc.key), structure)
+                      r.string(node, "long", loc.key), structure, top)
 
 
 def _function(r: _Reader, name: str, value: Any, loc: Loc) -> FunctionSpec | None:

@@ -28,8 +28,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.exprs import evaluated
-from derive.instances import SCALES, Instance, carried_out, is_abstract, tie_names
+from derive.instances import SCALES, Instance, carried_out, is_abstract, tie_names, whole_number_params
 from derive.matrices import is_matrix
+from derive.matrix_eval import SCALES as MATRIX_SCALES
+from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, random_with_sigma_max, uses_matrix_calculus
 from derive.mdp import bellman_rhs
 from derive.model import MDP, Verdict
 from derive.ops import Int, Theta, forward_values, sg
@@ -72,9 +74,14 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
 
     A cheap probe at one random point (or instance) runs first, so that a wrong step is
     rejected with its counterexample before any costly simplification is tried. The verdict
-    says when a stop-gradient was given its value.
+    says when a stop-gradient was given its value. A step whose evaluation recurses without
+    end (a recursive definition called below its base case) is rejected.
     """
-    verdict = _check(prev, rel, nxt, ctx)
+    try:
+        verdict = _check(prev, rel, nxt, ctx)
+    except RecursionError:
+        raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
+                           f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}") from None
     if any(isinstance(e, sp.Basic) and e.has(sg) for e in (prev, nxt)):
         return Verdict(verdict.method, f"{verdict.detail}; sg(u) taken as u after differentiating")
     return verdict
@@ -89,21 +96,27 @@ def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
         return _check_theta(a, b, rel)
     if rel == "=" and a == b:  # nothing to probe: sums and instances can be slow
         return Verdict("symbolic", "identical after unfolding definitions" + _cited(ctx))
+    if uses_matrix_calculus(a, ctx.scope) or uses_matrix_calculus(b, ctx.scope):
+        return _symbolic(a, b, rel, ctx) or _matrix_instances(a, b, rel, ctx)
     if is_matrix(a, ctx.scope.shapes) or is_matrix(b, ctx.scope.shapes):
         return _check_matrices(a, b, rel, ctx)
     if a.has(sp.DiracDelta) or b.has(sp.DiracDelta):
         return _check_delta(a, b, rel, ctx)
     abstract = is_abstract(a, ctx.scope) or is_abstract(b, ctx.scope)
     _probe(a, b, rel, abstract, ctx)
-    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
-    if rel == "=":
-        verdict = _symbolic_equal(sa, sb, ctx)
-    else:
-        reason = order_certificate(sa, sb, rel == "<", ctx)
-        verdict = Verdict("symbolic", reason) if reason else None
+    verdict = _symbolic(a, b, rel, ctx)
     if verdict:
         return verdict
     return _instances(a, b, rel, ctx) if abstract else _numeric(a, b, rel, ctx)
+
+
+def _symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
+    """The symbolic verdict for `a rel b` (rel one of = < <=), or None."""
+    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
+    if rel == "=":
+        return _symbolic_equal(sa, sb, ctx)
+    reason = order_certificate(sa, sb, rel == "<", ctx)
+    return Verdict("symbolic", reason) if reason else None
 
 
 def prepare(expr: Any, ctx: Context) -> Any:
@@ -364,7 +377,7 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
     """A reason why lo <= hi (lo < hi if strict) holds, or None."""
     if isinstance(lo, sp.Product) and _same_product_range(lo, hi, strict):
         f = lo.function
-        g = hi.function if isinstance(hi, sp.Product) else hi.base
+        g = hi.function if isinstance(hi, sp.Product) else hi.base if isinstance(hi, sp.Pow) else hi
         if sign_certificate(f, False, ctx) and sign_certificate(g - f, strict, ctx):
             return "factor by factor: 0 <= each factor <= its bound"
     if sign_certificate(hi - lo, strict, ctx):
@@ -375,11 +388,13 @@ def order_certificate(lo: Any, hi: Any, strict: bool, ctx: Context) -> str | Non
 
 
 def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
-    """hi is a product over the same range, or a power with one factor per term of lo
-    (for a strict bound the range must not be empty)."""
+    """hi is a product over the same range, a power with one factor per term of lo, or 1
+    (a product of ones; for a strict bound the range must not be empty)."""
     (k, a, n), = lo.limits
     if strict and not (n - a).is_nonnegative:
         return False
+    if hi == 1:
+        return True
     if isinstance(hi, sp.Product):
         return hi.limits == lo.limits
     return isinstance(hi, sp.Pow) and hi.exp == n - a + 1 and not hi.base.has(k)
@@ -436,10 +451,17 @@ def _sign(d: Any, strict: bool) -> bool:
     return False
 
 
+HYPERBOLIC = (sp.tanh, sp.sech, sp.cosh, sp.sinh)
+
+
 def _forms(d: Any) -> list[Any]:
+    """d, factored over a common denominator, simplified, and (when it has hyperbolic
+    functions, whose signs SymPy rarely sees) written with exponentials and factored."""
     forms = [d]
     try:
         forms += [sp.expand(d), sp.factor(sp.together(d)), sp.simplify(d)]
+        if d.has(*HYPERBOLIC):
+            forms.append(sp.factor(sp.together(d.rewrite(sp.exp))))
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         pass
     return forms
@@ -540,7 +562,7 @@ def _at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bo
     point's values, accepted only when its error estimate is small; otherwise (unless
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
     expr = ctx.scope.unfold(expr)
-    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit)), lambda e: e.doit())
+    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit, sp.Subs)), lambda e: e.doit())
     try:
         expr = expr.xreplace(point)
     except ValueError:  # a derivative of an unknown function left at a number: undecided
@@ -678,6 +700,61 @@ def _instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         rest += (f"; {', '.join(sorted(polynomials))} taken as random polynomials plus exponentials "
                  "(evidence, not a proof for every function)")
     return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
+
+
+def _matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """Check on random exact matrix instances (derive/matrices.py): matrices compared entry
+    by entry, scalars (largest singular values) by exact values or certified enclosures."""
+    rng = random.Random(ctx.seed)
+    params: dict[str, set] = {}
+    for trial in range(INSTANCE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=MATRIX_SCALES[trial % len(MATRIX_SCALES)])
+        if trial % 3 == 0:  # every size and count at its largest, where matrices are most generic
+            dims = [d for sym, ds in ctx.scope.shapes.items() for d in ds]
+            for s in whole_number_params(a) + whole_number_params(b) + whole_number_params(sp.Tuple(*dims)):
+                inst.values[s] = sp.Integer(3)
+        x, y = inst.evaluate(a), inst.evaluate(b)
+        env = {}
+        for sym, dims in sorted(ctx.scope.shapes.items(), key=lambda kv: str(kv[0])):
+            rows, cols = (int(inst.evaluate(d)) for d in dims)
+            env[sym] = random_with_sigma_max(rows, cols, rng, inst.scale, ctx.scope.sigma_max.get(sym))
+        for k, v in inst.values.items():
+            if k.is_integer and k not in ctx.scope.symbol_space:
+                params.setdefault(str(k), set()).add(int(v))
+        where = "; ".join(p for p in (inst.describe(set(inst.values)),
+                                      ", ".join(f"{k} = {sp.sstr(v.tolist())}" for k, v in env.items())) if p)
+        me = MatrixEval(env, ctx.scope.unfold)
+        try:
+            x, y = me.value(x), me.value(y)
+            ok = _matrix_holds(x, y, rel, me, ctx)
+        except (Undecided, ValueError) as exc:
+            raise StepRejected(f"could not decide on an exact instance ({exc})", where) from None
+        if not ok:
+            raise StepRejected("false on a random exact instance",
+                               f"{where}: left = {_show_value(x, me)}, right = {_show_value(y, me)}")
+    on = ", ".join(f"{k} in {{{', '.join(map(str, sorted(v)))}}}" for k, v in sorted(params.items()))
+    return Verdict("instance", f"holds on {INSTANCE_TRIALS} random exact matrix instances ({on}); "
+                               "singular values exact or certified by interval arithmetic")
+
+
+def _matrix_holds(x: Any, y: Any, rel: str, me: MatrixEval, ctx: Context) -> bool:
+    if isinstance(x, sp.MatrixBase) or isinstance(y, sp.MatrixBase):
+        if rel != "=" or not (isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase)) or x.shape != y.shape:
+            raise ValueError("matrices can only be equated with matrices of the same shape")
+        return all(d == 0 or symbolic_zero(d, ctx) or decide(sp.S.Zero, d, "=", me.enclosures)
+                   for d in (x - y))
+    if (x.free_symbols | y.free_symbols) - set(me.enclosures):
+        raise ValueError(f"symbols left after the instance: {(x.free_symbols | y.free_symbols) - set(me.enclosures)}")
+    return decide(x, y, rel, me.enclosures)
+
+
+def _show_value(x: Any, me: MatrixEval) -> str:
+    if isinstance(x, sp.MatrixBase):
+        text = sp.sstr(sp.ImmutableMatrix(x).evalf(12).tolist())
+        return text if len(text) < 300 else text[:297] + "..."
+    if x.free_symbols & set(me.enclosures):
+        return str(enclose(x, me.enclosures))
+    return _show(x)
 
 
 def _numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:

@@ -233,10 +233,20 @@ def _weaker(original, mutated, rel: str, scope=None) -> bool:
     Decided by sampling: mutated - original keeps the loosening sign at every point. When it
     holds abstract objects (densities, finite-space integrals), they are first replaced by
     exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
-    spaces) to an upper bound counts as weakening it.
+    spaces) to an upper bound counts as weakening it. Matrix expressions have no value at a
+    sampled point: there the verifier's own exact matrix instances decide whether the
+    original bound implies the mutated one.
     """
     if rel == "=":
         return False
+    from derive.matrix_eval import uses_matrix_calculus
+    if scope is not None and (uses_matrix_calculus(original, scope) or uses_matrix_calculus(mutated, scope)):
+        from derive.verify import Context, StepRejected, check
+        try:
+            check(original, "<=" if rel in ("<=", "<") else ">=", mutated, Context(scope))
+        except StepRejected:
+            return False
+        return True
     d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
     rng = __import__("random").Random(0)
     abstract = scope is not None and is_abstract(d, scope)

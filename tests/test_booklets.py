@@ -30,10 +30,10 @@ def test_hw4_booklet(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["hw4-questions.pdf", "hw4-questions.tex", "hw4.pdf", "hw4.tex",
                                                      "verification.json"]
     report = json.loads((out / "verification.json").read_text())
-    assert report["problems"] == ["1.1.1", "1.3.1", "1.3.2", "1.3.3", "2.1", "2.2", "2.3", "3.1(a)", "3.1(b)",
-                                  "3.1(c)", "3.2.1", "3.2.2"]
+    assert report["problems"] == ["1.1.1", "1.1.2", "1.2.1", "1.3.1", "1.3.2", "1.3.3", "2.1", "2.2", "2.3", "3.1(a)",
+                                  "3.1(b)", "3.1(c)", "3.2.1", "3.2.2"]
     steps = report["steps"]
-    assert len(steps) == report["summary"]["steps"] == 120
+    assert len(steps) == report["summary"]["steps"] == 142
     assert {s["method"] for s in steps} <= {"symbolic", "instance", "numeric"}
     assert all(s["file"].endswith(".yaml") and s["line"] > 0 and s["detail"] for s in steps)
     text = pdf_text(out / "hw4.pdf")

@@ -393,3 +393,12 @@ def test_subs_binds_its_variable_only(ns: Namespace) -> None:
     e = parse("Subs(Derivative(f(x, s), x), x, k + 1)", ns)
     assert e == sp.Subs(sp.Derivative(F(X, S), X), X, K + 1)
     assert "must be a declared symbol" in rejected("Subs(f(x, s), 2, k)", ns)
+
+
+def test_matrix_operators_parse_and_matproduct_binds(ns: Namespace) -> None:
+    from derive import ops
+    e = parse("MatProduct(diag(1 - f(k, x)**2), (k, 1, n))", ns)
+    assert isinstance(e, ops.MatProduct) and e.free_symbols == {X, N}
+    assert isinstance(parse("sigma_max(jacobian(x, x))", ns), ops.sigma_max)
+    assert "(variable, low, high)" in rejected("MatProduct(x, k)", ns)
+    assert "(variable, low, high)" in rejected("MatProduct(x, (k, 1))", ns)

@@ -92,6 +92,10 @@ def test_given_must_leave_an_argument():
         (sp.Mul(ops.MaxOver(x, a), y, evaluate=False), r"\left(\max_{a} x\right) y"),
         (sp.Derivative(f(x), x), r"\frac{d}{d x} f\left(x\right)"),
         (sp.Abs(x), r"\left|{x}\right|"),
+        (ops.sigma_max(A), r"\sigma_{\max}\left(A\right)"),
+        (ops.diag(x), r"\operatorname{diag}\left(x\right)"),
+        (ops.jacobian(f(x), y), r"\frac{\partial f\left(x\right)}{\partial y}"),
+        (ops.MatProduct(ops.matmul(A, B), sp.Tuple(n, 1, c)), r"\prod_{n=c}^{1} A B"),
     ],
 )
 def test_operators(expr, tex):

@@ -221,7 +221,7 @@ solution:
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
-        "negative, nonnegative, nonzero, positive, random, real, shape, space, structure",
+        "negative, nonnegative, nonzero, positive, random, real, shape, sigma_max, space, structure",
         f"{f}:7: symbols.y.random: expected true or false, got a string",
         f"{f}:9: functions.P.given: expected a whole number from 0 to 0 (fewer than the arguments), got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
@@ -519,3 +519,10 @@ solution:
         f"{f}:6: symbols.B.structure: a structure needs a shape: declare `shape: [rows, cols]`",
         f"{f}:7: symbols.C.shape: a shape is [rows, columns]",
     ]
+
+def test_sigma_max_needs_a_shape_and_a_number(tmp_path: Path) -> None:
+    path = write(tmp_path, "p", 'id: "1"\ntitle: "T"\nstatement: "S"\nsymbols:\n'
+                 '  W: {sigma_max: [1]}\nsolution:\n  - chain: {label: c, start: "1", steps: [{to: "1"}]}\n')
+    f = str(path)
+    assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too",
+                               f"{f}:5: symbols.W.sigma_max: sigma_max must be a positive number, got a list"]

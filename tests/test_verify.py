@@ -154,8 +154,8 @@ def test_cited_hypothesis_is_applied() -> None:
 
 def test_numeric_only_step_says_so() -> None:
     """A bound no certificate covers is checked at sample points and labelled numeric."""
-    assert verdict("tanh(x)", "<=", "1") == Verdict("numeric", "holds at 24 random points (not a proof)")
-    err = rejected("tanh(x)", "<=", "1/2")
+    assert verdict("sin(x)", "<=", "1") == Verdict("numeric", "holds at 24 random points (not a proof)")
+    err = rejected("sin(x)", "<=", "1/2")
     assert err.message == "false at a sample point"
 
 
@@ -531,3 +531,25 @@ def test_change_of_variable_with_an_unknown_function_is_checked_on_polynomials()
     with pytest.raises(StepRejected) as info:
         check(lhs, "=", wrong, Context(sc, seed=3))
     assert "ell(u1) = " in info.value.counterexample
+
+def test_hyperbolic_factor_is_certified_positive_and_a_product_of_them_at_most_one() -> None:
+    z = sp.Function("z", real=True)
+    k, n = SC.ns.symbols["k"], SC.ns.symbols["n"]
+    assert check(1 - sp.tanh(z(k)) ** 2, ">", sp.Integer(0), Context(SC)).method == "symbolic"
+    v = check(sp.Product(1 - sp.tanh(z(k)) ** 2, (k, 1, n)), "<=", sp.Integer(1), Context(SC))
+    assert v.method == "symbolic" and "factor by factor" in v.detail
+    with pytest.raises(StepRejected):  # 1 + tanh^2 is not at most 1
+        check(sp.Product(1 + sp.tanh(z(k)) ** 2, (k, 1, n)), "<=", sp.Integer(1), Context(SC))
+
+
+def test_derivative_at_a_point_of_a_recursive_definition() -> None:
+    sc = scope()
+    x, k, n = (sc.ns.symbols[s] for s in ("x", "k", "n"))
+    g = sp.Function("g", real=True)
+    sc.ns.functions["g"] = (g, 1)
+    sc.definitions["g"] = Rewrite("g", (k,), sp.tanh(g(k - 1)), at=((0, x),))
+    left = sp.Subs(sp.Derivative(g(n), x), x, 0)
+    assert check(left, "=", sp.Integer(1), Context(sc)).method == "instance"
+    with pytest.raises(StepRejected) as exc:
+        check(left, "=", sp.Rational(1, 2), Context(sc))
+    assert "n = " in exc.value.counterexample

@@ -1,0 +1,115 @@
+"""Exact matrix instances: random matrices with a prescribed largest singular value, matrix
+expressions (matmul, diag, jacobian, MatProduct, entrywise functions), certified largest
+singular values, and the verifier's decisions on them, including wrong bounds rejected with
+a counterexample."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy as sp
+
+from derive.exprs import parse
+from derive.matrix_eval import iv, iv_digits
+from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, largest_eigenvalue, random_with_sigma_max
+from derive.scope import Rewrite, Scope
+from derive.verify import Context, StepRejected, check
+
+d, n, t = sp.symbols("d n t", integer=True, positive=True)
+W, y, x1 = sp.symbols("W y x1", real=True)
+X = sp.Function("X", real=True)
+
+
+def scope() -> Scope:
+    """W is d x d with sigma_max(W) = 1/2; y, x1 are vectors; X(t) = tanh(W X(t-1)), X(1) = x1."""
+    sc = Scope()
+    sc.ns.symbols.update({"d": d, "n": n, "t": t, "W": W, "y": y, "x1": x1})
+    sc.ns.functions["X"] = (X, 1)
+    sc.shapes.update({W: (d, d), y: (d, sp.Integer(1)), x1: (d, sp.Integer(1))})
+    sc.sigma_max[W] = sp.Rational(1, 2)
+    sc.definitions["X"] = Rewrite("X", (t,), parse("tanh(matmul(W, X(t - 1)))", sc.ns), at=((1, x1),))
+    return sc
+
+
+SC = scope()
+
+
+def p(text: str) -> sp.Expr:
+    return parse(text, SC.ns)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_random_matrix_has_the_prescribed_largest_singular_value(size: int) -> None:
+    m = random_with_sigma_max(size, size, random.Random(size), top=sp.Rational(1, 2))
+    assert all(v.is_Rational for v in m)
+    assert MatrixEval({}, SC.unfold).sigma_max(m) == sp.Rational(1, 2)
+
+
+def test_entrywise_functions_diag_and_jacobian() -> None:
+    w = sp.ImmutableMatrix([[1, 2], [0, 1]])
+    v = sp.ImmutableMatrix([[1], [-1]])
+    me = MatrixEval({W: w, y: v}, SC.unfold)
+    assert me.value(p("diag(1 - y**2)")) == sp.zeros(2, 2)
+    jac = me.value(p("jacobian(tanh(matmul(W, y)), y)"))
+    assert jac == sp.ImmutableMatrix([[1 - sp.tanh(-1) ** 2, 2 - 2 * sp.tanh(-1) ** 2], [0, 1 - sp.tanh(-1) ** 2]])
+    with pytest.raises(ValueError, match="matmul"):
+        me.value(W * y)
+
+
+def test_matrix_product_puts_later_factors_on_the_left() -> None:
+    a, b = sp.ImmutableMatrix([[1, 1], [0, 1]]), sp.ImmutableMatrix([[1, 0], [1, 1]])
+    f = sp.Function("F")
+    me = MatrixEval({}, lambda e: e.replace(lambda q: q.func == f, lambda q: a if q.args[0] == 2 else b))
+    assert me.value(p("MatProduct(y, (t, 1, 2))").xreplace({y: f(t)})) == a * b
+
+
+def test_certified_largest_eigenvalue_encloses_the_truth() -> None:
+    g = sp.ImmutableMatrix([[2 + sp.tanh(1), 1], [1, 3]])
+    box = largest_eigenvalue(g)
+    true = max(sp.N(e, 70) for e in sp.Matrix(g).eigenvals())
+    with iv_digits(70):
+        point = iv.mpf(str(true))
+        assert box.a <= point.a and point.b <= box.b and box.b - box.a < iv.mpf("1e-40")
+
+
+def test_decide_is_exact_or_certified_never_by_tolerance() -> None:
+    assert decide(sp.Rational(1, 2), sp.Rational(1, 2), "<=", {})
+    assert not decide(sp.Rational(1, 2), sp.Rational(1, 2), "<", {})
+    box = sp.Dummy("s")
+    tiny = sp.Rational(1, 10**50)
+    with iv_digits(60):
+        encl = {box: enclose(sp.Rational(1, 2) + tiny)}
+    assert not decide(box, sp.Rational(1, 2), "<=", encl)  # off by 1e-50: still rejected
+    with pytest.raises(Undecided):  # an enclosure that straddles the bound decides nothing
+        decide(box, sp.Rational(1, 2), "<=", {box: iv.mpf(["0.49", "0.51"])})
+
+
+CTX = Context(SC, seed=7)
+
+
+def test_layer_jacobian_and_bound_are_accepted_on_instances() -> None:
+    v = check(p("jacobian(tanh(matmul(W, y)), y)"), "=", p("matmul(diag(1 - tanh(matmul(W, y))**2), W)"), CTX)
+    assert v.method == "instance" and "matrix instances" in v.detail
+    v = check(p("sigma_max(jacobian(X(n + 1), x1))"), "<=", p("(1/2)**n"), CTX)
+    assert v.method == "instance" and "n in {1, 2, 3}" in v.detail
+
+
+@pytest.mark.parametrize("wrong", ["(1/2)**(n + 1)", "(1/2)**n"])
+def test_wrong_bounds_are_rejected_with_a_counterexample(wrong: str) -> None:
+    """(1/2)^(n+1) for n layers, and the handout's literal (1/2)^n for dx_n/dx_1."""
+    start = "sigma_max(jacobian(X(n + 1), x1))" if wrong.endswith("+ 1)") else "sigma_max(jacobian(X(n), x1))"
+    with pytest.raises(StepRejected) as exc:
+        check(p(start), "<=", p(wrong), CTX)
+    assert "false on a random exact instance" in exc.value.message
+    assert "W = " in exc.value.counterexample and "left = " in exc.value.counterexample
+
+
+def test_wrong_layer_jacobian_is_rejected() -> None:
+    with pytest.raises(StepRejected) as exc:
+        check(p("jacobian(tanh(matmul(W, y)), y)"), "=", p("matmul(W, diag(1 - tanh(matmul(W, y))**2))"), CTX)
+    assert "W = " in exc.value.counterexample
+
+
+def test_singular_values_are_nonnegative_symbolically() -> None:
+    assert check(p("sigma_max(matmul(W, W))"), ">=", sp.Integer(0), CTX).method == "symbolic"
