@@ -353,7 +353,7 @@ def _check_matrices(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     sizes: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng, assume=ctx.assume)
+        inst = Instance(ctx.scope, rng, assume=ctx.assume, trial=trial)
         try:
             x, y = inst.matrix_value(a), inst.matrix_value(b)
         except ValueError as exc:
@@ -708,7 +708,8 @@ def _matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     params: dict[str, set] = {}
     for trial in range(INSTANCE_TRIALS):
-        inst = Instance(ctx.scope, rng, scale=MATRIX_SCALES[trial % len(MATRIX_SCALES)])
+        # every third trial takes the largest sizes (below); the others cycle through all sizes
+        inst = Instance(ctx.scope, rng, scale=MATRIX_SCALES[trial % len(MATRIX_SCALES)], trial=trial - 1 - trial // 3)
         if trial % 3 == 0:  # every size and count at its largest, where matrices are most generic
             dims = [d for sym, ds in ctx.scope.shapes.items() for d in ds]
             for s in whole_number_params(a) + whole_number_params(b) + whole_number_params(sp.Tuple(*dims)):
