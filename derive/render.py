@@ -602,6 +602,11 @@ def render_questions(title: str, course: str, set_name: str, questions: list[dic
     )
 
 
+def _breakable(name: str) -> str:
+    """A label or rule name as text that may break after `_`, `.` and `,` in a narrow column."""
+    return re.sub(r"(\\_|\.|,)", r"\1\\allowbreak{}", escape_text(name))
+
+
 def _plural(n: int, word: str) -> str:
     """`1 step`, `2 steps`."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -640,8 +645,8 @@ def render_booklet(
         f"{_plural(len(records), 'step')} in {_plural(len(rows), 'problem')} ({by_method})."
     )
     checks = [
-        {"problem": escape_text(r["problem"]), "step": escape_text(f"{r['chain']}.{r['step']}"),
-         "rule": escape_text(r["rule"]), "method": METHOD_NAMES[r["method"]],
+        {"problem": escape_text(r["problem"]), "step": _breakable(f"{r['chain']}.{r['step']}"),
+         "rule": _breakable(r["rule"]), "method": METHOD_NAMES[r["method"]],
          "detail": escape_text(r["detail"]).replace(", ", ",\\allowbreak{} ")}
         for r in records
     ]
