@@ -216,13 +216,13 @@ def _equivalent(a, b, scope=None) -> bool:
         return False
     rng = __import__("random").Random(1)
     for trial in range(6):
-        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d)
-        point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                 for s in value.free_symbols}
         try:
+            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d)
+            point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
+                     for s in value.free_symbols}
             if sp.simplify(value.xreplace(point)) != 0:
                 return False
-        except (TypeError, ValueError, NotImplementedError):
+        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known equal
             return False
     return True
 
@@ -251,7 +251,10 @@ def _weaker(original, mutated, rel: str, scope=None) -> bool:
     rng = __import__("random").Random(0)
     abstract = scope is not None and is_abstract(d, scope)
     for trial in range(30):
-        value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
+        try:
+            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
+        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known weaker
+            return False
         point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
                  for s in value.free_symbols}
         value = value.xreplace(point).evalf(30)
