@@ -44,6 +44,8 @@ FORBIDDEN_CONTROL_SEQUENCES: frozenset[str] = frozenset(
 
 METHOD_NAMES: dict[str, str] = {"symbolic": "symbolic", "instance": "exact instance", "numeric": "numeric"}
 METHOD_TAGS: dict[str, str] = {"symbolic": "sym", "instance": "inst", "numeric": "num"}
+# operators printed as an upright name applied to their argument
+OPERATOR_NAMES: dict[type, str] = {ops.cost: "cost", ops.softmax_rows: "softmax", ops.sg: "sg", ops.diag: "diag"}
 RELATION_LATEX: dict[str, str] = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 _TEXT_ESCAPES = str.maketrans(
@@ -238,6 +240,8 @@ class Printer(LatexPrinter):
         a = expr.args
         closed = True
         match expr:
+            case ops.cost() | ops.softmax_rows() | ops.sg() | ops.diag():
+                tex = f"\\operatorname{{{OPERATOR_NAMES[type(expr)]}}}\\left({self._print(a[0])}\\right)"
             case ops.Int():
                 tex, closed = f"\\int {self._operand(a[0])} \\, \\mathrm{{d}}{self._print(a[1])}", False
             case ops.E():
@@ -252,8 +256,6 @@ class Printer(LatexPrinter):
                 tex, closed = f"\\operatorname*{{arg\\,max}}_{{{self._print(a[1])}}} {self._operand(a[0])}", False
             case ops.Theta():
                 tex = f"\\Theta\\left({self._print(a[0])}\\right)"
-            case ops.cost():
-                tex = f"\\operatorname{{cost}}\\left({self._print(a[0])}\\right)"
             case ops.min_cost():
                 tex = f"\\min_{{\\text{{order}}}} \\operatorname{{cost}}\\left({self._print(a[0])}\\right)"
             case ops.matmul():  # products associate to the left: A (B C) keeps its brackets
@@ -266,14 +268,8 @@ class Printer(LatexPrinter):
                 tex, closed = f"{base}^{{\\top}}", False
             case ops.scale():
                 tex, closed = f"{self._operand(a[1])}\\, {self._operand(a[0])}", False
-            case ops.softmax_rows():
-                tex = f"\\operatorname{{softmax}}\\left({self._print(a[0])}\\right)"
-            case ops.sg():
-                tex = f"\\operatorname{{sg}}\\left({self._print(a[0])}\\right)"
             case ops.sigma_max():
                 tex = f"\\sigma_{{\\max}}\\left({self._print(a[0])}\\right)"
-            case ops.diag():
-                tex = f"\\operatorname{{diag}}\\left({self._print(a[0])}\\right)"
             case ops.jacobian():
                 tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
             case ops.MatProduct():
