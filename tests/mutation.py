@@ -18,8 +18,10 @@ from __future__ import annotations
 import ast
 import io
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -98,10 +100,11 @@ def _rebuild(terms: list[tuple[int, ast.AST]]) -> ast.AST:
     return expr
 
 
-def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> list[Mutant]:
+def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every: int = 1) -> list[Mutant]:
     """All mutants of the claimed expressions of one set (`set` or `set:stem` for one
     problem); equivalent and weakening ones are left out (and listed in `left_out` as
-    (reason, text) when given)."""
+    (reason, text) when given). With `every` = k, only every k-th candidate of each problem
+    (a fixed, evenly spread sample) is made and judged."""
     from derive.spec import load_set
 
     set_name, _, only = set_name.partition(":")
@@ -113,8 +116,10 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
         parse, scope = _parser(ref.path)
         mdp_actions = {blk["mdp"]["name"]: [str(a) for a in blk["mdp"]["actions"]]
                        for blk in data["solution"] if "mdp" in blk}
+        candidate = iter(range(10**9))
         for b, block in enumerate(data["solution"]):
-            out.extend(_mdp_mutants(set_name, ref.stem, b, block, parse, mdp_actions, left_out))
+            out.extend(m for m in _mdp_mutants(set_name, ref.stem, b, block, parse, mdp_actions, left_out)
+                       if next(candidate) % every == 0)
             if "chain" not in block:
                 continue
             for s, step in enumerate(block["chain"]["steps"]):
@@ -124,6 +129,8 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
                     continue
                 original = parse(step["to"])
                 for kind, text in expression_mutants(step["to"]):
+                    if next(candidate) % every:
+                        continue
                     mutated = parse(text)
                     reason = "equivalent" if _equivalent(original, mutated, scope) else \
                         "weaker bound" if _weaker(original, mutated, rel, scope) else None
@@ -131,7 +138,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None) -> lis
                         out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
                     elif left_out is not None:
                         left_out.append((reason, f"{ref.stem} {label}: {text}"))
-                if rel in REVERSED:
+                if rel in REVERSED and next(candidate) % every == 0:
                     out.append(Mutant(set_name, ref.stem, b, s, "reversed inequality", step["to"], REVERSED[rel], label))
     return out
 
@@ -263,6 +270,17 @@ def _weaker(original, mutated, rel: str, scope=None) -> bool:
     return True
 
 
+MUTANT_SECONDS = 60  # a mutant not rejected within this time survives
+
+
+class MutantTimeout(BaseException):  # not an Exception: no handler in derive may swallow it
+    """A mutant's derivation ran past MUTANT_SECONDS."""
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise MutantTimeout()
+
+
 _VERDICTS: dict[tuple, object] = {}
 _PROBLEM: list[str] = [""]  # the set/stem being derived in this process
 
@@ -286,18 +304,27 @@ def _memo_check(check):
     return memo
 
 
-def _warm(set_names: list[str]) -> None:
-    """Derive the original problems once (in the parent, before the pool forks), so that every
-    worker inherits the verdicts of their unchanged steps."""
-    from derive.engine import derive_problem
+TIMES: dict[str, float] = {}  # seconds per problem (set/stem) of the last run_all
+
+
+def _problem(task: tuple[str, str, int]) -> tuple[list[tuple[Mutant, bool, str]], list[tuple[str, str]], float]:
+    """In a worker: the mutants of one problem, each run after the original problem has been
+    derived once in this process (so its unchanged steps are not checked again); also the
+    mutants left out."""
+    import derive.engine
     from derive.spec import load_set
 
-    for name in set_names:
-        name, _, only = name.partition(":")
-        for ref in load_set(ROOT, name).problems:
-            if not only or ref.stem == only:
-                _PROBLEM[0] = f"{name}/{ref.stem}"
-                derive_problem(name, ref.path)
+    set_name, stem, every = task
+    started = time.monotonic()
+    if derive.engine.check.__name__ != "memo":
+        derive.engine.check = _memo_check(derive.engine.check)
+    left: list[tuple[str, str]] = []
+    todo = mutants(f"{set_name}:{stem}", left, every)
+    if todo:
+        _PROBLEM[0] = f"{set_name}/{stem}"
+        ref = next(r for r in load_set(ROOT, set_name).problems if r.stem == stem)
+        derive.engine.derive_problem(set_name, ref.path)
+    return [run(m) for m in todo], left, time.monotonic() - started
 
 
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
@@ -327,28 +354,53 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         y.dump(data, buf)
         path.write_text(buf.getvalue())
         _PROBLEM[0] = f"{m.set_name}/{m.stem}"
+        signal.signal(signal.SIGALRM, _out_of_time)
+        signal.setitimer(signal.ITIMER_REAL, MUTANT_SECONDS)
         try:
             derive_problem(m.set_name, path)
+        except MutantTimeout:
+            return m, False, f"not decided within {MUTANT_SECONDS} s"
         except DeriveError as exc:
             msg = str(exc)
             ok = f"{m.stem}.yaml:" in msg and f"step {m.label}" in msg and "counterexample:" in msg
             return m, ok, msg
         except Exception as exc:  # noqa: BLE001 - a crash is a surviving mutant, not the end of the run
             return m, False, f"crash: {type(exc).__name__}: {exc}"
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         return m, False, "accepted"
 
 
-def run_all(set_names: list[str], jobs: int = 2,
-            left_out: list[tuple[str, str]] | None = None) -> list[tuple[Mutant, bool, str]]:
-    """Run every mutant of the sets in a process pool."""
-    import derive.engine
+def run_all(set_names: list[str], jobs: int = 2, left_out: list[tuple[str, str]] | None = None,
+            every: int = 1) -> list[tuple[Mutant, bool, str]]:
+    """Run every mutant (with `every` = k, every k-th) of the sets (`set` or `set:stem`) in a
+    process pool, one problem per task, the largest problem files first."""
+    from derive.spec import load_set
 
-    todo = [m for name in set_names for m in mutants(name, left_out)]
-    if derive.engine.check.__name__ != "memo":
-        derive.engine.check = _memo_check(derive.engine.check)
-    _warm(set_names)
+    tasks = []
+    for name in set_names:
+        name, _, only = name.partition(":")
+        tasks += [(name, ref.stem, ref.path.stat().st_size) for ref in load_set(ROOT, name).problems
+                  if not only or ref.stem == only]
+    tasks.sort(key=lambda t: -t[2])
     with get_context("fork").Pool(jobs) as pool:
-        return pool.map(run, todo, chunksize=1)
+        done = pool.map(_problem, [(name, stem, every) for name, stem, _ in tasks], chunksize=1)
+    order = {key: i for i, key in enumerate((n.partition(":")[0], s) for n in set_names for s in _stems(n))}
+    results: list[tuple[Mutant, bool, str]] = []
+    for (results_of, left, seconds), (name, stem, _) in sorted(zip(done, tasks), key=lambda d: order[d[1][:2]]):
+        TIMES[f"{name}/{stem}"] = seconds
+        results += results_of
+        if left_out is not None:
+            left_out += left
+    return results
+
+
+def _stems(name: str) -> list[str]:
+    """The problem stems of `set` (or the one of `set:stem`), in the set's order."""
+    from derive.spec import load_set
+
+    name, _, only = name.partition(":")
+    return [ref.stem for ref in load_set(ROOT, name).problems if not only or ref.stem == only]
 
 
 def main(argv: list[str]) -> int:
@@ -367,6 +419,8 @@ def main(argv: list[str]) -> int:
         print(f"{kind:22s} {k}/{n}")
     for reason in sorted({r for r, _ in left_out}):
         print(f"left out, {reason}: {sum(r == reason for r, _ in left_out)}")
+    for problem, seconds in TIMES.items():
+        print(f"time {problem}: {seconds:.1f} s")
     print(f"mutation score: {killed}/{len(results)} = {100 * killed / max(len(results), 1):.1f}%")
     return 0 if killed == len(results) else 1
 
