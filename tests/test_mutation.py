@@ -1,7 +1,7 @@
 """Every wrong step made from the shipped specs (see tests/mutation.py) is rejected with a
 message naming the file, the step and a counterexample.
 
-The suite runs every third mutant of every problem (an evenly spread, fixed sample) to stay in
+The suite runs every second mutant of every problem (an evenly spread, fixed sample) to stay in
 the CI time budget; `python -m tests.mutation` runs all of them, and scripts/bench.py records
 that full score in docs/performance.md."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from tests.mutation import expression_mutants, mutants, run_all
 
-SAMPLE = 3  # the slow test runs every third mutant of each problem
+SAMPLE = 2  # the slow test runs every second mutant of each problem
 
 
 def test_expression_mutants_cover_the_four_kinds() -> None:
@@ -41,7 +41,7 @@ def test_claimed_mdp_values_and_actions_are_mutated() -> None:
 def test_every_sampled_mutant_of_the_shipped_specs_is_rejected() -> None:
     results = run_all(["hw4", "assn5", "quiz4"], every=SAMPLE)
     survivors = [(m.stem, m.label, m.kind, m.to, m.rel, msg[:300]) for m, ok, msg in results if not ok]
-    assert len(results) >= 300
+    assert len(results) >= 450
     assert len({(m.set_name, m.stem) for m, _, _ in results}) == 21
     assert {m.kind for m, _, _ in results} == {"coefficient", "sign", "drop term", "reversed inequality",
                                                "policy action"}
