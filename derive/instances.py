@@ -200,10 +200,6 @@ class Instance:
         return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions
                             and all(a.is_Integer for a in e.args), self._table)
 
-    def _concrete(self, expr: Any) -> bool:
-        """No sum, product or definition left to expand (a substitution waits for them)."""
-        return not expr.has(sp.Sum, sp.Product) and self.scope.unfold(expr) == expr
-
     def _integral(self, node: Int) -> Any:
         body, var = node.args
         return sp.Add(*[body.xreplace({var: sp.Integer(i)}) for i in self.space_of(var)])

@@ -7,11 +7,13 @@ import pytest
 import sympy as sp
 
 from derive.exprs import parse, parse_relations
+from derive.mdp import evaluate
 from derive.model import Verdict
-from derive.ops import Int
+from derive.ops import Int, sg
 from derive.scope import FunctionInfo, Rewrite, Scope
-from derive.ops import sg
-from derive.verify import Context, StepRejected, check, implied
+from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
+                           check_policy_values, find_improvement, implied)
+from tests.test_mdp import chain
 
 
 def scope() -> Scope:
@@ -176,11 +178,6 @@ def test_square_of_a_non_real_is_not_certified() -> None:
 
 
 # --- finite MDPs ---------------------------------------------------------------------------
-from derive.mdp import evaluate  # noqa: E402
-from tests.test_mdp import chain  # noqa: E402
-
-from derive.verify import (check_claim, check_greedy, check_loss, check_optimal_values,  # noqa: E402
-                           check_policy_values, find_improvement)
 
 TENTH = sp.Rational(1, 10)
 V_A = (sp.Rational(100, 99), sp.Rational(10, 99), sp.Rational(149, 495), sp.Rational(298, 99))
