@@ -125,15 +125,22 @@ def _stop(process: multiprocessing.process.BaseProcess) -> None:
         process.join()
 
 
-def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[Any], Any]) -> list[TaskResult]:
+# a progress hook: ("start", task index, None) when a task starts, ("done", index, result) when it ends
+OnEvent = Callable[[str, int, "TaskResult | None"], None]
+
+
+def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[Any], Any],
+             on_event: OnEvent | None = None) -> list[TaskResult]:
     """Run `target(task)` for each task in its own process, at most `jobs` at once.
 
     Each task gets `timeout` seconds of wall-clock time from its start; past that its worker
     is killed and the result is the error "timed out after T s". A worker that dies without
     a result gives "worker crashed (exit code N)" or "worker crashed (killed by SIGNAME)"
     (e.g. SIGKILL from the out-of-memory killer); an exception in `target` gives
-    "internal error: ...". Results come back in task order.
+    "internal error: ...". Results come back in task order. `on_event`, if given, hears each
+    task start and end (derive/progress.py shows them).
     """
+    notify = on_event or (lambda kind, index, result: None)
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     ctx = _context()
@@ -150,6 +157,7 @@ def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[
                 process.start()
                 send_end.close()  # so the parent sees EOF if the worker dies
                 running[recv_end] = _Job(index, process, started, started + timeout)
+                notify("start", index, None)
             next_deadline = min(job.deadline for job in running.values())
             ready = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
             for conn in [c for c in running if c in ready]:
@@ -166,6 +174,7 @@ def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[
                 seconds = time.monotonic() - job.started
                 results[job.index] = (TaskResult(payload, None, seconds) if status == "ok"
                                       else TaskResult(None, payload, seconds))
+                notify("done", job.index, results[job.index])
             now = time.monotonic()
             for conn, job in list(running.items()):
                 if job.deadline <= now:
@@ -173,6 +182,7 @@ def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[
                     _stop(job.process)
                     conn.close()
                     results[job.index] = TaskResult(None, f"timed out after {timeout:g} s", now - job.started)
+                    notify("done", job.index, results[job.index])
     finally:
         for conn, job in running.items():
             _stop(job.process)
@@ -257,10 +267,11 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
-              timeout: float = 300.0, out: Path | None = None, questions: bool = False) -> BuildReport:
+              timeout: float = 300.0, out: Path | None = None, questions: bool = False,
+              progress: Callable[[str, ProblemRef, TaskResult | None], None] | None = None) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
     With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
-    written and compiled beside the booklet.
+    written and compiled beside the booklet. `progress` hears each problem start and end.
 
     Raises SpecError for a bad set (before writing anything); per-problem failures and a
     failed compile are recorded in the report, not raised.
@@ -271,7 +282,8 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
     from derive.render import render_booklet, render_questions
 
     tasks = [(name, ref) for ref in spec.problems]
-    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one)
+    hook = (lambda kind, i, result: progress(kind, spec.problems[i], result)) if progress else None
+    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one, hook)
 
     report = BuildReport(name, [])
     for ref, result in zip(spec.problems, results):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,14 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 class _Main(click.Group):
-    """Group that maps errors to exit codes: SpecError 2, other DeriveError 1, bugs 1."""
+    """Group that maps errors to exit codes: SpecError 2, other DeriveError 1, bugs 1; a closed
+    output pipe ends quietly (exit 1)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from derive.progress import quiet_on_closed_pipe
+
+        with quiet_on_closed_pipe():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -32,19 +40,23 @@ class _Main(click.Group):
             ctx.exit(EXIT_FAILED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception:
-            click.echo(f"internal error:\n{traceback.format_exc()}", err=True)
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            detail = traceback.format_exc() if os.environ.get("DERIVE_DEBUG") else (
+                f"{type(exc).__name__}: {exc}\n(a bug in derive; DERIVE_DEBUG=1 shows where)")
+            click.echo(f"internal error:\n{detail}", err=True)
             ctx.exit(EXIT_FAILED)
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the current directory when it lies below it."""
-    return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+def _verbosity(quiet: bool, verbose: bool) -> int:
+    if quiet and verbose:
+        raise click.UsageError("-q and -v exclude each other")
+    return -1 if quiet else 1 if verbose else 0
 
 
-def _indented(text: str) -> str:
-    """Every line of `text` indented by four spaces."""
-    return "\n".join(f"    {line}" for line in text.splitlines())
+_quiet = click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
+_verbose = click.option("-v", "--verbose", is_flag=True, help="Also print the verifier's verdict for every step.")
 
 
 @click.group(name="derive", cls=_Main, help="""Turn YAML problem specs into verified derivations and PDF answer booklets.
@@ -77,13 +89,17 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Problems derived in parallel (default: number of CPUs).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
+@_quiet
+@_verbose
 @click.pass_obj
-def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float) -> None:
+def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
+          quiet: bool, verbose: bool) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
-    Prints one line per problem (ok or FAIL with the error), then the files written. If any
-    problem fails, the earlier booklet is left alone and the problems that succeeded go to
-    SET-partial.tex / SET-partial.pdf / verification-partial.json.
+    Prints one line per problem (ok or FAIL with the error), then the files written; on a
+    terminal a live line per problem shows which are running. If any problem fails, the
+    earlier booklet is left alone and the problems that succeeded go to SET-partial.tex /
+    SET-partial.pdf / verification-partial.json.
 
     \b
     Exit codes:
@@ -91,27 +107,15 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
       1  a problem failed or LaTeX failed
       2  spec error (in set.yaml or in any problem file) or usage error
     """
-    from derive.build import build_set, summarize
+    from derive.build import build_set
+    from derive.progress import echo_lines, live, report_lines
+    from derive.spec import load_set
 
-    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions)
-    for output in report.outputs:
-        if output.error is None:
-            c = summarize(output.records)
-            click.echo(f"ok   {output.id} {output.title}  ({c['steps']} steps: {c['symbolic']} symbolic, "
-                       f"{c['instance']} instance, {c['numeric']} numeric)  {report.seconds[output.stem]:.1f}s")
-        else:
-            first = (output.error.splitlines() or [""])[0]
-            click.echo(f"FAIL {output.id} {output.title}: {first}")
-            click.echo(_indented(output.error))
-    if report.compile_error is not None:
-        first = (report.compile_error.splitlines() or [""])[0]
-        click.echo(f"FAIL LaTeX: {first}")
-        click.echo(_indented(report.compile_error))
-    for path in report.written:
-        click.echo(f"wrote {_shown(path)}")
-    failed = len(report.failed)
-    click.echo(f"{set_name}: {len(report.outputs) - failed} ok, {failed} failed"
-               f"{', LaTeX failed' if report.compile_error else ''}  {report.total_seconds:.1f}s")
+    verbosity = _verbosity(quiet, verbose)
+    with live(load_set(root, set_name).problems, verbosity) as hook:
+        report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
+                           progress=hook)
+    echo_lines(report_lines(report, verbosity))
     if any(o.spec_error for o in report.outputs):
         raise click.exceptions.Exit(EXIT_USAGE)
     if not report.ok:
@@ -122,11 +126,12 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
 @click.pass_obj
 def list_(root: Path) -> None:
     """List the problem sets and their problems (id and title)."""
+    from derive.progress import shown
     from derive.spec import list_sets
 
     sets = list_sets(root)
     if not sets:
-        click.echo(f"no problem sets in {_shown(root / 'problems')}")
+        click.echo(f"no problem sets in {shown(root / 'problems')}")
     for spec in sets:
         course = f" ({spec.course})" if spec.course else ""
         click.echo(f"{spec.name}: {spec.title}{course}")

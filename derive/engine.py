@@ -353,6 +353,9 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
             raise VerificationError(
                 s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
                 exc.counterexample) from None
+        except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
+            raise EngineError(s.loc, f"step {label}: the verifier could not check `{_plain(lhs)}  {rel}  "
+                                     f"{_plain(rhs)}` ({_failure(exc)})") from None
         if (lhs, rel, rhs) != (current, s.rel, nxt):
             verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
         why = s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")
@@ -380,6 +383,9 @@ def _next_expr(ps: PlannedStep, current: Any, ctx: RuleContext, label: str) -> A
         result = ps.rule.apply(evaluated(current), ps.args, ctx)
     except RuleError as exc:
         raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' does not apply: {exc}") from None
+    except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
+        raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' failed on `{_plain(current)}` "
+                                       f"({_failure(exc)})") from None
     if ps.to is None:
         return result
     try:
@@ -389,6 +395,12 @@ def _next_expr(ps: PlannedStep, current: Any, ctx: RuleContext, label: str) -> A
             ps.spec.loc, label, f"rule '{ps.rule.name}' gives `{_plain(result)}`, not the claimed "
                                 f"`{_plain(ps.to)}`", exc.counterexample) from None
     return ps.to
+
+
+def _failure(exc: BaseException) -> str:
+    """`Type: first line of the message` of an error raised inside SymPy (no traceback)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _plain(expr: Any) -> str:

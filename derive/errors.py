@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_EMPTY_FIELD = re.compile(r"(^|[:;,] )(?:[:;,] )+|^[:;,] ?")
+
+
+def without_empty_fields(text: str) -> str:
+    """`text` with empty `: `/`; `/`, ` separated fields dropped: `: left = 16` -> `left = 16`,
+    `a; ; b` -> `a; b`."""
+    return _EMPTY_FIELD.sub(lambda m: m.group(1), text.strip()).strip()
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,9 @@ class VerificationError(DeriveError):
     def __init__(self, loc: Loc, step: str, message: str, counterexample: str):
         self.loc = loc
         self.step = step
-        self.counterexample = counterexample
-        super().__init__(f"{loc}: step {step}: {message}\n  counterexample: {counterexample}")
+        self.counterexample = without_empty_fields(counterexample)
+        shown = f"\n  counterexample: {self.counterexample}" if self.counterexample else ""
+        super().__init__(f"{loc}: step {step}: {without_empty_fields(message)}{shown}")
 
 
 class EngineError(DeriveError):

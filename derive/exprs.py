@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -78,7 +79,7 @@ class Namespace:
 
 def parse(text: str, ns: Namespace) -> Any:
     """Parse an expression (no relations) into an unevaluated SymPy object."""
-    tree = _tree(text)
+    tree = _tree(text, "expression")
     if isinstance(tree, ast.Compare):
         raise ExprSyntaxError("a relation is not allowed here; write an expression")
     return _Builder(ns).build(tree)
@@ -86,7 +87,7 @@ def parse(text: str, ns: Namespace) -> Any:
 
 def parse_relations(text: str, ns: Namespace) -> list[Any]:
     """Parse `a < b` or a chained `a < b <= c` into SymPy relationals (one per comparison)."""
-    tree = _tree(text)
+    tree = _tree(text, "relation")
     if not isinstance(tree, ast.Compare):
         raise ExprSyntaxError("expected a relation such as 0 < s or s <= 1")
     b = _Builder(ns)
@@ -108,7 +109,14 @@ def evaluated(expr: Any) -> Any:
     return expr.func(*[evaluated(a) for a in expr.args])
 
 
-def _tree(text: str) -> ast.AST:
+# a single `=` (not part of ==, <=, >=, !=): the author meant an equation
+_ASSIGN = re.compile(r"(?<![<>=!])=(?!=)")
+_ASSIGN_HINT = {"relation": "; for an equation write `==` (a single `=` is not a relation)",
+                "expression": "; `=` is not allowed in an expression (a step's relation goes under `rel:`)"}
+
+
+def _tree(text: str, kind: str) -> ast.AST:
+    """The parsed body of `text`; a syntax error says where, with a hint for a lone `=`."""
     if not isinstance(text, str) or not text.strip():
         raise ExprSyntaxError("empty expression")
     if len(text) > MAX_TEXT:
@@ -117,7 +125,8 @@ def _tree(text: str) -> ast.AST:
         tree = ast.parse(text.strip().replace("\n", " "), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
-        raise ExprSyntaxError(f"malformed expression{col}: {exc.msg}") from None
+        hint = _ASSIGN_HINT[kind] if _ASSIGN.search(text) else ""
+        raise ExprSyntaxError(f"malformed {kind}{col}: {exc.msg}{hint}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprSyntaxError("expression nested too deeply") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:

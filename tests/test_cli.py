@@ -169,9 +169,13 @@ def test_unexpected_exception_is_internal_error_exit_1(tmp_path: Path, monkeypat
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaput")
 
+    make_set(tmp_path, {"first": sample("1.1")})
     monkeypatch.setattr(derive.build, "build_set", broken)
-    result = run("--root", str(tmp_path), "build", "hw")
+    result = run("--root", str(tmp_path), "build", "mini")
     assert result.exit_code == 1
+    assert result.stderr == "internal error:\nRuntimeError: kaput\n(a bug in derive; DERIVE_DEBUG=1 shows where)\n"
+    monkeypatch.setenv("DERIVE_DEBUG", "1")
+    result = run("--root", str(tmp_path), "build", "mini")
     assert result.stderr.startswith("internal error:\nTraceback (most recent call last):\n")
     assert result.stderr.endswith("RuntimeError: kaput\n\n")
 

@@ -128,7 +128,7 @@ def test_rule_that_does_not_apply(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as info:
         derive_problem("s", path)
     assert str(info.value) == (f"{path}:10: solution[0].chain.steps[0]: step c.1: rule 'complete_square' "
-                               "does not apply: not a quadratic in x")
+                               "does not apply: `x**3` is not a quadratic in x (degree 3)")
 
 
 def test_chain_mixing_directions_is_an_error(tmp_path: Path) -> None:

@@ -44,7 +44,15 @@ class Rule:
 
 
 class RuleError(ValueError):
-    """The rule does not apply to this expression; the message says why."""
+    """The rule does not apply to this expression; the message names the subexpression and why."""
+
+
+def shown(expr: Any) -> str:
+    """An expression as an author wrote it, in backquotes, cut at 160 characters."""
+    import sympy as sp  # only where a message is formed
+
+    text = sp.sstr(expr)
+    return f"`{text if len(text) <= 160 else text[:157] + '...'}`"
 
 
 REGISTRY: dict[str, Rule] = {}

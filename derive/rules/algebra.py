@@ -6,17 +6,27 @@ from typing import Any
 
 import sympy as sp
 
-from derive.rules import Param, RuleError, rule
+from derive.rules import Param, RuleError, rule, shown
 from derive.scope import rewrite_with
 
 
 @rule("unfold", "by definition", Param("name", "definition", required=False))
 def unfold(expr: Any, args: dict, ctx: Any) -> Any:
-    """Replace one level of applications of definition `name` (or of every definition)."""
-    names = {args["name"]} if "name" in args else None
-    out = ctx.scope.unfold(expr, names, once=True)
+    """With `name`: replace the applications of that definition by its body, one level (a
+    definition used inside its own body or inside the arguments stays). Bare: replace every
+    definition until none is left; a recursive definition at a symbolic argument, h(n), is
+    opened one level (h(n - 1) stays), at a whole number down to its base case."""
+    if "name" in args:
+        out = ctx.scope.unfold(expr, {args["name"]}, once=True)
+        if out == expr:
+            raise RuleError(f"definition {args['name']} does not occur in {shown(expr)}")
+        return out
+    out = ctx.scope.unfold(expr)
+    opened = ctx.scope.unfold(out, once=True)
+    if opened != out:
+        out = ctx.scope.unfold(opened)
     if out == expr:
-        raise RuleError(f"nothing to unfold: {args.get('name', 'no definition')} does not occur")
+        raise RuleError(f"no definition occurs in {shown(expr)}")
     return out
 
 
@@ -29,7 +39,7 @@ def use(expr: Any, args: dict, ctx: Any) -> Any:
         raise RuleError(f"hypothesis {args['name']} is an inequality ({hyp.rel}), not an equation to rewrite with")
     out = rewrite_with(expr, [hyp], once=True)
     if out == expr:
-        raise RuleError(f"the left side of hypothesis {args['name']} does not occur")
+        raise RuleError(f"the left side {shown(hyp.lhs)} of hypothesis {args['name']} does not occur in {shown(expr)}")
     return out
 
 
@@ -66,9 +76,12 @@ def expand_log(expr: Any, args: dict, ctx: Any) -> Any:
 def complete_square(expr: Any, args: dict, ctx: Any) -> Any:
     """a v^2 + b v + c = a (v + b/(2a))^2 + c - b^2/(4a) for a quadratic in v."""
     v = args["var"]
-    poly = sp.Poly(sp.expand(expr), v)
+    try:
+        poly = sp.Poly(sp.expand(expr), v)
+    except sp.PolynomialError:
+        raise RuleError(f"{shown(expr)} is not a polynomial in {v}") from None
     if poly.degree() != 2:
-        raise RuleError(f"not a quadratic in {v}")
+        raise RuleError(f"{shown(expr)} is not a quadratic in {v} (degree {poly.degree()})")
     a, b, c = poly.all_coeffs()
     h = sp.simplify(b / (2 * a))
     k = sp.simplify(c - b**2 / (4 * a))
@@ -81,7 +94,7 @@ def substitute(expr: Any, args: dict, ctx: Any) -> Any:
     """Put `new` for every occurrence of `old`."""
     out = expr.subs(args["old"], args["new"])
     if out == expr:
-        raise RuleError(f"{args['old']} does not occur")
+        raise RuleError(f"{shown(args['old'])} does not occur in {shown(expr)}")
     return out
 
 
@@ -94,7 +107,11 @@ def root_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> tuple[Any
 def solve(expr: Any, args: dict, ctx: Any) -> Any:
     """The unique root in `for` of `equation = 0`; the chain's current expression names that root."""
     eq = ctx.scope.unfold(args["equation"])
-    roots = sp.solve(sp.Eq(eq, 0), args["for"], dict=False)
+    try:
+        roots = sp.solve(sp.Eq(eq, 0), args["for"], dict=False)
+    except NotImplementedError as exc:
+        raise RuleError(f"SymPy cannot solve {shown(eq)} = 0 for {args['for']} ({exc})") from None
     if len(roots) != 1:
-        raise RuleError(f"expected exactly one root in {args['for']}, found {len(roots)}")
+        found = ": " + ", ".join(shown(r) for r in roots) if roots else ""
+        raise RuleError(f"expected exactly one root of {shown(eq)} = 0 in {args['for']}, found {len(roots)}{found}")
     return roots[0]

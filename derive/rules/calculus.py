@@ -8,15 +8,27 @@ import sympy as sp
 
 from derive.instances import gaussian_moment
 from derive.ops import Theta
-from derive.rules import Param, RuleError, rule
+from derive.rules import Param, RuleError, rule, shown
 from derive.verify import Context, decide_cases
 
 
 def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
+    """Carry out every node of `kind`; fails naming the node SymPy could not carry out (an
+    error inside SymPy, or no node evaluated at all)."""
     nodes = expr.atoms(kind)
     if not nodes:
-        raise RuleError(f"no {what} to evaluate")
-    return expr.xreplace({n: n.doit() for n in nodes})
+        raise RuleError(f"no {what} to evaluate in {shown(expr)}")
+    done = {}
+    for node in sorted(nodes, key=sp.default_sort_key):
+        try:
+            done[node] = node.doit()
+        except Exception as exc:  # SymPy raises many kinds; the author needs the node, not a trace
+            raise RuleError(f"SymPy could not evaluate the {what} {shown(node)} "
+                            f"({type(exc).__name__}: {exc})") from None
+    stuck = [n for n in sorted(nodes, key=sp.default_sort_key) if done[n] == n]
+    if len(stuck) == len(nodes):
+        raise RuleError(f"SymPy finds no closed form for the {what} {' nor '.join(shown(n) for n in stuck)}")
+    return expr.xreplace(done)
 
 
 @rule("differentiate", "differentiating")
@@ -42,14 +54,18 @@ def evaluate_sums(expr: Any, args: dict, ctx: Any) -> Any:
     """Carry out every sum, innermost first (SymPy's summation); a case split on convergence
     or on the range of an index is resolved by the chain's assumptions, else refused."""
     if not expr.atoms(sp.Sum):
-        raise RuleError("no sum to evaluate")
-    done = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit())
+        raise RuleError(f"no sum to evaluate in {shown(expr)}")
+    try:
+        done = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit())
+    except Exception as exc:  # SymPy's summation raises many kinds; name the sums instead
+        raise RuleError(f"SymPy could not evaluate the sums in {shown(expr)} ({type(exc).__name__}: {exc})") from None
     done = decide_cases(done, Context(ctx.scope, ctx.assume))
     for node in done.atoms(sp.Piecewise):
         conds = ", ".join(sp.sstr(c) for _, c in node.args if c is not sp.true)
-        raise RuleError(f"the assumptions do not decide: {conds} (add it under assume)")
-    if done.has(sp.Sum):
-        raise RuleError("SymPy finds no closed form for a sum here")
+        raise RuleError(f"the assumptions do not decide {conds}, a case of {shown(node)} (add it under assume)")
+    left = sorted(done.atoms(sp.Sum), key=sp.default_sort_key)
+    if left:
+        raise RuleError(f"SymPy finds no closed form for {' nor for '.join(shown(x) for x in left)}")
     return done
 
 
@@ -66,12 +82,16 @@ def gaussian_moments(expr: Any, args: dict, ctx: Any) -> Any:
         dens = [f for f in sp.Mul.make_args(integral.function) if getattr(f.func, "__name__", "") == name]
         if len(dens) != 1 or dens[0].args != (z,):
             return integral
-        poly = sp.Poly(sp.expand((integral.function / dens[0]).subs(z, sp.Symbol("_u") + m)), sp.Symbol("_u"))
+        rest = sp.expand((integral.function / dens[0]).subs(z, sp.Symbol("_u") + m))
+        try:
+            poly = sp.Poly(rest, sp.Symbol("_u"))
+        except sp.PolynomialError:
+            raise RuleError(f"{shown(integral.function / dens[0])} is not a polynomial in {z}") from None
         return sp.Add(*[c * gaussian_moment(k, v) for (k,), c in poly.terms()])
 
     out = expr.replace(lambda e: isinstance(e, sp.Integral), moment)
     if out == expr:
-        raise RuleError(f"no integral over the real line of a polynomial times {name}(z)")
+        raise RuleError(f"no integral over the real line of a polynomial times {name}(z) in {shown(expr)}")
     return out
 
 
@@ -80,10 +100,13 @@ def asymptotic_class(expr: Any, args: dict, ctx: Any) -> Any:
     """Theta(f, n) = Theta(n^k, n) where n^k is the highest power of n in the polynomial f."""
     thetas = expr.atoms(Theta)
     if not thetas:
-        raise RuleError("no Theta(...) to evaluate")
+        raise RuleError(f"no Theta(...) to evaluate in {shown(expr)}")
     out = {}
     for th in thetas:
         f, v = ctx.scope.unfold(th.args[0]), th.args[1]
-        deg = sp.Poly(sp.expand(f), v).degree()
+        try:
+            deg = sp.Poly(sp.expand(f), v).degree()
+        except sp.PolynomialError:
+            raise RuleError(f"{shown(f)} in {shown(th)} is not a polynomial in {v}") from None
         out[th] = Theta(v**deg, v)
     return expr.xreplace(out)

@@ -16,7 +16,7 @@ import sympy as sp
 
 from derive.matrices import parenthesisations, product_factors
 from derive.ops import T, cost, matmul, min_cost, scale, softmax_rows
-from derive.rules import RuleError, rule
+from derive.rules import RuleError, rule, shown
 from derive.verify import Context, sign_certificate
 
 
@@ -24,7 +24,7 @@ def shape(x: Any, shapes: dict) -> tuple[Any, Any]:
     """(rows, columns) of a matrix expression."""
     if isinstance(x, sp.Symbol):
         if x not in shapes:
-            raise RuleError(f"{x} has no declared shape")
+            raise RuleError(f"{shown(x)} has no declared shape")
         return shapes[x]
     if isinstance(x, T):
         r, c = shape(x.args[0], shapes)
@@ -32,11 +32,11 @@ def shape(x: Any, shapes: dict) -> tuple[Any, Any]:
     if isinstance(x, matmul):
         (r, k1), (k2, c) = shape(x.args[0], shapes), shape(x.args[1], shapes)
         if sp.simplify(k1 - k2) != 0:
-            raise RuleError(f"shapes do not match in {x}: {k1} vs {k2}")
+            raise RuleError(f"shapes do not match in {shown(x)}: {k1} vs {k2}")
         return r, c
     if isinstance(x, (scale, softmax_rows)):
         return shape(x.args[0], shapes)
-    raise RuleError(f"not a matrix expression: {x}")
+    raise RuleError(f"not a matrix expression: {shown(x)}")
 
 
 def own_cost(x: Any, shapes: dict) -> Any:
@@ -51,7 +51,7 @@ def own_cost(x: Any, shapes: dict) -> Any:
         return r * c
     if isinstance(x, softmax_rows):
         return r * (3 * c - 1)
-    raise RuleError(f"no cost model for {x}")
+    raise RuleError(f"no cost model for {shown(x)}")
 
 
 def operands(x: Any) -> tuple[Any, ...]:
@@ -76,7 +76,7 @@ def count_ops(expr: Any, args: dict, ctx: Any) -> Any:
     """cost(X) = sum over the operations of X of their own counts (operands first)."""
     nodes = expr.atoms(cost)
     if not nodes:
-        raise RuleError("no cost(...) to count")
+        raise RuleError(f"no cost(...) to count in {shown(expr)}")
     return expr.xreplace({n: count(n.args[0], ctx.scope) for n in nodes})
 
 
@@ -87,7 +87,7 @@ def cheapest_order(expr: Any, args: dict, ctx: Any) -> Any:
     sign certificate (e.g. k <= d written d = k + t, t >= 0, and all terms non-negative)."""
     nodes = expr.atoms(min_cost)
     if not nodes:
-        raise RuleError("no min_cost(...) to resolve")
+        raise RuleError(f"no min_cost(...) to resolve in {shown(expr)}")
     return expr.xreplace({n: cost(cheapest(n.args[0], ctx)) for n in nodes})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sympy as sp
 
 from derive.ops import E, Int, Var
-from derive.rules import RuleError, rule
+from derive.rules import RuleError, rule, shown
 
 
 @rule("variance", "Var[X] = E[X^2] - E[X]^2")
@@ -15,7 +15,7 @@ def variance(expr: Any, args: dict, ctx: Any) -> Any:
     """Replace every Var(X) by E(X^2) - E(X)^2."""
     nodes = expr.atoms(Var)
     if not nodes:
-        raise RuleError("no variance to rewrite")
+        raise RuleError(f"no Var(...) to rewrite in {shown(expr)}")
     return expr.xreplace({v: E(v.args[0] ** 2) - E(v.args[0]) ** 2 for v in nodes})
 
 
@@ -44,7 +44,8 @@ def _linear(expr: Any, op: type, constant_for: Any) -> Any:
 
     out = expr.replace(lambda e: isinstance(e, op), expand)
     if out == expr:
-        raise RuleError("linearity changes nothing here")
+        raise RuleError(f"linearity changes nothing in {shown(expr)} (no sum or constant factor inside "
+                        f"{op.__name__}(...))")
     return out
 
 
@@ -56,4 +57,4 @@ def linearity(expr: Any, args: dict, ctx: Any) -> Any:
         return _linear(expr, E, lambda node: lambda f: not (f.free_symbols & random))
     if expr.atoms(Int):
         return _linear(expr, Int, lambda node: lambda f: node.args[1] not in f.free_symbols)
-    raise RuleError("no expectation or integral here")
+    raise RuleError(f"no E(...) or Int(...) in {shown(expr)}")
