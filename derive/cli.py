@@ -122,6 +122,24 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
+@main.command()
+@click.argument("set_name", metavar="SET")
+@click.argument("problem", required=False)
+@click.pass_obj
+def new(root: Path, set_name: str, problem: str | None) -> None:
+    """Scaffold problem set SET, or add problem PROBLEM to it (creating the set if needed).
+
+    The new problem file is a commented example that builds and verifies as it stands; its
+    name is appended to the set's order. Existing files are never overwritten.
+    """
+    from derive.progress import shown
+    from derive.scaffold import new_problem, new_set
+
+    for path in new_problem(root, set_name, problem) if problem else [new_set(root, set_name)]:
+        click.echo(f"wrote {shown(path)}")
+    click.echo(f"next: derive{'' if root == Path('.') else f' --root {shown(root)}'} build {set_name}")
+
+
 @main.command("list")
 @click.pass_obj
 def list_(root: Path) -> None:
