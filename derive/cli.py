@@ -124,6 +124,24 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
 
 @main.command()
 @click.argument("set_name", metavar="SET")
+@click.option("--no-pdf", is_flag=True, help="Write the .tex and verification.json; skip LaTeX.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Problems derived in parallel (default: number of CPUs).")
+@click.pass_obj
+def watch(root: Path, set_name: str, no_pdf: bool, jobs: int | None) -> None:
+    """Build SET, then rebuild it on every save of a file in problems/SET/.
+
+    After each rebuild prints the files that changed, the problems whose outcome changed,
+    the first error and a summary. Ctrl-C ends it.
+    """
+    from derive.build import build_set
+    from derive.watch import watch_set
+
+    watch_set(root, set_name, lambda: build_set(root, set_name, jobs=jobs, pdf=not no_pdf), click.echo)
+
+
+@main.command()
+@click.argument("set_name", metavar="SET")
 @click.argument("problem", required=False)
 @click.pass_obj
 def new(root: Path, set_name: str, problem: str | None) -> None:

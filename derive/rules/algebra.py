@@ -85,7 +85,8 @@ def complete_square(expr: Any, args: dict, ctx: Any) -> Any:
     a, b, c = poly.all_coeffs()
     h = sp.simplify(b / (2 * a))
     k = sp.simplify(c - b**2 / (4 * a))
-    square = sp.Mul(a, sp.Pow(sp.Add(v, h, evaluate=False), 2, evaluate=False), evaluate=False)
+    square = sp.Pow(sp.Add(v, h, evaluate=False), 2, evaluate=False)
+    square = square if a == 1 else sp.Mul(a, square, evaluate=False)
     return sp.Add(k, square, evaluate=False) if k != 0 else square
 
 
