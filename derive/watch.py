@@ -8,8 +8,9 @@ Rules:
   that changed, the line of every problem whose outcome differs from the previous build
   (ok with other step counts, FAIL with another error, a problem added or gone), the whole
   first error only, and a summary line.
-- A spec error of the set itself or any other DeriveError is printed (its first issue) and
-  watching goes on; only Ctrl-C or `stop` ends it.
+- A set that does not exist is an error before watching starts. Later, a spec error of the
+  set itself or any other DeriveError is printed (its first issue) and watching goes on; only
+  Ctrl-C or `stop` ends it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from watchfiles import DefaultFilter, watch
 from derive.build import BuildReport
 from derive.errors import DeriveError, SpecError
 from derive.progress import headline, indented, shown
+from derive.spec import load_set
 
 DEBOUNCE_MS = 300
 
@@ -78,10 +80,10 @@ def watch_set(root: Path, name: str, build: Callable[[], BuildReport], echo: Cal
     """Build set `name`, then rebuild after every saved change under problems/<name>/ until
     `stop` is set (or Ctrl-C)."""
     folder = root / "problems" / name
+    if not folder.is_dir():
+        load_set(root, name)  # raises the usual SpecError: no such set (known: ...)
     watcher = Watcher(name, build, echo)
     watcher.rebuild([])
-    if not folder.is_dir():
-        return
     echo(f"watching {shown(folder)} (Ctrl-C ends)")
     for changes in watch(folder, watch_filter=_YamlFilter(), debounce=DEBOUNCE_MS, stop_event=stop,
                          raise_interrupt=False):
