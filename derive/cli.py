@@ -158,6 +158,15 @@ def new(root: Path, set_name: str, problem: str | None) -> None:
     click.echo(f"next: derive{'' if root == Path('.') else f' --root {shown(root)}'} build {set_name}")
 
 
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the reference docs/rules.md instead of the short list.")
+def rules(markdown: bool) -> None:
+    """List the rules a step can name with `by:` (parameters and printed statement)."""
+    from derive import rules_doc
+
+    click.echo(rules_doc.markdown() if markdown else rules_doc.listing(), nl=not markdown)
+
+
 @main.command("list")
 @click.pass_obj
 def list_(root: Path) -> None:

@@ -43,26 +43,30 @@ def use(expr: Any, args: dict, ctx: Any) -> Any:
     return out
 
 
-def _normal_form(name: str, statement: str, fn: Any) -> None:
+def _normal_form(name: str, statement: str, fn: Any, doc: str) -> None:
     """Register a rule that rewrites the whole expression with one SymPy function."""
-    rule(name, statement)(lambda expr, args, ctx: fn(expr))
+
+    def apply(expr: Any, args: dict, ctx: Any) -> Any:
+        return fn(expr)
+
+    apply.__doc__ = doc
+    rule(name, statement)(apply)
 
 
-# the normal forms: expand multiplies out; factor factors over the rationals; together puts a
-# sum of fractions over a common denominator; cancel cancels common factors; simplify is SymPy's
-for _name, _statement, _fn in (
-    ("expand", "expanding", sp.expand),
-    ("simplify", "simplifying", sp.simplify),
-    ("factor", "factoring", sp.factor),
-    ("together", "common denominator", sp.together),
-    ("cancel", "cancelling common factors", sp.cancel),
+for _name, _statement, _fn, _doc in (
+    ("expand", "expanding", sp.expand, "Multiply out products and integer powers (SymPy's expand)."),
+    ("simplify", "simplifying", sp.simplify, "SymPy's simplify: its heuristics pick the simplest form they find."),
+    ("factor", "factoring", sp.factor, "Factor the expression over the rationals (SymPy's factor)."),
+    ("together", "common denominator", sp.together, "Put a sum of fractions over one common denominator."),
+    ("cancel", "cancelling common factors", sp.cancel,
+     "Cancel the common factors of numerator and denominator (SymPy's cancel)."),
 ):
-    _normal_form(_name, _statement, _fn)
+    _normal_form(_name, _statement, _fn, _doc)
 
 
 @rule("collect", "collecting powers", Param("var", "expr"))
 def collect(expr: Any, args: dict, ctx: Any) -> Any:
-    """Group terms by powers of `var`."""
+    """Expand, then group the terms by powers of `var` (SymPy's collect)."""
     return sp.collect(sp.expand(expr), args["var"])
 
 
@@ -92,7 +96,8 @@ def complete_square(expr: Any, args: dict, ctx: Any) -> Any:
 
 @rule("substitute", "substituting", Param("old", "expr"), Param("new", "expr"))
 def substitute(expr: Any, args: dict, ctx: Any) -> Any:
-    """Put `new` for every occurrence of `old`."""
+    """Put `new` for every occurrence of `old`; fails when `old` does not occur. The step is
+    checked like a claim, so the substitution must keep the expression's value."""
     out = expr.subs(args["old"], args["new"])
     if out == expr:
         raise RuleError(f"{shown(args['old'])} does not occur in {shown(expr)}")

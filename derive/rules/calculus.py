@@ -33,26 +33,30 @@ def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
 
 @rule("differentiate", "differentiating")
 def differentiate(expr: Any, args: dict, ctx: Any) -> Any:
-    """Carry out every derivative d/dx (...) in the expression."""
+    """Carry out every derivative d/dx (...) in the expression (SymPy's doit); fails, naming
+    them, when SymPy can carry out none."""
     return _evaluate_nodes(expr, sp.Derivative, "derivative")
 
 
 @rule("integrate", "integrating")
 def integrate(expr: Any, args: dict, ctx: Any) -> Any:
-    """Carry out every integral in the expression."""
+    """Carry out every integral in the expression (SymPy's integrate); fails, naming them,
+    when SymPy finds no closed form for any."""
     return _evaluate_nodes(expr, sp.Integral, "integral")
 
 
 @rule("limit", "taking the limit")
 def limit(expr: Any, args: dict, ctx: Any) -> Any:
-    """Evaluate every limit in the expression."""
+    """Evaluate every limit in the expression (SymPy's limit); fails, naming them, when SymPy
+    can evaluate none."""
     return _evaluate_nodes(expr, sp.Limit, "limit")
 
 
 @rule("evaluate_sums", "summing (convergence and ranges decided by the assumptions)")
 def evaluate_sums(expr: Any, args: dict, ctx: Any) -> Any:
     """Carry out every sum, innermost first (SymPy's summation); a case split on convergence
-    or on the range of an index is resolved by the chain's assumptions, else refused."""
+    or on the range of an index is resolved by the chain's assumptions, else refused naming the
+    condition; a sum without a closed form is named in the error."""
     if not expr.atoms(sp.Sum):
         raise RuleError(f"no sum to evaluate in {shown(expr)}")
     try:
