@@ -55,6 +55,9 @@ def _verbosity(quiet: bool, verbose: bool) -> int:
     return -1 if quiet else 1 if verbose else 0
 
 
+_no_pdf = click.option("--no-pdf", is_flag=True, help="Write the .tex and verification.json; skip LaTeX.")
+_jobs = click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Problems derived in parallel (default: number of CPUs).")
 _quiet = click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
 _verbose = click.option("-v", "--verbose", is_flag=True, help="Also print the verifier's verdict for every step.")
 
@@ -82,11 +85,10 @@ def main(ctx: click.Context, root: Path) -> None:
 
 @main.command()
 @click.argument("set_name", metavar="SET")
-@click.option("--no-pdf", is_flag=True, help="Write the .tex and verification.json; skip LaTeX.")
+@_no_pdf
 @click.option("--questions", is_flag=True,
               help="Also write the question sheet SET-questions.tex/.pdf (statements only) beside the booklet.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Problems derived in parallel (default: number of CPUs).")
+@_jobs
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
 @_quiet
@@ -124,9 +126,8 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
 
 @main.command()
 @click.argument("set_name", metavar="SET")
-@click.option("--no-pdf", is_flag=True, help="Write the .tex and verification.json; skip LaTeX.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Problems derived in parallel (default: number of CPUs).")
+@_no_pdf
+@_jobs
 @click.pass_obj
 def watch(root: Path, set_name: str, no_pdf: bool, jobs: int | None) -> None:
     """Build SET, then rebuild it on every save of a file in problems/SET/.
