@@ -17,7 +17,6 @@ from typing import Any
 import sympy as sp
 
 from derive import mdp as mdps
-from derive import render
 from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
 from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notation, PolicyEvaluation, PolicyRow,
@@ -67,7 +66,6 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
-    _check_latex(spec, scope, issues)
     if issues:
         raise SpecError(issues)
     blocks = _perform(spec, scope, plans, claims)
@@ -180,36 +178,6 @@ def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
                     issues.append(SpecIssue(text.loc, f"a claimed value must be an exact rational number, "
                                                       f"got {_plain(value)}"))
     return out
-
-
-def _check_latex(spec: ProblemSpec, scope: Scope, issues: list[SpecIssue]) -> None:
-    """Prose and LaTeX overrides must pass the render layer's safety rules."""
-    texts = [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]
-    for text in texts:
-        try:
-            render.prose(text.value)
-        except ValueError as exc:
-            issues.append(SpecIssue(text.loc, str(exc)))
-    for sym in spec.symbols:
-        _safe_math(sym.latex, issues)
-        _safe_math(sym.long, issues)
-    for item in (*spec.functions, *spec.definitions):
-        _safe_math(item.latex, issues)
-    for block in spec.solution:
-        if isinstance(block, AnswerSpec) and block.text:
-            try:
-                render.prose(block.text)
-            except ValueError as exc:
-                issues.append(SpecIssue(block.loc, str(exc)))
-
-
-def _safe_math(text: Text | None, issues: list[SpecIssue]) -> None:
-    if text is None:
-        return
-    try:
-        render.check_math(text.value)
-    except ValueError as exc:
-        issues.append(SpecIssue(text.loc, str(exc)))
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------
