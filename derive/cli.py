@@ -77,8 +77,11 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Problems derived in parallel (default: number of CPUs).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
+@click.option("--memory", type=click.IntRange(min=256), default=2048, show_default=True, metavar="MB",
+              help="Memory limit per problem (its worker's address space); a problem past it fails.")
 @click.pass_obj
-def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float) -> None:
+def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
+          memory: int) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
     Prints one line per problem (ok or FAIL with the error), then the files written. If any
@@ -92,8 +95,12 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
       2  spec error (in set.yaml or in any problem file) or usage error
     """
     from derive.build import build_set, summarize
+    from derive.sandbox import stance
 
-    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions)
+    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
+                       memory=memory)
+    if not no_pdf and "without" in stance():
+        click.echo(f"warning: {stance()}", err=True)
     for output in report.outputs:
         if output.error is None:
             c = summarize(output.records)

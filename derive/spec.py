@@ -22,6 +22,7 @@ from derive.safeyaml import read_yaml
 ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 TOP = "(top)"
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAX_STEM = 64
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -956,6 +957,9 @@ def load_set(root: Path, name: str) -> SetSpec:
         seen: set[str] = set()
         for stem, loc in r.sequence(node, "order", ""):
             if r.name(stem, loc, "problem file stem") is None:
+                continue
+            if len(stem) > MAX_STEM:
+                r.issue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}")
                 continue
             if stem in seen:
                 r.issue(loc, f"problem {stem!r} is listed twice")

@@ -59,7 +59,7 @@ TEXT_COMMANDS = frozenset(TEXT_ARGUMENT.split())
 SIZED_COMMANDS = frozenset(SIZED.split())
 ALLOWED_COMMANDS: frozenset[str] = frozenset(
     " ".join((GREEK, SYMBOLS, OPERATORS, SPACING, ONE_ARGUMENT, TWO_ARGUMENTS, SIZED, TEXT_ARGUMENT, MODIFIERS,
-              STYLES, "left right middle begin end limits nolimits")).split()
+              STYLES, "left right middle begin end limits nolimits substack")).split()
 ) | frozenset({",", ";", ":", "!", " ", "{", "}", "|", "&", "%", "#", "_", "\\"})
 ALLOWED_ENVIRONMENTS: frozenset[str] = frozenset(
     "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases dcases aligned gathered split array".split()
@@ -100,7 +100,7 @@ UNICODE_MATH: dict[str, str] = {
 # Characters T1 + utf8 typeset in text: Latin letters and common punctuation.
 TEXT_CHARACTERS: frozenset[str] = frozenset(
     [chr(c) for c in range(0xC0, 0x100) if chr(c) not in "×÷"]
-    + [chr(c) for c in range(0x100, 0x17F)]
+    + [chr(c) for c in range(0x100, 0x17F) if c not in (0x126, 0x127, 0x138, 0x13F, 0x140, 0x149, 0x166, 0x167)]
     + list("\u00a0¡¢£¥§©«®°»¿–—‘’‚“”„†‡•‰‹›€")
 )
 MAX_SHOWN = 60
@@ -207,8 +207,8 @@ class _Math:
         if char == "{":
             self.group()
 
-    def group(self) -> None:
-        self.sequence(env=None, closer="}")
+    def group(self, env: str | None = None) -> None:
+        self.sequence(env=env, closer="}")
         if self.peek() is None:
             self.fail("unbalanced braces")
         self.i += 1
@@ -225,6 +225,12 @@ class _Math:
             self.delimiter(f"\\{name}")
         elif base in TEXT_COMMANDS:
             self.text_argument(name)
+        elif base == "substack":  # rows separated by \\ inside its argument
+            tok = self.peek()
+            if tok is None or tok[1] != "{":
+                self.fail("\\substack needs {rows}")
+            self.i += 1
+            self.group(env="substack")
         else:
             for _ in range(ARITY.get(base, 0)):
                 self.argument(f"\\{name}")

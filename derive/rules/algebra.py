@@ -8,6 +8,7 @@ import sympy as sp
 
 from derive.rules import Param, RuleError, rule
 from derive.scope import rewrite_with
+from derive.sizes import MAX_EXPAND_TERMS, expanded_terms
 
 
 @rule("unfold", "by definition", Param("name", "definition", required=False))
@@ -33,6 +34,14 @@ def use(expr: Any, args: dict, ctx: Any) -> Any:
     return out
 
 
+def bounded_expand(expr: Any) -> Any:
+    """`sp.expand(expr)`, refused when it would give more than MAX_EXPAND_TERMS terms (derive/sizes.py)."""
+    terms = expanded_terms(expr)
+    if terms > MAX_EXPAND_TERMS:
+        raise RuleError(f"expanding would give about {terms:.3g} terms, more than the limit of {MAX_EXPAND_TERMS}")
+    return sp.expand(expr)
+
+
 def _normal_form(name: str, statement: str, fn: Any) -> None:
     """Register a rule that rewrites the whole expression with one SymPy function."""
     rule(name, statement)(lambda expr, args, ctx: fn(expr))
@@ -41,7 +50,7 @@ def _normal_form(name: str, statement: str, fn: Any) -> None:
 # the normal forms: expand multiplies out; factor factors over the rationals; together puts a
 # sum of fractions over a common denominator; cancel cancels common factors; simplify is SymPy's
 for _name, _statement, _fn in (
-    ("expand", "expanding", sp.expand),
+    ("expand", "expanding", bounded_expand),
     ("simplify", "simplifying", sp.simplify),
     ("factor", "factoring", sp.factor),
     ("together", "common denominator", sp.together),
@@ -53,7 +62,7 @@ for _name, _statement, _fn in (
 @rule("collect", "collecting powers", Param("var", "expr"))
 def collect(expr: Any, args: dict, ctx: Any) -> Any:
     """Group terms by powers of `var`."""
-    return sp.collect(sp.expand(expr), args["var"])
+    return sp.collect(bounded_expand(expr), args["var"])
 
 
 @rule("expand_log", "log of a product/quotient is a sum/difference of logs")

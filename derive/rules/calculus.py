@@ -9,6 +9,7 @@ import sympy as sp
 from derive.instances import gaussian_moment
 from derive.ops import Theta
 from derive.rules import Param, RuleError, rule
+from derive.rules.algebra import bounded_expand
 from derive.verify import Context, decide_cases
 
 
@@ -84,6 +85,9 @@ def asymptotic_class(expr: Any, args: dict, ctx: Any) -> Any:
     out = {}
     for th in thetas:
         f, v = ctx.scope.unfold(th.args[0]), th.args[1]
-        deg = sp.Poly(sp.expand(f), v).degree()
+        try:
+            deg = sp.Poly(bounded_expand(f), v).degree()
+        except sp.PolynomialError as exc:
+            raise RuleError(f"{sp.sstr(f)[:80]} is not a polynomial in {v}: {exc}"[:300]) from None
         out[th] = Theta(v**deg, v)
     return expr.xreplace(out)

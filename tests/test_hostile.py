@@ -1,0 +1,589 @@
+"""Hostile specs and faults: nothing leaks, nothing hangs, nothing is lost.
+
+Each case builds a small set (one good problem and the hostile one) and asserts the exact
+outcome: the exit code, the `file:line: key: message` line, that the good problem still
+built, and for the TeX side that nothing outside the build folder reached the PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from derive import sandbox
+from derive.build import run_pool
+from derive.cli import main
+from derive.compile import compile_pdf
+from derive.errors import SpecError
+from derive.safeyaml import MAX_DEPTH, MAX_FILE_BYTES, read_yaml
+from derive.texguard import ALLOWED_COMMANDS, TEXT_CHARACTERS, UNICODE_MATH, shown
+
+REPO = Path(__file__).resolve().parents[1]
+DERIVE = [sys.executable, "-m", "derive.cli"]
+
+GOOD = """id: "1"
+title: Tiny
+statement: Expand $(x+1)^2$ for all real $x$.
+symbols:
+  x: real
+solution:
+  - chain:
+      label: c
+      start: "(x + 1)**2"
+      steps:
+        - by: expand
+  - answer: c
+"""
+
+
+def problem(statement: str = "Expand.", start: str = "(x + 1)**2", by: str = "expand", pid: str = '"2"',
+            extra: str = "", title: str = "Bad") -> str:
+    """A one-chain problem with the given pieces (YAML text put in as written)."""
+    return (f"id: {pid}\ntitle: {title}\nstatement: {statement}\nsymbols:\n  x: real\n  n: positive\n{extra}"
+            f"solution:\n  - chain:\n      label: c\n      start: \"{start}\"\n      steps:\n        - by: {by}\n"
+            f"  - answer: c\n")
+
+
+def make(root: Path, bad: str | bytes | None, *, set_extra: str = "", order: str = "  - good\n  - bad\n") -> Path:
+    """problems/mini with good.yaml and (unless None) bad.yaml; returns the set folder."""
+    d = root / "problems" / "mini"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "set.yaml").write_text(f"title: Mini set\ncourse: Test course\n{set_extra}order:\n{order}", encoding="utf-8")
+    (d / "good.yaml").write_text(GOOD, encoding="utf-8")
+    if isinstance(bad, bytes):
+        (d / "bad.yaml").write_bytes(bad)
+    elif bad is not None:
+        (d / "bad.yaml").write_text(bad, encoding="utf-8")
+    return d
+
+
+def build(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--root", str(root), "build", "mini", "--no-pdf", "--jobs", "2", *args])
+
+
+def assert_bad_alone(root: Path, result: Result, line: int, key: str, message: str, code: int = 2) -> None:
+    """The bad problem failed with `bad.yaml:line: key: message`, the good one built."""
+    bad = root / "problems" / "mini" / "bad.yaml"
+    assert result.exit_code == code, result.output
+    assert f"    {bad}:{line}: {key}: {message}" in result.output.splitlines(), result.output
+    assert re.search(r"^ok   1 Tiny", result.output, re.M), result.output
+    assert (root / "build" / "mini" / "mini-partial.tex").is_file()
+
+
+def assert_set_error(root: Path, result: Result, line: int, key: str, message: str) -> None:
+    """The set itself is refused with `set.yaml:line: key: message`; nothing was built."""
+    path = root / "problems" / "mini" / "set.yaml"
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0] == f"{path}:{line}: {key}: {message}", result.output
+    assert not (root / "build").exists()
+
+
+# ---- 1, 2: TeX in prose, latex fields, set.yaml -------------------------------------------
+HOSTILE_MATH = [
+    (r"\begin{pdfobj}file{/etc/passwd}\end{pdfobj}\pdfrefobj\pdflastobj", "environment 'pdfobj' is not allowed"),
+    (r"\begin{gdef}\le{\ge}\end{gdef}x", "environment 'gdef' is not allowed"),
+    (r"\global\everypar{x}", r"control sequence \global is not allowed"),
+    (r"\pdfcatalog{/OpenAction << /S /JavaScript >>}", r"control sequence \pdfcatalog is not allowed"),
+    (r"\pdfstartlink user{/URI (http://x)}", r"control sequence \pdfstartlink is not allowed"),
+    (r"\input{/etc/passwd}", r"control sequence \input is not allowed"),
+    (r"\csname input\endcsname", r"control sequence \csname is not allowed"),
+    (r"\def\le{\ge}", r"control sequence \def is not allowed"),
+    (r"\write18{ls}", r"control sequence \write is not allowed"),
+    (r"\special{ps: x}", r"control sequence \special is not allowed"),
+    (r"\mathchardef\x=1", r"control sequence \mathchardef is not allowed"),
+    (r"\begin{filecontents}{a.tex}", "environment 'filecontents' is not allowed"),
+    (r"\begin{array}{@{\input{x}}c} a \end{array}", "array columns must be letters l, c, r and |"),
+    (r"\text{\input{x}}", r"\text{...} holds plain words only"),
+    (r"x^2^3", "double superscript"),
+    (r"x_1_2", "double subscript"),
+    (r"\frac{a}", r"\frac needs an argument"),
+    (r"\left( x", r"\left without \right"),
+    (r"x \right)", r"\right without \left"),
+    (r"a & b", "'&' outside an environment"),
+    (r"a \\ b", r"'\\' outside an environment"),
+    (r"\begin{matrix} a \end{pmatrix}", r"\begin{matrix} ended by \end{pmatrix}"),
+    (r"x\limits", r"\limits must follow an operator such as \sum or \int"),
+    (r"\left x \right)", r"\left needs a delimiter such as ( [ | . \{ \langle"),
+]
+
+
+@pytest.mark.parametrize("tex, why", HOSTILE_MATH)
+def test_hostile_math_in_a_statement_fails_that_problem_alone(tmp_path: Path, tex: str, why: str) -> None:
+    make(tmp_path, problem(statement="'See $" + tex.replace("'", "''") + "$.'"))
+    assert_bad_alone(tmp_path, build(tmp_path), 3, "statement", f"{why} in math: {shown(tex)}")
+
+
+FIELDS = [
+    ("title", lambda v: problem(title=v), 2, "title"),
+    ("say", lambda v: problem().replace("  - answer: c\n", f"  - say: {v}\n  - answer: c\n"), 13, "solution[1].say"),
+    ("answer text", lambda v: problem().replace("  - answer: c\n", f"  - answer: {{chain: c, text: {v}}}\n"), 13,
+     "solution[1].answer"),
+    ("symbol latex", lambda v: problem().replace("  x: real\n", f"  x: {{real: true, latex: {v}}}\n"), 5,
+     "symbols.x.latex"),
+    ("symbol long", lambda v: problem().replace("  x: real\n", f"  x: {{real: true, long: {v}}}\n"), 5,
+     "symbols.x.long"),
+    ("function latex", lambda v: problem(extra=f"functions:\n  f: {{args: [S], latex: {v}}}\nspaces:\n  S: 2\n"),
+     8, "functions.f.latex"),
+    ("definition latex", lambda v: problem(extra=f"definitions:\n  g: {{body: \"x\", latex: {v}}}\n"), 8,
+     "definitions.g.latex"),
+]
+
+
+@pytest.mark.parametrize("field, make_bad, line, key", FIELDS, ids=[f[0] for f in FIELDS])
+def test_hostile_tex_in_every_field_fails_that_problem_alone(tmp_path: Path, field, make_bad, line, key) -> None:
+    math = r"\begin{pdfobj}file{/etc/passwd}\end{pdfobj}"
+    value = f"'${math}$'" if field in ("title", "say", "answer text") else f"'{math}'"
+    make(tmp_path, make_bad(value))
+    assert_bad_alone(tmp_path, build(tmp_path), line, key, f"environment 'pdfobj' is not allowed in math: {math!r}")
+
+
+@pytest.mark.parametrize("key, line", [("title", 1), ("course", 2)])
+def test_hostile_tex_in_set_yaml_is_refused_before_deriving(tmp_path: Path, key: str, line: int) -> None:
+    d = make(tmp_path, None, order="  - good\n")
+    text = (d / "set.yaml").read_text().replace("Mini set" if key == "title" else "Test course",
+                                               r"'$\pdfobj file{/etc/passwd}$'")
+    (d / "set.yaml").write_text(text)
+    assert_set_error(tmp_path, build(tmp_path), line, key,
+                     r"control sequence \pdfobj is not allowed in math: '\\pdfobj file{/etc/passwd}'")
+
+
+def test_lone_dollar_in_set_title_is_refused_before_deriving(tmp_path: Path) -> None:
+    d = make(tmp_path, None, order="  - good\n")
+    (d / "set.yaml").write_text((d / "set.yaml").read_text().replace("Mini set", "'Costs $5'"))
+    assert_set_error(tmp_path, build(tmp_path), 1, "title", "unbalanced '$' in text: 'Costs $5'")
+
+
+# ---- 8: characters ------------------------------------------------------------------------
+def test_id_with_newlines_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, problem(pid='"2\\n\\nx"'))
+    assert_bad_alone(tmp_path, build(tmp_path), 1, "id", "id must be a single line, got '2\\n\\nx'")
+
+
+def test_del_character_in_a_title_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, problem(title="Bad\x7f"))
+    assert_bad_alone(tmp_path, build(tmp_path), 2, "file", "control character U+007F is not allowed")
+
+
+def test_emoji_in_a_statement_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, problem(statement="Smile \U0001F600"))
+    assert_bad_alone(tmp_path, build(tmp_path), 3, "statement",
+                     "character U+1F600 GRINNING FACE cannot be typeset in text: 'Smile \U0001F600'")
+
+
+def test_emoji_in_math_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, problem(statement="'$x \U0001F600$'"))
+    assert_bad_alone(tmp_path, build(tmp_path), 3, "statement",
+                     "character U+1F600 GRINNING FACE cannot be typeset in math: 'x \U0001F600'")
+
+
+def test_unicode_math_symbols_print_as_commands(tmp_path: Path) -> None:
+    make(tmp_path, problem(statement="'∀ x ∈ ℝ: $x² ≤ α$ and café'"))
+    result = build(tmp_path)
+    assert result.exit_code == 0, result.output
+    tex = (tmp_path / "build" / "mini" / "mini.tex").read_text()
+    assert r"\ensuremath{\forall} x \ensuremath{\in} \ensuremath{\mathbb{R}}: $x^{2} \le  \alpha $ and café" in tex
+
+
+# ---- 4, 5: YAML limits --------------------------------------------------------------------
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
+       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+
+
+def test_alias_bomb_in_set_yaml_is_refused(tmp_path: Path) -> None:
+    d = make(tmp_path, None, order="  - good\n")
+    (d / "set.yaml").write_text("title: Mini\norder: [good]\n" + BOMB)
+    started = time.monotonic()
+    result = build(tmp_path)
+    assert time.monotonic() - started < 2
+    assert result.exit_code == 2
+    assert result.output == f"{d / 'set.yaml'}:4: yaml: aliases (*a) are not allowed; write the value out\n"
+
+
+def test_alias_in_a_problem_fails_that_problem_alone(tmp_path: Path) -> None:
+    make(tmp_path, problem(extra="definitions: &d\n  g: x\nhypotheses: *d\n"))
+    assert_bad_alone(tmp_path, build(tmp_path), 9, "yaml", "aliases (*d) are not allowed; write the value out")
+
+
+def test_deep_nesting_is_refused_without_recursion_error(tmp_path: Path) -> None:
+    make(tmp_path, "id: '2'\nx: " + "[" * 10000 + "]" * 10000 + "\n")
+    assert_bad_alone(tmp_path, build(tmp_path), 2, "yaml", f"nested deeper than the limit of {MAX_DEPTH} levels")
+
+
+def test_big_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    make(tmp_path, "id: '2'\n" + "# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    started = time.monotonic()
+    assert_bad_alone(tmp_path, build(tmp_path), 0, "file", "file is larger than the limit of 256 KiB")
+    assert time.monotonic() - started < 5
+
+
+def test_big_set_yaml_is_refused(tmp_path: Path) -> None:
+    d = make(tmp_path, None, order="  - good\n")
+    (d / "set.yaml").write_text("title: x\norder: [good]\n" + "#\n" * MAX_FILE_BYTES)
+    result = build(tmp_path)
+    assert result.exit_code == 2
+    assert result.output == f"{d / 'set.yaml'}:0: file: file is larger than the limit of 256 KiB\n"
+
+
+def test_a_long_file_stem_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, None, order=f"  - {'y' * 100000}\n")
+    assert_set_error(tmp_path, build(tmp_path), 4, "order[0]", "a problem file stem has at most 64 characters, got 100000")
+
+
+def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
+    make(tmp_path, None, order=f"  - '{'-' * 100000}'\n")
+    result = build(tmp_path)
+    assert result.exit_code == 2
+    assert len(result.output) < 700
+    assert result.output.rstrip().endswith("more characters)")
+
+
+def test_long_statement_is_cut_in_messages(tmp_path: Path) -> None:
+    make(tmp_path, problem(statement="'$\\input{x}" + "y" * 100000 + "$'"))
+    result = build(tmp_path)
+    assert result.exit_code == 2
+    assert max(len(line) for line in result.output.splitlines()) < 700
+
+
+def test_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    d = make(tmp_path, None)
+    os.mkfifo(d / "bad.yaml")
+    assert_set_error(tmp_path, build(tmp_path), 5, "order[1]", f"no problem file bad.yaml in {d}")
+
+
+def test_fifo_is_not_read() -> None:
+    r, w = os.pipe()
+    os.close(w)
+    with pytest.raises(SpecError, match="not a regular file"):
+        read_yaml(Path(f"/proc/self/fd/{r}"))
+    os.close(r)
+
+
+# ---- 7: encodings, control bytes, numbers, typos -----------------------------------------
+def test_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    make(tmp_path, b"id: '2'\ntitle: caf\xe9\n")
+    assert_bad_alone(tmp_path, build(tmp_path), 2, "file",
+                     "not UTF-8: byte 0xe9 cannot be decoded; save the file as UTF-8")
+
+
+def test_utf16_file(tmp_path: Path) -> None:
+    make(tmp_path, problem().encode("utf-16"))
+    assert_bad_alone(tmp_path, build(tmp_path), 1, "file", "the file is UTF-16 (byte order mark); save it as UTF-8")
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    make(tmp_path, b"\xef\xbb\xbf" + problem().encode())
+    assert build(tmp_path).exit_code == 0
+
+
+def test_raw_control_byte(tmp_path: Path) -> None:
+    make(tmp_path, problem(statement="'a\x07b'"))
+    assert_bad_alone(tmp_path, build(tmp_path), 3, "file", "control character U+0007 is not allowed")
+
+
+def test_integer_of_5000_digits(tmp_path: Path) -> None:
+    make(tmp_path, problem(extra="points: " + "9" * 5000 + "\n"))
+    assert_bad_alone(tmp_path, build(tmp_path), 7, "yaml", "a number of 5000 digits is longer than the limit of 100")
+
+
+def test_typo_in_a_block_kind(tmp_path: Path) -> None:
+    make(tmp_path, problem().replace("  - answer: c\n", "  - sey: hello\n  - answer: c\n"))
+    assert_bad_alone(tmp_path, build(tmp_path), 13, "solution[1].sey",
+                     "unknown key; expected one of: answer, chain, evaluate, mdp, policies, say")
+
+
+def test_limit_to_a_variable_point(tmp_path: Path) -> None:
+    make(tmp_path, problem(start="Limit(x, x, x)", by="limit"))
+    assert_bad_alone(tmp_path, build(tmp_path), 10, "solution[0].chain.start",
+                     "SymPy cannot build this: Limits approaching a variable point are not supported (x -> x)")
+
+
+def test_asymptotic_class_of_a_non_polynomial(tmp_path: Path) -> None:
+    make(tmp_path, problem(start="Theta(exp(n)*n**1000, n)", by="asymptotic_class"))
+    assert_bad_alone(tmp_path, build(tmp_path), 12, "solution[0].chain.steps[0]",
+                     "step c.1: rule 'asymptotic_class' does not apply: n**1000*exp(n) is not a polynomial in n: "
+                     "exp(n) contains an element of the set of generators.", code=1)
+
+
+def test_duplicate_key_fails_that_problem_alone(tmp_path: Path) -> None:
+    make(tmp_path, problem().replace("title: Bad\n", "title: Bad\ntitle: Worse\n"))
+    assert_bad_alone(tmp_path, build(tmp_path), 3, "yaml",
+                     'found duplicate key "title" with value "Worse" (original value: "Bad")')
+
+
+# ---- 3: sizes and memory ------------------------------------------------------------------
+def test_derivative_of_order_one_million_is_refused(tmp_path: Path) -> None:
+    make(tmp_path, problem(start="Derivative(exp(x)*x**3, (x, 1000000))", by="differentiate"))
+    assert_bad_alone(tmp_path, build(tmp_path), 10, "solution[0].chain.start",
+                     "a derivative order must be a whole number from 1 to 40")
+
+
+def test_a_power_over_1000_is_refused_when_parsed(tmp_path: Path) -> None:
+    make(tmp_path, problem(start="(x+n+1)**100000", by="expand"))
+    assert_bad_alone(tmp_path, build(tmp_path), 10, "solution[0].chain.start",
+                     "exponent larger than 1000")
+
+
+def test_expanding_eight_terms_to_the_1000_is_refused(tmp_path: Path) -> None:
+    bad = problem(start="(x+n+a+b+c+d+e+f)**1000", by="expand").replace(
+        "  n: positive\n", "  n: positive\n" + "".join(f"  {v}: real\n" for v in "abcdef"))
+    make(tmp_path, bad)
+    assert_bad_alone(tmp_path, build(tmp_path), 18, "solution[0].chain.steps[0]",
+                     "step c.1: rule 'expand' does not apply: expanding would give about 2.04e+17 terms, "
+                     "more than the limit of 20000", code=1)
+
+
+def test_huge_matrix_instance_is_refused(tmp_path: Path) -> None:
+    bad = problem(start="cost(matmul(A, A))", by="count_ops").replace(
+        "  n: positive\n", "  n: positive\n  A: {shape: [100000, 100000]}\n")
+    make(tmp_path, bad)
+    result = build(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "an exact matrix instance of 100000 x 100000 has more than 10000 entries" in result.output
+    assert re.search(r"^ok   1 Tiny", result.output, re.M)
+
+
+def _hog(_task: int) -> int:
+    """Allocate 10 MB blocks until memory runs out."""
+    blocks = []
+    while True:
+        blocks.append(bytearray(10 * 1024 * 1024))
+
+
+def test_a_worker_past_its_memory_limit_fails_alone() -> None:
+    started = time.monotonic()
+    results = run_pool([1], 1, 30.0, _hog, memory_mb=600)
+    assert results[0].error == "memory limit of 600 MB exceeded (raise it with --memory MB)"
+    assert time.monotonic() - started < 10
+
+
+def test_memory_option_is_documented() -> None:
+    result = CliRunner().invoke(main, ["build", "--help"])
+    assert "--memory MB" in result.output and "[default: 2048; x>=256]" in result.output
+
+
+def _sleep(_task: int) -> int:
+    time.sleep(60)
+    return 0
+
+
+def test_a_worker_past_its_time_limit_ends_within_the_limit_plus_2_s() -> None:
+    started = time.monotonic()
+    results = run_pool([1, 2], 2, 1.0, _sleep)
+    assert [r.error for r in results] == ["timed out after 1 s"] * 2
+    assert time.monotonic() - started < 3.0
+
+
+# ---- 9: loose ends ------------------------------------------------------------------------
+def test_symlink_out_of_problems_is_refused(tmp_path: Path) -> None:
+    d = make(tmp_path, None)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(problem())
+    (d / "bad.yaml").symlink_to(secret)
+    assert_set_error(tmp_path, build(tmp_path), 5, "order[1]",
+                     "bad.yaml is a link to a file outside problems/; copy the file instead")
+
+
+def test_symlinked_set_yaml_out_of_problems_is_refused(tmp_path: Path) -> None:
+    d = make(tmp_path, None, order="  - good\n")
+    outside = tmp_path / "set.yaml"
+    shutil.move(d / "set.yaml", outside)
+    (d / "set.yaml").symlink_to(outside)
+    result = build(tmp_path)
+    assert result.exit_code == 2
+    assert result.output == f"{d / 'set.yaml'}:0: set: a link to a file outside problems/; copy it instead\n"
+
+
+def test_duplicate_order_entries_are_an_error(tmp_path: Path) -> None:
+    make(tmp_path, None, order="  - good\n  - good\n")
+    assert_set_error(tmp_path, build(tmp_path), 5, "order[1]", "problem 'good' is listed twice")
+
+
+def test_verification_json_has_no_absolute_paths(tmp_path: Path) -> None:
+    make(tmp_path, None, order="  - good\n")
+    assert build(tmp_path.resolve()).exit_code == 0
+    text = (tmp_path / "build" / "mini" / "verification.json").read_text()
+    assert '"file": "problems/mini/good.yaml"' in text
+    assert str(tmp_path) not in text
+
+
+# ---- 7: the output folder -----------------------------------------------------------------
+def test_build_being_a_file(tmp_path: Path) -> None:
+    make(tmp_path, None, order="  - good\n")
+    (tmp_path / "build").write_text("keep me")
+    result = build(tmp_path)
+    assert result.exit_code == 1
+    assert result.output == f"error: cannot create or write into {tmp_path / 'build' / 'mini'}: Not a directory\n"
+    assert (tmp_path / "build").read_text() == "keep me"
+
+
+def test_set_folder_being_a_file(tmp_path: Path) -> None:
+    make(tmp_path, None, order="  - good\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "mini").write_text("keep me")
+    result = build(tmp_path)
+    assert result.exit_code == 1
+    assert result.output == f"error: cannot write into {tmp_path / 'build' / 'mini'}: it is a file, not a folder\n"
+
+
+def test_stale_temporaries_are_removed_by_the_next_build(tmp_path: Path) -> None:
+    make(tmp_path, None, order="  - good\n")
+    out = tmp_path / "build" / "mini"
+    (out / ".compile-abc123").mkdir(parents=True)
+    (out / ".compile-abc123" / "mini.tex").write_text("x")
+    (out / ".mini.tex.xyz.tmp").write_text("x")
+    assert build(tmp_path).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "mini.tex", "verification.json"]
+
+
+def test_a_second_build_of_the_same_folder_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    make(tmp_path, None, order="  - good\n")
+    out = tmp_path / "build" / "mini"
+    out.mkdir(parents=True)
+    with open(out / ".lock", "ab") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        result = build(tmp_path)
+    assert result.exit_code == 1
+    assert result.output == f"error: another derive build is writing {out}; wait for it to end\n"
+
+
+needs_bwrap = pytest.mark.skipif(sandbox._probe() is not None, reason="bubblewrap cannot run here")
+
+
+def _earlier_outputs(tmp_path: Path) -> dict[str, bytes]:
+    make(tmp_path, None, order="  - good\n")
+    assert build(tmp_path).exit_code == 0
+    out = tmp_path / "build" / "mini"
+    return {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+
+
+def _cli_in_bwrap(tmp_path: Path, mounts: list[str], script: str) -> subprocess.CompletedProcess:
+    cmd = ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *mounts, "sh", "-c", script]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False, env=env, cwd=tmp_path)
+
+
+@needs_bwrap
+def test_read_only_build_folder_keeps_outputs(tmp_path: Path) -> None:
+    before = _earlier_outputs(tmp_path)
+    out = tmp_path / "build" / "mini"
+    (out.parent.parent / "problems" / "mini" / "good.yaml").write_text(GOOD.replace("(x + 1)**2", "(x + 2)**2"))
+    done = _cli_in_bwrap(tmp_path, ["--ro-bind", str(out), str(out)],
+                         f"{sys.executable} -m derive.cli --root {tmp_path} build mini --no-pdf")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr == f"error: cannot create or write into {out}: Read-only file system\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == before
+
+
+@needs_bwrap
+def test_full_disk_keeps_outputs(tmp_path: Path) -> None:
+    before = _earlier_outputs(tmp_path)
+    out = tmp_path / "build" / "mini"
+    saved = tmp_path / "saved"
+    shutil.copytree(out, saved)
+    script = (f"cp -a {saved}/. {out}/ && (dd if=/dev/zero of={out}/.filler bs=4k 2>/dev/null; true) && "
+              f"{sys.executable} -m derive.cli --root {tmp_path} build mini --no-pdf; echo rc=$?; "
+              f"rm -f {out}/.filler; sha256sum {out}/mini.tex {out}/verification.json")
+    done = _cli_in_bwrap(tmp_path, ["--size", str(512 * 1024), "--tmpfs", str(out)], script)
+    assert f"error: cannot write into {out}: No space left on device\n" in done.stderr, done.stderr
+    assert "rc=1" in done.stdout
+    import hashlib
+    for name in ("mini.tex", "verification.json"):
+        assert f"{hashlib.sha256(before[name]).hexdigest()}  {out / name}" in done.stdout
+
+
+# ---- 1, 2 defence in depth: the sandbox -----------------------------------------------------
+SENTINEL = "SENTINEL-7f3a9c-not-for-the-pdf"
+
+
+def pdf_streams(pdf: Path) -> bytes:
+    """Every stream of a PDF, inflated where it is compressed, plus the raw bytes."""
+    data = pdf.read_bytes()
+    out = [data]
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            out.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            out.append(m.group(1))
+    return b"\n".join(out)
+
+
+HOSTILE_TEX = [
+    r"\immediate\pdfobj file{%s}\pdfrefobj\pdflastobj",
+    r"\input{%s}",
+    r"\pdfximage{%s}",
+    r"\openin1=%s \read1 to\x \x",
+]
+
+
+@needs_bwrap
+@pytest.mark.tex
+@pytest.mark.parametrize("attack", HOSTILE_TEX)
+def test_latex_cannot_read_outside_its_folder(tmp_path: Path, attack: str) -> None:
+    """Hand-made TeX (past the allow-list): the sentinel never reaches the PDF and pdflatex opens
+    nothing outside the TeX tree and its folder."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SENTINEL + "\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    tex = work / "t.tex"
+    tex.write_text("\\documentclass{article}\\pdfcompresslevel=9\\begin{document}\nHello "
+                   + attack % secret + "\n\\end{document}\n")
+    try:
+        pdf = compile_pdf(tex, timeout=60)
+    except Exception:
+        pdf = None
+    if pdf is not None:
+        assert SENTINEL.encode() not in pdf_streams(pdf)
+    inputs = [line.split(" ", 1)[1] for line in (work / "t.fls").read_text().splitlines() if line.startswith("INPUT ")]
+    assert inputs
+    allowed = ("/usr/", "/etc/texmf/", "/var/lib/texmf/", str(work) + "/")
+    assert [p for p in inputs if not (p.startswith(allowed) or p.startswith("./") or "/" not in p)] == []
+
+
+@needs_bwrap
+def test_sandbox_is_used_here() -> None:
+    assert sandbox.use_bwrap() and sandbox.stance() == "LaTeX runs in bubblewrap"
+
+
+def test_sandbox_none_is_a_clear_stance(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DERIVE_SANDBOX", "none")
+    assert not sandbox.use_bwrap()
+    assert sandbox.stance() == "LaTeX runs without a sandbox (DERIVE_SANDBOX=none)"
+
+
+@pytest.mark.tex
+def test_every_allowed_command_and_character_compiles(tmp_path: Path) -> None:
+    """The allow-list holds only what the booklet's preamble can typeset: each command (with
+    arguments where it takes them) and each Unicode symbol compiles in math, each text
+    character in text."""
+    from derive.render import ENV, prose
+    from derive.texguard import ARITY, DELIMITER_COMMANDS, SIZED_COMMANDS, TEXT_COMMANDS
+
+    skip = {"left", "right", "middle", "begin", "end", "limits", "nolimits", "substack", "&", "\\", "%", "#"}
+    pieces = []
+    for name in sorted(ALLOWED_COMMANDS - skip):
+        if name in SIZED_COMMANDS:
+            pieces.append(f"\\{name}(")
+        elif name in TEXT_COMMANDS:
+            pieces.append(f"\\{name}{{ab}}")
+        else:
+            pieces.append(f"\\{name}" + "{x}" * ARITY.get(name, 0) + ("{}" if name in DELIMITER_COMMANDS else " "))
+    math = " ".join(pieces) + r" \sum\limits_{i} \left( \middle| \right) \sum_{\substack{a \\ b}}"
+    math += " " + " {} ".join(UNICODE_MATH)
+    text = "".join(sorted(TEXT_CHARACTERS)) + " " + " ".join(UNICODE_MATH)
+    body = prose(f"{text} ${math}$")
+    preamble = ENV.get_template("preamble.tex.j2").render()
+    (tmp_path / "all.tex").write_text(f"{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n")
+    assert compile_pdf(tmp_path / "all.tex", timeout=120).is_file()
