@@ -587,3 +587,37 @@ def test_every_allowed_command_and_character_compiles(tmp_path: Path) -> None:
     preamble = ENV.get_template("preamble.tex.j2").render()
     (tmp_path / "all.tex").write_text(f"{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n")
     assert compile_pdf(tmp_path / "all.tex", timeout=120).is_file()
+
+
+# ---- reproducibility and kills ----------------------------------------------------------------
+def _cli_build(cwd: Path, root: str, seed: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO))
+    return subprocess.run([*DERIVE, "--root", root, "build", "mini", "--jobs", "2"], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
+@pytest.mark.slow
+@pytest.mark.tex
+def test_same_input_same_bytes_in_other_folders_and_hash_seeds(tmp_path: Path) -> None:
+    """.tex, verification.json and the PDF are byte-identical across PYTHONHASHSEED values and
+    folders (an absolute --root in one, a relative one in the other)."""
+    digests = []
+    for name, seed in (("first", "1"), ("second/deeper", "4242")):
+        root = tmp_path / name
+        d = make(root, None, order="  - good\n  - sigmoid\n")
+        shutil.copy(REPO / "problems" / "hw4" / "sigmoid_gradient.yaml", d / "sigmoid.yaml")
+        done = _cli_build(root, str(root.resolve()) if seed == "1" else ".", seed)
+        assert done.returncode == 0, done.stdout + done.stderr
+        out = root / "build" / "mini"
+        digests.append({n: (out / n).read_bytes() for n in ("mini.tex", "verification.json", "mini.pdf")})
+    assert digests[0] == digests[1]
+
+
+@pytest.mark.slow
+@pytest.mark.tex
+def test_sigkill_at_random_moments_leaves_nothing_running() -> None:
+    """scripts/killtest.py with 3 kills (the script's default of 50 is recorded in docs/performance.md)."""
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "killtest.py"), "3", "--seed", "7"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].startswith("3 kills: 0 failures")
