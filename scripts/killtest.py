@@ -50,19 +50,29 @@ def start(root: Path, marker: str) -> subprocess.Popen:
 
 
 def leftovers(root: Path, marker: str) -> list[int]:
-    """Pids of processes carrying `marker` in their environment or working inside `root`."""
-    found = []
+    """Pids of processes carrying `marker` in their environment, working inside `root`, or
+    descending from such a process (LaTeX inside bubblewrap has a clean environment)."""
+    found: set[int] = set()
+    parent: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
+        pid = int(entry.name)
         try:
+            stat = (entry / "stat").read_text()
+            parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
             environ = (entry / "environ").read_bytes()
             cwd = os.readlink(entry / "cwd")
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue
         if f"DERIVE_KILLTEST={marker}".encode() in environ.split(b"\0") or cwd.startswith(str(root)):
-            found.append(int(entry.name))
-    return found
+            found.add(pid)
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in found} - found
+        found |= more
+        grew = bool(more)
+    return sorted(found)
 
 
 def outputs(out: Path) -> dict[str, str]:
