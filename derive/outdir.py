@@ -68,6 +68,7 @@ def remove_stale(out_dir: Path) -> None:
 def write_all(files: Sequence[tuple[Path, str]]) -> None:
     """Write each (path, text) (UTF-8, LF, mode 644) to a temporary, then rename all into place."""
     temps: list[tuple[str, Path]] = []
+    path = files[0][0] if files else Path(".")
     try:
         for path, text in files:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -82,5 +83,4 @@ def write_all(files: Sequence[tuple[Path, str]]) -> None:
     except OSError as exc:
         for tmp, _ in temps:
             Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {files[len(temps) - 1][0] if temps else files[0][0]}: "
-                          f"{exc.strerror or exc}; the earlier outputs are unchanged") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; the earlier outputs are unchanged") from None

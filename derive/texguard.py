@@ -104,6 +104,7 @@ TEXT_CHARACTERS: frozenset[str] = frozenset(
     + list("\u00a0¡¢£¥§©«®°»¿–—‘’‚“”„†‡•‰‹›€")
 )
 MAX_SHOWN = 60
+MAX_GROUP_DEPTH = 30
 
 
 class TexError(ValueError):
@@ -142,6 +143,7 @@ class _Math:
         self.tex = tex
         self.tokens = [(m.group(1), m.group(3)) for m in _TOKEN.finditer(tex) if m.group(2) is None]
         self.i = 0
+        self.depth = 0
 
     def fail(self, why: str) -> None:
         raise TexError(f"{why} in math: {shown(self.tex)}")
@@ -208,7 +210,11 @@ class _Math:
             self.group()
 
     def group(self, env: str | None = None) -> None:
+        self.depth += 1
+        if self.depth > MAX_GROUP_DEPTH:
+            self.fail(f"braces nested deeper than {MAX_GROUP_DEPTH} levels")
         self.sequence(env=env, closer="}")
+        self.depth -= 1
         if self.peek() is None:
             self.fail("unbalanced braces")
         self.i += 1
@@ -268,6 +274,9 @@ class _Math:
 
     def environment(self) -> None:
         env = self.name_argument("\\begin")
+        self.depth += 1
+        if self.depth > MAX_GROUP_DEPTH:
+            self.fail(f"environments nested deeper than {MAX_GROUP_DEPTH} levels")
         if env not in ALLOWED_ENVIRONMENTS:
             self.fail(f"environment {env!r} is not allowed")
         if env == "array":
@@ -278,6 +287,7 @@ class _Math:
             self.fail(f"\\begin{{{env}}} without \\end")
         self.i += 1
         end = self.name_argument("\\end")
+        self.depth -= 1
         if end != env:
             self.fail(f"\\begin{{{env}}} ended by \\end{{{end}}}")
 

@@ -114,6 +114,9 @@ HOSTILE_MATH = [
     (r"\begin{matrix} a \end{pmatrix}", r"\begin{matrix} ended by \end{pmatrix}"),
     (r"x\limits", r"\limits must follow an operator such as \sum or \int"),
     (r"\left x \right)", r"\left needs a delimiter such as ( [ | . \{ \langle"),
+    ("{" * 5000 + "x" + "}" * 5000, "braces nested deeper than 30 levels"),
+    (r"\begin{matrix}" * 40 + "x" + r"\end{matrix}" * 40, "environments nested deeper than 30 levels"),
+    ("x ^^5c input", "'^^' is not allowed"),
 ]
 
 
@@ -616,3 +619,30 @@ def test_sigkill_at_random_moments_leaves_nothing_running() -> None:
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1].startswith("3 kills: 0 failures")
+
+
+def test_a_failed_write_keeps_every_earlier_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC while writing verification.json: mini.tex is not replaced either."""
+    import errno
+
+    from derive import outdir
+
+    before = _earlier_outputs(tmp_path)
+    (tmp_path / "problems" / "mini" / "good.yaml").write_text(GOOD.replace("(x + 1)**2", "(x + 2)**2"))
+    real = outdir.os.fdopen
+
+    def full(fd: int, *args, **kwargs):
+        f = real(fd, *args, **kwargs)
+        if "verification" in os.readlink(f"/proc/self/fd/{fd}"):
+            f.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return f
+
+    monkeypatch.setattr(outdir.os, "fdopen", full)
+    result = build(tmp_path)
+    out = tmp_path / "build" / "mini"
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: cannot write {out / 'verification.json'}: No space left on device; "
+                                    "the earlier outputs are unchanged")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == before
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
