@@ -17,7 +17,7 @@ from typing import Any
 import sympy as sp
 
 from derive import mdp as mdps
-from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
+from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
 from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notation, PolicyEvaluation, PolicyRow,
                           PolicyTable, Say, Step, Verdict)
@@ -311,7 +311,10 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
     for i, ps in enumerate(plan.steps, start=1):
         s = ps.spec
         label = f"{plan.spec.label}.{i}"
-        nxt = _next_expr(ps, current, ctx, label)
+        try:
+            nxt = _next_expr(ps, current, ctx, label)
+        except LimitError as exc:
+            raise EngineError(s.loc, f"step {label}: {exc}") from None
         cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
         seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
@@ -321,6 +324,8 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
             raise VerificationError(
                 s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
                 exc.counterexample) from None
+        except LimitError as exc:
+            raise EngineError(s.loc, f"step {label}: {exc}") from None
         if (lhs, rel, rhs) != (current, s.rel, nxt):
             verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
         why = s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")
