@@ -490,6 +490,8 @@ def _step(r: _Reader, value: Any, loc: Loc) -> StepSpec | None:
     if "by" not in value and "to" not in value:
         r.issue(loc, "a step needs 'by' (a rule) or 'to' (a claimed expression)")
     why = r.string(value, "why", loc.key)
+    if why is not None:
+        _tex(r, why.loc, texguard.inline_prose, why.value)
     params = {k: v for k, v in value.items() if k not in ("by", "to", "rel", "why")}
     if by is None:
         for k in params:
@@ -913,10 +915,10 @@ def _tex(r: _Reader, loc: Loc, check: Callable[..., Any], value: str, *args: Any
 
 def _check_tex(r: _Reader, spec: ProblemSpec, title: Text | None) -> None:
     """Prose and LaTeX fields pass the TeX allow-list of derive/texguard.py."""
-    prose = [spec.statement, title] + [b.text for b in spec.solution if isinstance(b, SaySpec)]
-    for text in prose:
-        if text is not None:
-            _tex(r, text.loc, texguard.prose_parts, text.value)
+    if title is not None:
+        _tex(r, title.loc, texguard.inline_prose, title.value)
+    for text in [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]:
+        _tex(r, text.loc, texguard.prose_parts, text.value)
     for block in spec.solution:
         if isinstance(block, AnswerSpec) and block.text:
             _tex(r, block.loc, texguard.prose_parts, block.text)
@@ -953,7 +955,7 @@ def load_set(root: Path, name: str) -> SetSpec:
         course = r.string(node, "course", "")
         for text in (title, course):
             if text is not None:
-                _tex(r, text.loc, texguard.prose_parts, text.value)
+                _tex(r, text.loc, texguard.inline_prose, text.value)
         seen: set[str] = set()
         for stem, loc in r.sequence(node, "order", ""):
             if r.name(stem, loc, "problem file stem") is None:

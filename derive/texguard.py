@@ -325,10 +325,13 @@ def check_math(tex: str) -> str:
     return translated
 
 
-def prose_parts(text: str) -> list[tuple[str, str]]:
+def prose_parts(text: str, display: bool = True) -> list[tuple[str, str]]:
     """Prose as ("text" | "inline" | "display", piece) pairs, text checked by `check_chars` and
     math by `check_math` (translated). `$$` always opens or closes display math, every other
-    `$` inline math (there is no literal dollar sign); unbalanced or empty math is a TexError."""
+    `$` inline math (there is no literal dollar sign); unbalanced or empty math is a TexError,
+    and so is display math where `display` is false (titles, step notes, set title and course: TeX stops there)."""
+    if not display and "$$" in text:
+        raise TexError(f"display math $$...$$ is not allowed here (use $...$): {shown(text)}")
     pieces = text.split("$$")
     if len(pieces) % 2 == 0:
         raise TexError(f"unbalanced '$$' in text: {shown(text)}")
@@ -365,6 +368,11 @@ def math_tex(tex: str) -> str:
 def text_char_tex(ch: str) -> str:
     """A Unicode math symbol standing in text, as LaTeX (`∀` -> `\\ensuremath{\\forall}`)."""
     return f"\\ensuremath{{{UNICODE_MATH[ch]}}}"
+
+
+def inline_prose(text: str) -> None:
+    """Prose with inline math only (see `prose_parts`)."""
+    prose_parts(text, display=False)
 
 
 def check_line(value: str, what: str, limit: int = 40) -> None:

@@ -131,6 +131,7 @@ FIELDS = [
     ("say", lambda v: problem().replace("  - answer: c\n", f"  - say: {v}\n  - answer: c\n"), 13, "solution[1].say"),
     ("answer text", lambda v: problem().replace("  - answer: c\n", f"  - answer: {{chain: c, text: {v}}}\n"), 13,
      "solution[1].answer"),
+    ("step why", lambda v: problem(by=f"expand\n          why: {v}"), 13, "solution[0].chain.steps[0].why"),
     ("symbol latex", lambda v: problem().replace("  x: real\n", f"  x: {{real: true, latex: {v}}}\n"), 5,
      "symbols.x.latex"),
     ("symbol long", lambda v: problem().replace("  x: real\n", f"  x: {{real: true, long: {v}}}\n"), 5,
@@ -145,7 +146,7 @@ FIELDS = [
 @pytest.mark.parametrize("field, make_bad, line, key", FIELDS, ids=[f[0] for f in FIELDS])
 def test_hostile_tex_in_every_field_fails_that_problem_alone(tmp_path: Path, field, make_bad, line, key) -> None:
     math = r"\begin{pdfobj}file{/etc/passwd}\end{pdfobj}"
-    value = f"'${math}$'" if field in ("title", "say", "answer text") else f"'{math}'"
+    value = f"'${math}$'" if field in ("title", "say", "answer text", "step why") else f"'{math}'"
     make(tmp_path, make_bad(value))
     assert_bad_alone(tmp_path, build(tmp_path), line, key, f"environment 'pdfobj' is not allowed in math: {math!r}")
 
@@ -645,3 +646,10 @@ def test_a_failed_write_keeps_every_earlier_output(tmp_path: Path, monkeypatch: 
                                     "the earlier outputs are unchanged")
     assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == before
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("field, make_bad, line, key", [FIELDS[0], FIELDS[3]], ids=["title", "step why"])
+def test_display_math_where_tex_stops_is_refused(tmp_path: Path, field, make_bad, line, key) -> None:
+    make(tmp_path, make_bad("'so $$x$$'"))
+    assert_bad_alone(tmp_path, build(tmp_path), line, key,
+                     "display math $$...$$ is not allowed here (use $...$): 'so $$x$$'")
