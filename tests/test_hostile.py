@@ -653,3 +653,24 @@ def test_display_math_where_tex_stops_is_refused(tmp_path: Path, field, make_bad
     make(tmp_path, make_bad("'so $$x$$'"))
     assert_bad_alone(tmp_path, build(tmp_path), line, key,
                      "display math $$...$$ is not allowed here (use $...$): 'so $$x$$'")
+
+
+@pytest.mark.tex
+def test_the_issue_attacks_leave_no_trace_in_the_pdf(tmp_path: Path) -> None:
+    """Each attack of the issue in its own problem: all fail alone (exit 2), the good problem's
+    booklet compiles, and its inflated streams hold no /etc/passwd, JavaScript, outside link or
+    changed relation."""
+    attacks = [r"\begin{pdfobj}file{/etc/passwd}\end{pdfobj}\pdfrefobj\pdflastobj", r"\begin{gdef}\le{\ge}\end{gdef}x",
+               r"\global\everypar{\end}", r"\pdfcatalog{/OpenAction << /S /JavaScript /JS (app.alert(1)) >>}",
+               r"\pdfstartlink user{/Subtype /Link /A << /S /URI /URI (http://evil.example) >>}x\pdfendlink"]
+    d = make(tmp_path, None, order="  - good\n" + "".join(f"  - bad{i}\n" for i in range(len(attacks))))
+    for i, tex in enumerate(attacks):
+        (d / f"bad{i}.yaml").write_text(problem(statement="'$" + tex + "$'", pid=f'"b{i}"'))
+    result = CliRunner().invoke(main, ["--root", str(tmp_path), "build", "mini", "--jobs", "2"])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("FAIL b") == len(attacks)
+    pdf = tmp_path / "build" / "mini" / "mini-partial.pdf"
+    streams = pdf_streams(pdf)
+    first = Path("/etc/passwd").read_bytes().splitlines()[0]
+    for needle in (first, b"JavaScript", b"/URI", b"evil.example"):  # hyperref has its own OpenAction
+        assert needle not in streams
