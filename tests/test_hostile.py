@@ -364,6 +364,17 @@ def test_a_worker_past_its_memory_limit_fails_alone() -> None:
     assert time.monotonic() - started < 10
 
 
+def test_the_worker_peak_memory_stays_under_the_limit() -> None:
+    code = ("import resource; from derive.build import run_pool; from tests.test_hostile import _hog; "
+            "r = run_pool([1], 1, 30.0, _hog, memory_mb=600); "
+            "print(r[0].error); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                          cwd=REPO)
+    error, peak_kib = done.stdout.splitlines()
+    assert error == "memory limit of 600 MB exceeded (raise it with --memory MB)"
+    assert 100 * 1024 < int(peak_kib) < 600 * 1024
+
+
 def test_memory_option_is_documented() -> None:
     result = CliRunner().invoke(main, ["build", "--help"])
     assert "--memory MB" in result.output and "[default: 2048; x>=256]" in result.output
