@@ -4,7 +4,8 @@ Rules:
 - The set is loaded first; a SpecError propagates before any output is touched.
 - Every problem is derived in its own worker process under a wall-clock limit; a worker past
   its deadline is killed (SymPy's C-level arithmetic ignores `signal.alarm`). An error, a
-  crash or a time-out fails that problem alone.
+  crash, a time-out or the memory limit fails that problem alone; workers die with the parent.
+- The output folder is checked and locked before any problem is derived (derive/outdir.py).
 - Outputs are written atomically. A complete build writes `<set>.tex`, `verification.json`
   and `<set>.pdf` (and, when asked, the question sheet `<set>-questions.tex/.pdf`); a build
   with failed problems leaves those untouched and writes `<set>-partial.tex`,
@@ -224,11 +225,17 @@ def verification_json(set_name: str, outputs: Sequence[ProblemOutput], root: Pat
     relative to `root`, so the same input gives the same bytes in any folder)."""
     steps = [r for o in outputs for r in o.records]
     if root is not None:
-        base = Path(os.path.abspath(root))
-        steps = [r | {"file": Path(os.path.abspath(r["file"])).relative_to(base).as_posix()}
-                 if "file" in r and Path(os.path.abspath(r["file"])).is_relative_to(base) else r for r in steps]
+        steps = [_portable(r, Path(os.path.abspath(root))) for r in steps]
     doc = {"set": set_name, "problems": [o.id for o in outputs], "steps": steps, "summary": summarize(steps)}
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _portable(record: dict, base: Path) -> dict:
+    """The record with its `file` relative to `base` (POSIX) when it lies below `base`."""
+    path = Path(os.path.abspath(record.get("file", "")))
+    if "file" in record and path.is_relative_to(base):
+        return record | {"file": path.relative_to(base).as_posix()}
+    return record
 
 
 def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
