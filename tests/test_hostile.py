@@ -685,3 +685,24 @@ def test_the_issue_attacks_leave_no_trace_in_the_pdf(tmp_path: Path) -> None:
     first = Path("/etc/passwd").read_bytes().splitlines()[0]
     for needle in (first, b"JavaScript", b"/URI", b"evil.example"):  # hyperref has its own OpenAction
         assert needle not in streams
+
+
+@pytest.mark.slow
+def test_sigterm_of_the_parent_leaves_nothing_running(tmp_path: Path) -> None:
+    """SIGTERM while the workers derive: they die with the parent within 3 s."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import killtest
+
+    root = tmp_path.resolve()
+    killtest.make_root(root)
+    proc = killtest.start(root, "term")
+    deadline = time.monotonic() + 20
+    while len(killtest.leftovers(root, "term")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(killtest.leftovers(root, "term")) >= 2  # the parent and a worker at least
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+    deadline = time.monotonic() + 3
+    while killtest.leftovers(root, "term") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert killtest.leftovers(root, "term") == []
