@@ -3,8 +3,9 @@
 Rules:
 - `open_out_dir` creates build/SET if needed; a file in its place, a read-only folder or a full
   disk is an OutputError naming the folder, raised before any problem is derived.
-- One build at a time per folder: an exclusive lock on `.lock` (released when the process
-  dies, even by SIGKILL); a second build fails with OutputError instead of mixing outputs.
+- One build at a time per folder: an exclusive `flock` on the folder itself (no lock file;
+  released when the process dies, even by SIGKILL); a second build fails with OutputError
+  instead of mixing outputs.
 - Under the lock, temporaries a killed build left behind (`.compile-*` folders, `.*.tmp`
   files) are removed.
 - `write_all` writes every file to a temporary beside it first and renames them only when all
@@ -18,24 +19,36 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO, Sequence
+from typing import Sequence
 
 from derive.errors import OutputError
-
-LOCK = ".lock"
-
 
 def _fail(out_dir: Path, what: str, exc: OSError) -> OutputError:
     return OutputError(f"{what} {out_dir}: {exc.strerror or exc}")
 
 
-def open_out_dir(out_dir: Path) -> IO[bytes]:
-    """Create, check, lock and clean `out_dir`; return the open lock file (keep it open)."""
+class FolderLock:
+    """An open folder holding an exclusive flock until `close`."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def open_out_dir(out_dir: Path) -> FolderLock:
+    """Create, check, lock and clean `out_dir`; return the open, locked folder (keep it open)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"cannot write into {out_dir}: it is a file, not a folder")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        lock = open(out_dir / LOCK, "ab")
+        lock = FolderLock(os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
     except OSError as exc:
         raise _fail(out_dir, "cannot create or write into", exc) from None
     try:

@@ -81,7 +81,7 @@ def outputs(out: Path) -> dict[str, str]:
 
 
 def stale(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".lock")
+    return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
 
 
 def main() -> int:
