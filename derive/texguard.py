@@ -186,6 +186,8 @@ class _Math:
                 self.argument(f"'{char}'")
                 continue
             scripts = set()
+            if lefts and (char == "&" or name == "\\"):
+                self.fail("\\left ... \\right must not span '&' or '\\\\'")
             if char is not None:
                 self.char(char, env)
             elif name == "left":
@@ -202,6 +204,8 @@ class _Math:
             self.fail("\\left without \\right")
 
     def char(self, char: str, env: str | None) -> None:
+        if char == "\\":
+            self.fail("a lone backslash at the end is not allowed")
         if char in "$%#":
             self.fail(f"unescaped {char!r} is not allowed (write \\{char})")
         if char == "&" and env is None:

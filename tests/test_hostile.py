@@ -117,6 +117,8 @@ HOSTILE_MATH = [
     ("{" * 5000 + "x" + "}" * 5000, "braces nested deeper than 30 levels"),
     (r"\begin{matrix}" * 40 + "x" + r"\end{matrix}" * 40, "environments nested deeper than 30 levels"),
     ("x ^^5c input", "'^^' is not allowed"),
+    ("x \\", "a lone backslash at the end is not allowed"),
+    (r"\begin{cases} \left( a & b \right) \end{cases}", r"\left ... \right must not span '&' or '\\'"),
 ]
 
 
