@@ -229,6 +229,10 @@ class _Math:
             self.fail(f"control sequence \\{name} is not allowed")
         if name == "\\" and env is None:
             self.fail("'\\\\' outside an environment")
+        if name == "\\" and self.peek() in ((None, "["), (None, "*")):
+            self.fail("'[' or '*' right after '\\\\' is read as an option; write {[} instead")
+        if base == "sqrt" and self.peek() == (None, "[") and (None, "]") not in self.tokens[self.i:]:
+            self.fail("\\sqrt[ needs its closing ]")
         if name == "begin":
             self.environment()
         elif base in SIZED_COMMANDS:

@@ -119,6 +119,8 @@ HOSTILE_MATH = [
     ("x ^^5c input", "'^^' is not allowed"),
     ("x \\", "a lone backslash at the end is not allowed"),
     (r"\begin{cases} \left( a & b \right) \end{cases}", r"\left ... \right must not span '&' or '\\'"),
+    (r"\sqrt[3 x", r"\sqrt[ needs its closing ]"),
+    (r"\begin{cases} a \\ [0, 1] \end{cases}", r"'[' or '*' right after '\\' is read as an option; write {[} instead"),
 ]
 
 
