@@ -4,7 +4,8 @@ Rules:
 - The set is loaded first; a SpecError propagates before any output is touched.
 - Every problem is derived in its own worker process under a wall-clock limit; a worker past
   its deadline is killed (SymPy's C-level arithmetic ignores `signal.alarm`). An error, a
-  crash or a time-out fails that problem alone.
+  crash, a time-out or the memory limit fails that problem alone; workers die with the parent.
+- The output folder is checked and locked before any problem is derived (derive/outdir.py).
 - Outputs are written atomically. A complete build writes `<set>.tex`, `verification.json`
   and `<set>.pdf` (and, when asked, the question sheet `<set>-questions.tex/.pdf`); a build
   with failed problems leaves those untouched and writes `<set>-partial.tex`,
@@ -29,7 +30,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from derive.errors import CompileError, DeriveError, SpecError
+from derive.errors import CompileError, DeriveError, SpecError, cut
+from derive.limits import DEFAULT_MEMORY_MB, die_with_parent, limit_memory, memory_message
+from derive.outdir import open_out_dir, write_all
 from derive.spec import ProblemRef, load_set
 
 METHODS = ("symbolic", "instance", "numeric")
@@ -96,10 +99,15 @@ def _internal_error(exc: BaseException) -> str:
     return f"internal error: {head}\n{frames}" if frames else f"internal error: {head}"
 
 
-def _child(conn: Connection, target: Callable[[Any], Any], task: Any) -> None:
-    """Worker body: send ("ok", value) or ("error", text) through the pipe, then exit."""
+def _child(conn: Connection, target: Callable[[Any], Any], task: Any, parent: int, memory_mb: int | None) -> None:
+    """Worker body: die with `parent`, cap memory, send ("ok", value) or ("error", text)."""
+    die_with_parent(parent)
     try:
+        if memory_mb:
+            limit_memory(memory_mb)
         message: tuple[str, Any] = ("ok", target(task))
+    except MemoryError:
+        message = ("error", memory_message())
     except BaseException as exc:  # the worker must report, not die, on any exception
         message = ("error", _internal_error(exc))
     try:
@@ -130,8 +138,9 @@ OnEvent = Callable[[str, int, "TaskResult | None"], None]
 
 
 def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[Any], Any],
-             on_event: OnEvent | None = None) -> list[TaskResult]:
-    """Run `target(task)` for each task in its own process, at most `jobs` at once.
+             memory_mb: int | None = None, on_event: OnEvent | None = None) -> list[TaskResult]:
+    """Run `target(task)` for each task in its own process, at most `jobs` at once, each under
+    `memory_mb` MiB of address space and killed when this process dies (derive/limits.py).
 
     Each task gets `timeout` seconds of wall-clock time from its start; past that its worker
     is killed and the result is the error "timed out after T s". A worker that dies without
@@ -152,7 +161,8 @@ def run_pool(tasks: Sequence[Any], jobs: int, timeout: float, target: Callable[[
             while pending and len(running) < jobs:
                 index, task = pending.popleft()
                 recv_end, send_end = ctx.Pipe(duplex=False)
-                process = ctx.Process(target=_child, args=(send_end, target, task), daemon=True)
+                process = ctx.Process(target=_child, args=(send_end, target, task, os.getpid(), memory_mb),
+                                      daemon=True)
                 started = time.monotonic()
                 process.start()
                 send_end.close()  # so the parent sees EOF if the worker dies
@@ -200,10 +210,12 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
         asked = question(derivation)
+    except MemoryError:
+        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], memory_message())
     except DeriveError as exc:
-        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc), isinstance(exc, SpecError))
+        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], cut(str(exc)), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
-        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], _internal_error(exc))
+        return ProblemOutput(ref.stem, ref.id, ref.title, "", [], cut(_internal_error(exc)))
     return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked)
 
 
@@ -217,24 +229,22 @@ def summarize(records: Sequence[dict]) -> dict[str, int]:
     return counts
 
 
-def verification_json(set_name: str, outputs: Sequence[ProblemOutput]) -> str:
-    """The verification report: sorted keys, indent 2, trailing newline; deterministic."""
+def verification_json(set_name: str, outputs: Sequence[ProblemOutput], root: Path | None = None) -> str:
+    """The verification report: sorted keys, indent 2, trailing newline; deterministic (files
+    relative to `root`, so the same input gives the same bytes in any folder)."""
     steps = [r for o in outputs for r in o.records]
+    if root is not None:
+        steps = [_portable(r, Path(os.path.abspath(root))) for r in steps]
     doc = {"set": set_name, "problems": [o.id for o in outputs], "steps": steps, "summary": summarize(steps)}
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` (UTF-8, LF) to a temp file beside `path`, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _portable(record: dict, base: Path) -> dict:
+    """The record with its `file` relative to `base` (POSIX) when it lies below `base`."""
+    path = Path(os.path.abspath(record.get("file", "")))
+    if "file" in record and path.is_relative_to(base):
+        return record | {"file": path.relative_to(base).as_posix()}
+    return record
 
 
 def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
@@ -268,22 +278,36 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
               timeout: float = 300.0, out: Path | None = None, questions: bool = False,
+              memory: int = DEFAULT_MEMORY_MB,
               progress: Callable[[str, ProblemRef, TaskResult | None], None] | None = None) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
     With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
     written and compiled beside the booklet. `progress` hears each problem start and end.
 
-    Raises SpecError for a bad set (before writing anything); per-problem failures and a
-    failed compile are recorded in the report, not raised.
+    Raises SpecError for a bad set and OutputError for an unwritable output folder (both before
+    deriving anything); per-problem failures and a failed compile are recorded in the report.
+    `memory` is each worker's limit in MiB.
     """
     started = time.monotonic()
     spec = load_set(root, name)
+    out_dir = out or root / "build" / name
+    lock = open_out_dir(out_dir)
+    try:
+        return _build(root, name, spec, out_dir, jobs, pdf, timeout, questions, memory, progress, started)
+    finally:
+        lock.close()
+
+
+def _build(root: Path, name: str, spec: Any, out_dir: Path, jobs: int | None, pdf: bool, timeout: float,
+           questions: bool, memory: int,
+           progress: Callable[[str, ProblemRef, TaskResult | None], None] | None, started: float) -> BuildReport:
+    """The body of `build_set`, run while `out_dir` is locked."""
     import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
     from derive.render import render_booklet, render_questions
 
     tasks = [(name, ref) for ref in spec.problems]
     hook = (lambda kind, i, result: progress(kind, spec.problems[i], result)) if progress else None
-    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one, hook)
+    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one, memory, hook)
 
     report = BuildReport(name, [])
     for ref, result in zip(spec.problems, results):
@@ -295,8 +319,6 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
         if output.error is not None:
             report.failed.append((ref.stem, ref.id, output.error))
 
-    out_dir = out or root / "build" / name
-    out_dir.mkdir(parents=True, exist_ok=True)
     good = [o for o in report.outputs if o.error is None]
     failed_ids = [pid for _, pid, _ in report.failed]
     suffix = "-partial" if report.failed else ""
@@ -307,9 +329,9 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
         documents.append((f"{name}-questions{suffix}",
                           render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
     texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
-    for path, text in (*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good))):
-        write_atomic(path, text)
-        report.written.append(path)
+    files = [*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good, root))]
+    write_all(files)
+    report.written.extend(path for path, _ in files)
     if not report.failed:
         for stale in ("tex", "pdf", "log"):
             for stem in (f"{name}-partial", f"{name}-questions-partial"):

@@ -91,11 +91,13 @@ def main(ctx: click.Context, root: Path) -> None:
 @_jobs
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
+@click.option("--memory", type=click.IntRange(min=256), default=2048, show_default=True, metavar="MB",
+              help="Memory limit per problem (its worker's address space); a problem past it fails.")
 @_quiet
 @_verbose
 @click.pass_obj
 def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
-          quiet: bool, verbose: bool) -> None:
+          memory: int, quiet: bool, verbose: bool) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
     Prints one line per problem (ok or FAIL with the error), then the files written; on a
@@ -111,12 +113,15 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
     """
     from derive.build import build_set
     from derive.progress import echo_lines, live, report_lines
+    from derive.sandbox import stance
     from derive.spec import load_set
 
     verbosity = _verbosity(quiet, verbose)
     with live(load_set(root, set_name).problems, verbosity) as hook:
         report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
-                           progress=hook)
+                           memory=memory, progress=hook)
+    if not no_pdf and "without" in stance():
+        click.echo(f"warning: {stance()}", err=True)
     echo_lines(report_lines(report, verbosity))
     if any(o.spec_error for o in report.outputs):
         raise click.exceptions.Exit(EXIT_USAGE)

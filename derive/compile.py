@@ -6,6 +6,9 @@ Rules:
 - kpathsea is paranoid (openin_any=p, openout_any=p): no absolute paths, no parent folders,
   no dot files; shell_escape=f. SOURCE_DATE_EPOCH (default 0) and FORCE_SOURCE_DATE=1 make
   the PDF reproducible.
+- latexmk runs inside bubblewrap when it is usable (derive/sandbox.py: only the TeX tree and
+  the work folder are visible) and dies with its parent; without bubblewrap it still dies with
+  its parent (PR_SET_PDEATHSIG) and runs under a memory cap (derive/limits.py).
 - Any failure raises CompileError: the log's error lines and its path, or the time-out.
 """
 
@@ -18,7 +21,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+from derive import sandbox
 from derive.errors import CompileError
+from derive.limits import child_setup
 
 SETUP_HINT = "run `bash scripts/setup.sh` (see README.md) to install TeX Live"
 MAX_ERROR_LINES = 6
@@ -56,14 +61,18 @@ def compile_pdf(tex_path: Path, timeout: float = 120.0) -> Path:
         latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error",
         "-no-shell-escape", "-file-line-error", tex_path.name,
     ]
+    env = _env()
+    if sandbox.use_bwrap():
+        cmd = sandbox.wrap(cmd, tex_path.parent, env)
     proc = subprocess.Popen(
         cmd,
         cwd=tex_path.parent,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=_env(),
+        env=env,
         start_new_session=True,
+        preexec_fn=child_setup(os.getpid()),
     )
     try:
         proc.communicate(timeout=timeout)

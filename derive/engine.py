@@ -17,8 +17,7 @@ from typing import Any
 import sympy as sp
 
 from derive import mdp as mdps
-from derive import render
-from derive.errors import EngineError, Loc, SpecError, SpecIssue, VerificationError
+from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
 from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notation, PolicyEvaluation, PolicyRow,
                           PolicyTable, Say, Step, Verdict)
@@ -67,7 +66,6 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
-    _check_latex(spec, scope, issues)
     if issues:
         raise SpecError(issues)
     blocks = _perform(spec, scope, plans, claims)
@@ -180,36 +178,6 @@ def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
                     issues.append(SpecIssue(text.loc, f"a claimed value must be an exact rational number, "
                                                       f"got {_plain(value)}"))
     return out
-
-
-def _check_latex(spec: ProblemSpec, scope: Scope, issues: list[SpecIssue]) -> None:
-    """Prose and LaTeX overrides must pass the render layer's safety rules."""
-    texts = [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]
-    for text in texts:
-        try:
-            render.prose(text.value)
-        except ValueError as exc:
-            issues.append(SpecIssue(text.loc, str(exc)))
-    for sym in spec.symbols:
-        _safe_math(sym.latex, issues)
-        _safe_math(sym.long, issues)
-    for item in (*spec.functions, *spec.definitions):
-        _safe_math(item.latex, issues)
-    for block in spec.solution:
-        if isinstance(block, AnswerSpec) and block.text:
-            try:
-                render.prose(block.text)
-            except ValueError as exc:
-                issues.append(SpecIssue(block.loc, str(exc)))
-
-
-def _safe_math(text: Text | None, issues: list[SpecIssue]) -> None:
-    if text is None:
-        return
-    try:
-        render.check_math(text.value)
-    except ValueError as exc:
-        issues.append(SpecIssue(text.loc, str(exc)))
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------
@@ -343,7 +311,10 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
     for i, ps in enumerate(plan.steps, start=1):
         s = ps.spec
         label = f"{plan.spec.label}.{i}"
-        nxt = _next_expr(ps, current, ctx, label)
+        try:
+            nxt = _next_expr(ps, current, ctx, label)
+        except LimitError as exc:
+            raise EngineError(s.loc, f"step {label}: {exc}") from None
         cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
         seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
@@ -353,6 +324,8 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
             raise VerificationError(
                 s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
                 exc.counterexample) from None
+        except LimitError as exc:
+            raise EngineError(s.loc, f"step {label}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
             raise EngineError(s.loc, f"step {label}: the verifier could not check `{_plain(lhs)}  {rel}  "
                                      f"{_plain(rhs)}` ({_failure(exc)})") from None

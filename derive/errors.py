@@ -38,7 +38,7 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
+        return f"{self.loc}: {cut(self.message, 500)}"
 
 
 class SpecError(DeriveError):
@@ -70,3 +70,19 @@ class EngineError(DeriveError):
 
 class CompileError(DeriveError):
     """LaTeX did not produce a PDF."""
+
+
+class OutputError(DeriveError):
+    """The build folder cannot be written (a file in its place, read-only, disk full, locked)."""
+
+
+class LimitError(DeriveError):
+    """Work refused because its estimated size passes a limit (derive/sizes.py)."""
+
+
+MAX_MESSAGE = 2000
+
+
+def cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text`, cut to `limit` characters with a note of how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"

@@ -25,6 +25,7 @@ MAX_TEXT = 4000
 MAX_NODES = 800
 MAX_DIGITS = 60
 MAX_EXPONENT = 1000
+MAX_DERIVATIVE_ORDER = 40
 MAX_POWER_BITS = 4096
 
 
@@ -77,12 +78,27 @@ class Namespace:
         return sorted({*self.symbols, *self.indexed, *self.functions, *BUILTINS, *CONSTANTS})
 
 
+# What SymPy raises on arguments it cannot take, e.g. Limit(x, x, x); reported as a syntax error.
+SYMPY_REFUSALS = (NotImplementedError, ArithmeticError, TypeError, ValueError, RecursionError,
+                  sp.polys.polyerrors.BasePolynomialError)
+
+
 def parse(text: str, ns: Namespace) -> Any:
     """Parse an expression (no relations) into an unevaluated SymPy object."""
     tree = _tree(text, "expression")
     if isinstance(tree, ast.Compare):
         raise ExprSyntaxError("a relation is not allowed here; write an expression")
-    return _Builder(ns).build(tree)
+    return _refusals_as_syntax(lambda: _Builder(ns).build(tree))
+
+
+def _refusals_as_syntax(make: Callable[[], Any]) -> Any:
+    """`make()`, with SymPy's refusals of its arguments turned into ExprSyntaxError."""
+    try:
+        return make()
+    except ExprSyntaxError:
+        raise
+    except SYMPY_REFUSALS as exc:
+        raise ExprSyntaxError(f"SymPy cannot build this: {' '.join(str(exc).split())[:200]}") from None
 
 
 def parse_relations(text: str, ns: Namespace) -> list[Any]:
@@ -91,7 +107,7 @@ def parse_relations(text: str, ns: Namespace) -> list[Any]:
     if not isinstance(tree, ast.Compare):
         raise ExprSyntaxError("expected a relation such as 0 < s or s <= 1")
     b = _Builder(ns)
-    terms = [b.build(tree.left)] + [b.build(c) for c in tree.comparators]
+    terms = _refusals_as_syntax(lambda: [b.build(tree.left)] + [b.build(c) for c in tree.comparators])
     out = []
     for op, lhs, rhs in zip(tree.ops, terms, terms[1:]):
         kind = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreaterThan,
@@ -259,6 +275,9 @@ def _check_bound(name: str, specs: list) -> None:
         var = s[0] if isinstance(s, sp.Tuple) and len(s) else s
         if isinstance(s, sp.Tuple) and name == "Derivative" and len(s) != 2:
             raise ExprSyntaxError("Derivative takes (variable, order) pairs")
+        if isinstance(s, sp.Tuple) and name == "Derivative" and not (isinstance(s[1], sp.Integer)
+                                                                    and 0 < s[1] <= MAX_DERIVATIVE_ORDER):
+            raise ExprSyntaxError(f"a derivative order must be a whole number from 1 to {MAX_DERIVATIVE_ORDER}")
         if isinstance(s, sp.Tuple) and name in ("Sum", "Product", "Integral", "MatProduct") and len(s) != 3:
             raise ExprSyntaxError(f"{name} limits are written (variable, low, high)")
         if not (isinstance(var, sp.Symbol) or (name == "Derivative" and isinstance(var, sp.Indexed))):

@@ -39,6 +39,7 @@ from derive.matrices import (construct_factors, is_matrix, parenthesisations, pr
                              rational_orthogonal, structure_relations)
 from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
 from derive.scope import Rewrite, Scope, inequality_hypotheses
+from derive.sizes import check_matrix
 
 __all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
 
@@ -321,7 +322,10 @@ class Instance:
         return min(self._cost(cost(order)) for order in parenthesisations(product_factors(node.args[0])))
 
     def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
-        return {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+        sizes = {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+        for rows, cols in sizes.values():
+            check_matrix(rows, cols)
+        return sizes
 
     # ---- matrices ----------------------------------------------------------------------
     def matrix_value(self, expr: Any) -> sp.Matrix:

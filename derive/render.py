@@ -3,7 +3,8 @@
 Rules:
 - Expressions print through `Printer`, which keeps the author's term order (`order='none'`).
 - Spec text reaches LaTeX only through `prose`: plain text is escaped, `$...$` math passes
-  through `check_math`, which rejects control sequences that read, write or redefine.
+  through `texguard.check_math`, an allow-list of the commands and environments math needs;
+  Unicode math symbols print as their commands.
 - Templates (top-level `templates/`) receive only strings built here, never raw spec text.
 """
 
@@ -21,26 +22,9 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
 from derive import model, ops
+from derive.texguard import UNICODE_MATH, check_math, prose_parts, text_char_tex
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-# Control sequences that read or write files, run code, change catcodes or define macros.
-# The brief's list plus the LaTeX/pdfTeX equivalents that reach the same places.
-FORBIDDEN_CONTROL_SEQUENCES: frozenset[str] = frozenset(
-    {
-        "input", "include", "openin", "openout", "read", "write", "immediate", "catcode",
-        "def", "edef", "gdef", "xdef", "let", "csname", "newcommand", "renewcommand",
-        "usepackage", "special", "directlua", "lowercase", "uppercase", "jobname",
-        "endinput", "loop", "expandafter", "includegraphics", "verbatiminput", "href", "url",
-        # same effect under another name
-        "futurelet", "providecommand", "DeclareRobustCommand", "NewDocumentCommand",
-        "RenewDocumentCommand", "ProvideDocumentCommand", "DeclareDocumentCommand",
-        "UseName", "ExpandArgs", "makeatletter", "ExplSyntaxOn", "scantokens",
-        "InputIfFileExists", "IfFileExists", "lstinputlisting", "includepdf",
-        "filecontents", "endfilecontents", "pdffiledump", "pdfmdfivesum", "pdfobj",
-        "pdfximage", "pdfliteral", "pdfprimitive", "pdfextension",
-    }
-)
 
 METHOD_NAMES: dict[str, str] = {"symbolic": "symbolic", "instance": "exact instance", "numeric": "numeric"}
 METHOD_TAGS: dict[str, str] = {"symbolic": "sym", "instance": "inst", "numeric": "num"}
@@ -63,12 +47,11 @@ _TEXT_ESCAPES = str.maketrans(
         "<": r"\textless{}",
         ">": r"\textgreater{}",
         "|": r"\textbar{}",
+        **{ch: text_char_tex(ch) for ch in UNICODE_MATH},
     }
 )
 LINE_BUDGET = 56  # estimated glyphs of display math that fit on one line beside a short note
 INLINE_START = 12  # a chain's start up to this many glyphs shares the line of its first step
-_MATH_TOKEN = re.compile(r"\\([A-Za-z]+|.)|(.)", re.S)
-_BEGIN_FILECONTENTS = re.compile(r"\\begin\s*\{\s*filecontents")
 
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -114,70 +97,11 @@ def _group_end(tex: str, start: int) -> int:
     return len(tex)
 
 
-def check_math(tex: str) -> str:
-    """Return `tex` unchanged if it is safe math; else raise ValueError saying why.
-
-    Rejected: a control sequence in FORBIDDEN_CONTROL_SEQUENCES, a filecontents
-    environment, `^^` (TeX's hex notation for characters), `$`, an unescaped `%` or `#`,
-    and unbalanced braces.
-    """
-    if "^^" in tex:
-        raise ValueError(f"'^^' is not allowed in math: {tex!r}")
-    if _BEGIN_FILECONTENTS.search(tex):
-        raise ValueError(f"the filecontents environment is not allowed in math: {tex!r}")
-    depth = 0
-    for m in _MATH_TOKEN.finditer(tex):
-        name, char = m.groups()
-        if name in FORBIDDEN_CONTROL_SEQUENCES:
-            raise ValueError(f"control sequence \\{name} is not allowed in math: {tex!r}")
-        if char in ("$", "%", "#"):
-            raise ValueError(f"unescaped {char!r} is not allowed in math (write \\{char}): {tex!r}")
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth < 0:
-                raise ValueError(f"unbalanced braces in math: {tex!r}")
-    if depth:
-        raise ValueError(f"unbalanced braces in math: {tex!r}")
-    return tex
-
-
 def prose(text: str) -> str:
     """Text with `$...$` inline and `$$...$$` display math as LaTeX: text escaped, math
-    checked by `check_math`.
-
-    `$$` always opens or closes display math, every other `$` inline math (there is no
-    literal dollar sign); unbalanced or empty math raises ValueError.
-    """
-    pieces = text.split("$$")
-    if len(pieces) % 2 == 0:
-        raise ValueError(f"unbalanced '$$' in text: {text!r}")
-    out = []
-    for i, piece in enumerate(pieces):
-        if i % 2 == 0:
-            out.append(_inline_prose(piece, text))
-        elif not piece.strip():
-            raise ValueError(f"empty display math '$$$$' in text: {text!r}")
-        else:
-            out.append(f"\\[{check_math(piece.strip())}\\]")
-    return "".join(out)
-
-
-def _inline_prose(part_text: str, text: str) -> str:
-    """Text with `$...$` inline math (a piece of `text` between display maths)."""
-    parts = part_text.split("$")
-    if len(parts) % 2 == 0:
-        raise ValueError(f"unbalanced '$' in text: {text!r}")
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(escape_text(part))
-        elif not part.strip():
-            raise ValueError(f"empty math in text: {text!r}")
-        else:
-            out.append(f"${check_math(part)}$")
-    return "".join(out)
+    checked by the allow-list (`texguard.prose_parts`, which raises ValueError)."""
+    wrap = {"text": escape_text, "inline": lambda m: f"${m}$", "display": lambda m: f"\\[{m}\\]"}
+    return "".join(wrap[kind](piece) for kind, piece in prose_parts(text))
 
 
 class Printer(LatexPrinter):
@@ -194,13 +118,14 @@ class Printer(LatexPrinter):
 
     def __init__(self, notation: model.Notation):
         super().__init__({"order": "none"})
-        for kind, table in (("symbol", notation.symbol_latex), ("function", notation.function_latex)):
-            for name, tex in table.items():
+        checked: dict[str, dict[str, str]] = {"symbol_latex": {}, "function_latex": {}}
+        for kind, attr in (("symbol", "symbol_latex"), ("function", "function_latex")):
+            for name, tex in getattr(notation, attr).items():
                 try:
-                    check_math(tex)
+                    checked[attr][name] = check_math(tex)
                 except ValueError as e:
                     raise ValueError(f"LaTeX for {kind} {name!r}: {e}") from None
-        self.notation = notation
+        self.notation = dataclasses.replace(notation, **checked)
 
     def doprint(self, expr) -> str:
         """`expr` as LaTeX math, checked by `check_math`."""

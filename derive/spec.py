@@ -14,14 +14,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
+from derive import texguard
 from derive.errors import Loc, SpecError, SpecIssue
 from derive.model import RELATIONS, STRUCTURES
+from derive.safeyaml import read_yaml
+
 ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 TOP = "(top)"
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAX_STEM = 64
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -332,18 +333,8 @@ def _kind(value: Any) -> str:
 
 
 def _read_yaml(path: Path) -> Any:
-    """Parse YAML keeping line numbers; duplicate keys are errors (not last-wins)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([SpecIssue(Loc(str(path), 0, "file"), f"cannot read: {exc.strerror}")]) from exc
-    try:
-        return YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        msg = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise SpecError([SpecIssue(Loc(str(path), line, "yaml"), msg)]) from exc
+    """Parse YAML under the limits of derive/safeyaml.py; duplicate keys are errors."""
+    return read_yaml(path)
 
 
 def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
@@ -499,6 +490,8 @@ def _step(r: _Reader, value: Any, loc: Loc) -> StepSpec | None:
     if "by" not in value and "to" not in value:
         r.issue(loc, "a step needs 'by' (a rule) or 'to' (a claimed expression)")
     why = r.string(value, "why", loc.key)
+    if why is not None:
+        _tex(r, why.loc, texguard.inline_prose, why.value)
     params = {k: v for k, v in value.items() if k not in ("by", "to", "rel", "why")}
     if by is None:
         for k in params:
@@ -547,6 +540,8 @@ def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
         r.issue(loc, f"a solution block has exactly one of: {', '.join(BLOCK_KINDS)}")
         return None
     (key,) = node.keys()
+    if key not in BLOCK_KINDS:
+        return None  # reported by r.mapping as an unknown key
     kloc = r.loc(node, key, _join(loc.key, key))
     if key == "mdp":
         return _mdp(r, node["mdp"], kloc)
@@ -905,7 +900,33 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
         hypotheses=_collect(r, node, "hypotheses", _hypothesis),
         solution=solution,
     )
+    if isinstance(pid, str):
+        _tex(r, r.loc(node, "id", "id"), texguard.check_line, pid, "id")
+    _check_tex(r, spec, title)
     return spec, r.issues
+
+
+def _tex(r: _Reader, loc: Loc, check: Callable[..., Any], value: str, *args: Any) -> None:
+    try:
+        check(value, *args)
+    except texguard.TexError as exc:
+        r.issue(loc, str(exc))
+
+
+def _check_tex(r: _Reader, spec: ProblemSpec, title: Text | None) -> None:
+    """Prose and LaTeX fields pass the TeX allow-list of derive/texguard.py."""
+    if title is not None:
+        _tex(r, title.loc, texguard.inline_prose, title.value)
+    for text in [spec.statement] + [b.text for b in spec.solution if isinstance(b, SaySpec)]:
+        _tex(r, text.loc, texguard.prose_parts, text.value)
+    for block in spec.solution:
+        if isinstance(block, AnswerSpec) and block.text:
+            _tex(r, block.loc, texguard.prose_parts, block.text)
+    fields = [t for sym in spec.symbols for t in (sym.latex, sym.long)]
+    fields += [item.latex for item in (*spec.functions, *spec.definitions)]
+    for text in fields:
+        if text is not None:
+            _tex(r, text.loc, texguard.check_math, text.value)
 
 
 def load_set(root: Path, name: str) -> SetSpec:
@@ -922,6 +943,8 @@ def load_set(root: Path, name: str) -> SetSpec:
         names = sorted(d.name for d in base.iterdir() if (d / "set.yaml").is_file()) if base.is_dir() else []
         known = ", ".join(names) or "none"
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), f"no problem set named {name!r} (known: {known})")])
+    if not _inside(path, root / "problems"):
+        raise SpecError([SpecIssue(Loc(str(path), 0, "set"), "a link to a file outside problems/; copy it instead")])
     r = _Reader(str(path))
     data = _read_yaml(path)
     node = r.mapping(data, Loc(str(path), 1, TOP), {"title", "course", "order"}, {"title", "order"})
@@ -930,29 +953,57 @@ def load_set(root: Path, name: str) -> SetSpec:
     if node is not None:
         title = r.string(node, "title", "", required=True)
         course = r.string(node, "course", "")
+        for text in (title, course):
+            if text is not None:
+                _tex(r, text.loc, texguard.inline_prose, text.value)
+        seen: set[str] = set()
         for stem, loc in r.sequence(node, "order", ""):
             if r.name(stem, loc, "problem file stem") is None:
                 continue
+            if len(stem) > MAX_STEM:
+                r.issue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}")
+                continue
+            if stem in seen:
+                r.issue(loc, f"problem {stem!r} is listed twice")
+                continue
+            seen.add(stem)
             ppath = set_dir / f"{stem}.yaml"
             if not ppath.is_file():
                 r.issue(loc, f"no problem file {ppath.name} in {set_dir}")
                 continue
-            problems.append(_problem_ref(r, stem, ppath))
+            if not _inside(ppath, root / "problems"):
+                r.issue(loc, f"{ppath.name} is a link to a file outside problems/; copy the file instead")
+                continue
+            problems.append(_problem_ref(stem, ppath))
     if r.issues:
         raise SpecError(r.issues)
     return SetSpec(name, title.value if title else name, course.value if course else "", tuple(problems))
 
 
-def _problem_ref(r: _Reader, stem: str, path: Path) -> ProblemRef:
-    """Id and title of a problem file, read without validating the rest."""
+def _inside(path: Path, base: Path) -> bool:
+    """True when `path`, links resolved, lies inside `base` (links resolved too)."""
+    return path.resolve().is_relative_to(base.resolve())
+
+
+def _problem_ref(stem: str, path: Path) -> ProblemRef:
+    """Id and title of a problem file, read without validating the rest. A file that cannot be
+    read gives id and title '?': its issues are reported when that problem is derived, so the
+    other problems still build."""
     try:
         data = _read_yaml(path)
-    except SpecError as exc:
-        r.issues.extend(exc.issues)
+    except SpecError:
         return ProblemRef(stem, path, "?", "?")
     if not isinstance(data, dict):
         return ProblemRef(stem, path, "?", "?")
-    return ProblemRef(stem, path, str(data.get("id", "?")), str(data.get("title", "?")))
+    return ProblemRef(stem, path, _ref_text(data.get("id")), _ref_text(data.get("title")))
+
+
+def _ref_text(value: Any) -> str:
+    """An id or title for the progress lines: a string cut to one short line, else '?'."""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return "?"
+    text = " ".join(str(value).split())
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def list_sets(root: Path) -> list[SetSpec]:

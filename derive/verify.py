@@ -34,6 +34,7 @@ from derive.matrix_eval import SCALES as MATRIX_SCALES
 from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, random_with_sigma_max, uses_matrix_calculus
 from derive.mdp import bellman_rhs
 from derive.model import MDP, Verdict
+from derive.sizes import check_matrix
 from derive.ops import Int, Theta, forward_values, sg
 from derive.scope import Rewrite, Scope, inequality_hypotheses, rewrite_with
 
@@ -719,6 +720,7 @@ def _matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         env = {}
         for sym, dims in sorted(ctx.scope.shapes.items(), key=lambda kv: str(kv[0])):
             rows, cols = (int(inst.evaluate(d)) for d in dims)
+            check_matrix(rows, cols)
             env[sym] = random_with_sigma_max(rows, cols, rng, inst.scale, ctx.scope.sigma_max.get(sym))
         for k, v in inst.values.items():
             if k.is_integer and k not in ctx.scope.symbol_space:

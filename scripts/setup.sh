@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine (Python 3.11) to build and test derive. Safe to re-run.
-#  1. TeX Live, latexmk and pdftotext from apt, unless already on PATH.
+#  1. TeX Live, latexmk and pdftotext from apt, unless already on PATH; bubblewrap (the LaTeX
+#     sandbox, docs/decisions.md 82) likewise.
 #  2. .venv with derive installed editable, with its test extras; re-installed only when
 #     pyproject.toml changed since the last successful install.
 set -euo pipefail
@@ -18,6 +19,11 @@ if ! command -v latexmk >/dev/null || ! command -v pdflatex >/dev/null || ! comm
     echo "setup: installing TeX Live, latexmk and poppler-utils (apt)" >&2
     apt_install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
         latexmk poppler-utils lmodern
+fi
+
+if ! command -v bwrap >/dev/null; then
+    echo "setup: installing bubblewrap, the LaTeX sandbox (apt)" >&2
+    apt_install bubblewrap
 fi
 
 if [ ! -x .venv/bin/pip ]; then

@@ -165,7 +165,8 @@ def test_build_all_ok_writes_tex_and_json_deterministically(tmp_path: Path) -> N
     doc = json.loads((out / "verification.json").read_text(encoding="utf-8"))
     assert (doc["set"], doc["problems"]) == ("mini", ["1.1", "1.2"])
     records = report.outputs[0].records + report.outputs[1].records
-    assert doc["steps"] == records and len(records) > 0
+    assert doc["steps"] == [r | {"file": Path(r["file"]).relative_to(tmp_path).as_posix()} for r in records]
+    assert len(records) > 0
     assert doc["summary"] == summarize(records)
     assert sum(doc["summary"][m] for m in ("symbolic", "instance", "numeric")) == doc["summary"]["steps"]
     first = {name: (out / name).read_bytes() for name in ("mini.tex", "verification.json")}
@@ -193,7 +194,8 @@ def test_failed_problem_writes_partial_and_keeps_earlier_outputs(tmp_path: Path)
     assert "Partial booklet" in tex and "not included: 9.9." in tex
     doc = json.loads((out / "verification-partial.json").read_text(encoding="utf-8"))
     assert doc["problems"] == ["1.1"]
-    assert doc["steps"] == report.outputs[0].records
+    assert doc["steps"] == [r | {"file": Path(r["file"]).relative_to(tmp_path).as_posix()}
+                            for r in report.outputs[0].records]
 
 
 def test_problem_past_the_time_limit_fails_alone(tmp_path: Path) -> None:

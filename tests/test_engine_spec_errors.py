@@ -59,12 +59,12 @@ def test_all_spec_issues_of_a_problem_are_raised_together(tmp_path: Path) -> Non
     f = str(path)
     assert spec_issues(path) == [
         f"{f}:10: solution[0].chain.colour: unknown key; expected one of: assume, defines, label, start, steps",
+        f"{f}:5: symbols.x.latex: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
         f"{f}:11: solution[0].chain.start: undefined symbol 'y' (declare it under symbols)",
         f"{f}:13: solution[0].chain.steps[0].by: unknown rule 'teleport'; known rules: {KNOWN_RULES}",
         f"{f}:14: solution[0].chain.steps[1].to: malformed expression at column 4: invalid syntax",
         f"{f}:15: solution[0].chain.steps[2].var: expected a string (symbol), got int",
         f"{f}:16: solution[0].chain.steps[3].shade: rule 'expand' takes no parameter 'shade'",
-        f"{f}:5: symbols.x.latex: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
     ]
 
 
@@ -98,6 +98,8 @@ solution:
     f = str(path)
     assert spec_issues(path) == [
         f"{f}:19: solution[0].chain.steps[5].why: expected a string, got a number",
+        f"{f}:3: statement: unbalanced '$' in text: 'Unbalanced $x'",
+        f"{f}:22: solution[3].say: control sequence \\input is not allowed in math: '\\\\input{{x}}'",
         f"{f}:11: solution[0].chain.assume[0]: expected a relation such as 0 < s or s <= 1",
         f"{f}:11: solution[0].chain.assume[1]: undefined symbol 'z' (declare it under symbols)",
         f"{f}:14: solution[0].chain.steps[0]: rule 'use' needs parameter 'name' (hypothesis)",
@@ -107,8 +109,6 @@ solution:
         f"{f}:18: solution[0].chain.steps[4].var: undefined symbol 'q'",
         f"{f}:20: solution[1].chain: chain label 'c' used twice",
         f"{f}:21: solution[2].answer: no chain labelled 'missing' before this answer",
-        f"{f}:3: statement: unbalanced '$' in text: 'Unbalanced $x'",
-        f"{f}:22: solution[3].say: control sequence \\input is not allowed in math: '\\\\input{{x}}'",
     ]
 
 

@@ -8,6 +8,7 @@ import sympy as sp
 
 from derive.rules import Param, RuleError, rule, shown
 from derive.scope import rewrite_with
+from derive.sizes import MAX_EXPAND_TERMS, expanded_terms
 
 
 @rule("unfold", "by definition", Param("name", "definition", required=False))
@@ -43,6 +44,15 @@ def use(expr: Any, args: dict, ctx: Any) -> Any:
     return out
 
 
+def bounded_expand(expr: Any) -> Any:
+    """`sp.expand(expr)`, refused when it would give more than MAX_EXPAND_TERMS terms (derive/sizes.py)."""
+    terms = expanded_terms(expr)
+    if terms > MAX_EXPAND_TERMS:
+        raise RuleError(f"expanding {shown(expr)} would give about {terms:.3g} terms, more than the limit of "
+                        f"{MAX_EXPAND_TERMS}")
+    return sp.expand(expr)
+
+
 def _normal_form(name: str, statement: str, fn: Any, doc: str) -> None:
     """Register a rule that rewrites the whole expression with one SymPy function."""
 
@@ -54,7 +64,8 @@ def _normal_form(name: str, statement: str, fn: Any, doc: str) -> None:
 
 
 for _name, _statement, _fn, _doc in (
-    ("expand", "expanding", sp.expand, "Multiply out products and integer powers (SymPy's expand)."),
+    ("expand", "expanding", bounded_expand,
+     "Multiply out products and integer powers (SymPy's expand), refused past the size limit."),
     ("simplify", "simplifying", sp.simplify, "SymPy's simplify: its heuristics pick the simplest form they find."),
     ("factor", "factoring", sp.factor, "Factor the expression over the rationals (SymPy's factor)."),
     ("together", "common denominator", sp.together, "Put a sum of fractions over one common denominator."),
@@ -67,7 +78,7 @@ for _name, _statement, _fn, _doc in (
 @rule("collect", "collecting powers", Param("var", "expr"))
 def collect(expr: Any, args: dict, ctx: Any) -> Any:
     """Expand, then group the terms by powers of `var` (SymPy's collect)."""
-    return sp.collect(sp.expand(expr), args["var"])
+    return sp.collect(bounded_expand(expr), args["var"])
 
 
 @rule("expand_log", "log of a product/quotient is a sum/difference of logs")

@@ -9,6 +9,7 @@ import sympy as sp
 from derive.instances import gaussian_moment
 from derive.ops import Theta
 from derive.rules import Param, RuleError, rule, shown
+from derive.rules.algebra import bounded_expand
 from derive.verify import Context, decide_cases
 
 
@@ -109,7 +110,7 @@ def asymptotic_class(expr: Any, args: dict, ctx: Any) -> Any:
     for th in thetas:
         f, v = ctx.scope.unfold(th.args[0]), th.args[1]
         try:
-            deg = sp.Poly(sp.expand(f), v).degree()
+            deg = sp.Poly(bounded_expand(f), v).degree()
         except sp.PolynomialError:
             raise RuleError(f"{shown(f)} in {shown(th)} is not a polynomial in {v}") from None
         out[th] = Theta(v**deg, v)

@@ -1,0 +1,58 @@
+"""Process limits: a memory ceiling per worker, and children that die with their parent.
+
+Rules:
+- `limit_memory(mb)` caps the address space of the calling process (RLIMIT_AS); past it an
+  allocation fails with MemoryError, which the worker reports as MEMORY_MESSAGE.
+- `die_with_parent()` asks Linux to SIGKILL the calling process when its parent dies
+  (PR_SET_PDEATHSIG) and exits at once if the parent is already gone. Elsewhere it does nothing.
+- Every worker and every LaTeX run calls both (LaTeX through `child_setup`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+
+DEFAULT_MEMORY_MB = 2048
+LATEX_MEMORY_MB = 2048
+_PR_SET_PDEATHSIG = 1
+_limit_mb: int | None = None
+
+
+def limit_memory(mb: int) -> None:
+    """Cap this process's address space at `mb` MiB (never above an existing hard cap)."""
+    global _limit_mb
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    _limit_mb = mb
+
+
+def memory_message() -> str:
+    """The error of a worker that ran out of its memory limit."""
+    return f"memory limit of {_limit_mb} MB exceeded (raise it with --memory MB)"
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """SIGKILL this process when its parent dies; exit now if `parent` is already gone."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def child_setup(parent: int, memory_mb: int = LATEX_MEMORY_MB):
+    """A `preexec_fn` for subprocesses: die with `parent`, under a memory cap."""
+
+    def setup() -> None:
+        die_with_parent(parent)
+        limit_memory(memory_mb)
+
+    return setup

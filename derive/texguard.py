@@ -1,0 +1,392 @@
+"""The allow-list for spec text that reaches LaTeX: math commands, environments, characters.
+
+Rules:
+- Math (`$...$`, `$$...$$`, `latex:` and `long:` fields) may use only the control sequences in
+  ALLOWED_COMMANDS and the environments in ALLOWED_ENVIRONMENTS; everything else is refused
+  (an allow-list: `\\begin{X}` runs `\\X`, so environments are names on the list too).
+- The math must also be well formed where TeX would stop the whole booklet: balanced braces,
+  `\\begin`/`\\end` and `\\left`/`\\right`; a delimiter after `\\left`, `\\right` and `\\big`-type
+  commands; an argument for every command that takes one; `&` and `\\\\` only inside an
+  environment; no double super- or subscript; plain words inside `\\text{...}`.
+- Characters: printable ASCII, tab and newline (text only), the Latin letters and punctuation
+  of TEXT_CHARACTERS (text only) and the Unicode math symbols of UNICODE_MATH, which print as
+  their LaTeX command in math and in text. Control characters, DEL and anything else (emoji,
+  CJK, ...) are refused, naming the character.
+- `^^`, `$`, an unescaped `%` or `#` are refused in math.
+This module builds no LaTeX beyond the Unicode translation (`math_tex`, `text_char_tex`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa lambda mu nu xi pi varpi "
+    "rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon "
+    "Phi Psi Omega digamma"
+)
+SYMBOLS = (
+    "le leq ge geq ne neq ll gg approx sim simeq cong equiv propto prec succ preceq succeq subset supset "
+    "subseteq supseteq in ni notin mid nmid parallel perp models vdash dashv to gets mapsto leftarrow rightarrow "
+    "Leftarrow Rightarrow leftrightarrow Leftrightarrow longrightarrow longleftarrow Longrightarrow Longleftarrow "
+    "longmapsto implies iff uparrow downarrow Uparrow Downarrow nearrow searrow hookrightarrow "
+    "pm mp times div cdot cdots ldots dots vdots ddots circ bullet star ast oplus ominus otimes oslash odot wedge vee "
+    "cap cup setminus sqcup uplus amalg land lor lnot neg forall exists nexists emptyset varnothing infty nabla "
+    "partial prime ell hbar imath jmath Re Im aleph wp top bot angle triangle square blacksquare Box diamond "
+    "backslash surd dagger ddagger checkmark colon vert Vert lvert rvert lVert rVert langle rangle lfloor rfloor "
+    "lceil rceil lbrace rbrace lbrack rbrack coloneqq eqqcolon doteq triangleq leqslant geqslant lesssim gtrsim "
+    "sum prod coprod int iint iiint oint bigcup bigcap bigoplus bigotimes bigvee bigwedge bigsqcup"
+)
+OPERATORS = (
+    "log ln exp lg sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth max min sup inf lim liminf "
+    "limsup arg det dim ker deg gcd hom Pr"
+)
+SPACING = "quad qquad enspace thinspace negthinspace"
+ONE_ARGUMENT = (
+    "mathrm mathbf mathit mathsf mathtt mathbb mathcal mathfrak boldsymbol mathnormal operatorname sqrt "
+    "bar hat tilde widetilde widehat vec dot ddot dddot ddddot check breve acute grave overline underline overbrace underbrace "
+    "overrightarrow overleftarrow boxed phantom hphantom vphantom mathring"
+)
+TWO_ARGUMENTS = "frac dfrac tfrac cfrac binom dbinom tbinom overset underset stackrel"
+SIZED = "big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr bigm Bigm"
+TEXT_ARGUMENT = "text textrm textit textbf textsf texttt mbox"
+MODIFIERS = "mathrel mathbin mathop mathord mathpunct mathopen mathclose"
+STYLES = "displaystyle textstyle scriptstyle scriptscriptstyle"
+
+ARITY: dict[str, int] = {n: 1 for n in (ONE_ARGUMENT + " " + MODIFIERS).split()} | {n: 2 for n in TWO_ARGUMENTS.split()}
+TEXT_COMMANDS = frozenset(TEXT_ARGUMENT.split())
+SIZED_COMMANDS = frozenset(SIZED.split())
+ALLOWED_COMMANDS: frozenset[str] = frozenset(
+    " ".join((GREEK, SYMBOLS, OPERATORS, SPACING, ONE_ARGUMENT, TWO_ARGUMENTS, SIZED, TEXT_ARGUMENT, MODIFIERS,
+              STYLES, "left right middle begin end limits nolimits substack")).split()
+) | frozenset({",", ";", ":", "!", " ", "{", "}", "|", "&", "%", "#", "_", "\\"})
+ALLOWED_ENVIRONMENTS: frozenset[str] = frozenset(
+    "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases dcases aligned gathered split array".split()
+)
+LIMITS_AFTER = frozenset(
+    "sum prod coprod int iint iiint oint bigcup bigcap bigoplus bigotimes bigvee bigwedge bigsqcup max min sup inf lim "
+    "liminf limsup det gcd Pr operatorname* mathop".split()
+)
+DELIMITERS = frozenset("( ) [ ] . | / < >".split())
+DELIMITER_COMMANDS = frozenset(
+    "{ } | lvert rvert lVert rVert vert Vert langle rangle lfloor rfloor lceil rceil lbrace rbrace lbrack rbrack "
+    "backslash uparrow downarrow Uparrow Downarrow".split()
+)
+ARRAY_COLUMNS = re.compile(r"^[lcr|]{1,40}$")
+
+# Unicode symbols common in statements, printed as the LaTeX command in math (and in text).
+UNICODE_MATH: dict[str, str] = {
+    "∀": r"\forall", "∃": r"\exists", "∄": r"\nexists", "∈": r"\in", "∉": r"\notin", "∋": r"\ni",
+    "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx", "≡": r"\equiv", "∼": r"\sim", "≃": r"\simeq",
+    "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg", "⊂": r"\subset", "⊃": r"\supset",
+    "⊆": r"\subseteq", "⊇": r"\supseteq", "∪": r"\cup", "∩": r"\cap", "∖": r"\setminus", "∅": r"\emptyset",
+    "→": r"\to", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow",
+    "⇔": r"\Leftrightarrow", "↦": r"\mapsto", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
+    "·": r"\cdot", "⋅": r"\cdot", "∘": r"\circ", "⊗": r"\otimes", "⊕": r"\oplus", "∧": r"\wedge",
+    "∨": r"\vee", "¬": r"\neg", "∞": r"\infty", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum",
+    "∏": r"\prod", "∫": r"\int", "√": r"\surd", "′": r"\prime", "ℓ": r"\ell", "⊤": r"\top", "⊥": r"\bot",
+    "⟨": r"\langle", "⟩": r"\rangle", "‖": r"\Vert", "∣": r"\mid", "…": r"\dots", "⋯": r"\cdots",
+    "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "ℤ": r"\mathbb{Z}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}",
+    "𝔼": r"\mathbb{E}", "ℙ": r"\mathbb{P}",
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "ϵ": r"\epsilon",
+    "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "ϑ": r"\vartheta", "ι": r"\iota", "κ": r"\kappa",
+    "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
+    "ς": r"\varsigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\varphi", "ϕ": r"\phi", "χ": r"\chi",
+    "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda",
+    "Ξ": r"\Xi", "Π": r"\Pi", "Σ": r"\Sigma", "Υ": r"\Upsilon", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+    "²": "^{2}", "³": "^{3}", "¹": "^{1}",
+}
+# Characters T1 + utf8 typeset in text: Latin letters and common punctuation.
+TEXT_CHARACTERS: frozenset[str] = frozenset(
+    [chr(c) for c in range(0xC0, 0x100) if chr(c) not in "×÷"]
+    + [chr(c) for c in range(0x100, 0x17F) if c not in (0x126, 0x127, 0x138, 0x13F, 0x140, 0x149, 0x166, 0x167)]
+    + list("\u00a0¡¢£¥§©«®°»¿–—‘’‚“”„†‡•‰‹›€")
+)
+MAX_SHOWN = 60
+MAX_GROUP_DEPTH = 30
+
+
+class TexError(ValueError):
+    """Spec text that may not reach LaTeX; the message says why."""
+
+
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """`repr(text)`, cut to about `limit` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text) - limit} more characters)"
+
+
+def _char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+
+
+def check_chars(text: str, math: bool) -> None:
+    """Every character printable in its mode (see the module rules), else TexError naming it."""
+    for ch in text:
+        if " " <= ch <= "~" or ch in UNICODE_MATH or (not math and (ch in "\n\t" or ch in TEXT_CHARACTERS)):
+            continue
+        if math and ch in "\n\t":
+            continue
+        where = "math" if math else "text"
+        raise TexError(f"character {_char_name(ch)} cannot be typeset in {where}: {shown(text)}")
+
+
+_TOKEN = re.compile(r"\\(operatorname\*|[A-Za-z]+|.)|(\s+)|(.)", re.S)
+
+
+class _Math:
+    """One pass over tokenized math, enforcing the module rules."""
+
+    def __init__(self, tex: str):
+        self.tex = tex
+        self.tokens = [(m.group(1), m.group(3)) for m in _TOKEN.finditer(tex) if m.group(2) is None]
+        self.i = 0
+        self.depth = 0
+
+    def fail(self, why: str) -> None:
+        raise TexError(f"{why} in math: {shown(self.tex)}")
+
+    def peek(self) -> tuple[str | None, str | None] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def run(self) -> None:
+        self.sequence(env=None, closer=None)
+        if self.peek() is not None:
+            self.fail("unbalanced braces")
+
+    def sequence(self, env: str | None, closer: str | None) -> None:
+        """Tokens up to `closer` ('}' or 'end' or None for the end of the text)."""
+        scripts: set[str] = set()
+        lefts = 0
+        prev: str | None = None
+        while (tok := self.peek()) is not None:
+            name, char = tok
+            if name in ("limits", "nolimits") and prev not in LIMITS_AFTER:
+                self.fail(f"\\{name} must follow an operator such as \\sum or \\int")
+            prev = name if name not in ("limits", "nolimits") else prev
+            if char == "}":
+                if closer != "}":
+                    self.fail("unbalanced braces")
+                break
+            if name == "end":
+                if closer != "end":
+                    self.fail("\\end without \\begin")
+                break
+            self.i += 1
+            if char in ("^", "_", "'"):
+                if char == "'":
+                    if "^" in scripts:
+                        self.fail("double superscript")
+                    continue
+                if char in scripts:
+                    self.fail("double " + ("superscript" if char == "^" else "subscript"))
+                scripts.add(char)
+                self.argument(f"'{char}'")
+                continue
+            scripts = set()
+            if lefts and (char == "&" or name == "\\"):
+                self.fail("\\left ... \\right must not span '&' or '\\\\'")
+            if char is not None:
+                self.char(char, env)
+            elif name == "left":
+                self.delimiter("\\left")
+                lefts += 1
+            elif name in ("right", "middle"):
+                if lefts == 0:
+                    self.fail(f"\\{name} without \\left")
+                self.delimiter(f"\\{name}")
+                lefts -= name == "right"
+            else:
+                self.command(name, env)
+        if lefts:
+            self.fail("\\left without \\right")
+
+    def char(self, char: str, env: str | None) -> None:
+        if char == "\\":
+            self.fail("a lone backslash at the end is not allowed")
+        if char in "$%#":
+            self.fail(f"unescaped {char!r} is not allowed (write \\{char})")
+        if char == "&" and env is None:
+            self.fail("'&' outside an environment")
+        if char == "{":
+            self.group()
+
+    def group(self, env: str | None = None) -> None:
+        self.depth += 1
+        if self.depth > MAX_GROUP_DEPTH:
+            self.fail(f"braces nested deeper than {MAX_GROUP_DEPTH} levels")
+        self.sequence(env=env, closer="}")
+        self.depth -= 1
+        if self.peek() is None:
+            self.fail("unbalanced braces")
+        self.i += 1
+
+    def command(self, name: str, env: str | None) -> None:
+        base = name.rstrip("*")
+        if base not in ALLOWED_COMMANDS:
+            self.fail(f"control sequence \\{name} is not allowed")
+        if name == "\\" and env is None:
+            self.fail("'\\\\' outside an environment")
+        if name == "\\" and self.peek() in ((None, "["), (None, "*")):
+            self.fail("'[' or '*' right after '\\\\' is read as an option; write {[} instead")
+        if base == "sqrt" and self.peek() == (None, "[") and (None, "]") not in self.tokens[self.i:]:
+            self.fail("\\sqrt[ needs its closing ]")
+        if name == "begin":
+            self.environment()
+        elif base in SIZED_COMMANDS:
+            self.delimiter(f"\\{name}")
+        elif base in TEXT_COMMANDS:
+            self.text_argument(name)
+        elif base == "substack":  # rows separated by \\ inside its argument
+            tok = self.peek()
+            if tok is None or tok[1] != "{":
+                self.fail("\\substack needs {rows}")
+            self.i += 1
+            self.group(env="substack")
+        else:
+            for _ in range(ARITY.get(base, 0)):
+                self.argument(f"\\{name}")
+
+    def argument(self, what: str) -> None:
+        """One argument: a brace group or a single token (not a closing brace or script)."""
+        tok = self.peek()
+        if tok is None or tok[1] in ("}", "^", "_", "&") or tok[0] in ("end", "\\"):
+            self.fail(f"{what} needs an argument")
+        name, char = tok
+        self.i += 1
+        if char == "{":
+            self.group()
+        elif char is not None:
+            self.char(char, None)
+        elif name in ("left", "right", "middle", "begin") or name in SIZED_COMMANDS:
+            self.fail(f"{what} needs a braced argument here")
+        else:
+            self.command(name, None)
+
+    def name_argument(self, what: str) -> str:
+        """The `{name}` after \\begin or \\end."""
+        words = []
+        tok = self.peek()
+        if tok is None or tok[1] != "{":
+            self.fail(f"{what} needs {{name}}")
+        self.i += 1
+        while (tok := self.peek()) is not None and tok[1] is not None and tok[1] != "}":
+            words.append(tok[1])
+            self.i += 1
+        if tok is None:
+            self.fail("unbalanced braces")
+        self.i += 1
+        return "".join(words)
+
+    def environment(self) -> None:
+        env = self.name_argument("\\begin")
+        self.depth += 1
+        if self.depth > MAX_GROUP_DEPTH:
+            self.fail(f"environments nested deeper than {MAX_GROUP_DEPTH} levels")
+        if env not in ALLOWED_ENVIRONMENTS:
+            self.fail(f"environment {env!r} is not allowed")
+        if env == "array":
+            if not ARRAY_COLUMNS.match(self.name_argument("\\begin{array}")):
+                self.fail("array columns must be letters l, c, r and |")
+        self.sequence(env=env, closer="end")
+        if self.peek() is None:
+            self.fail(f"\\begin{{{env}}} without \\end")
+        self.i += 1
+        end = self.name_argument("\\end")
+        self.depth -= 1
+        if end != env:
+            self.fail(f"\\begin{{{env}}} ended by \\end{{{end}}}")
+
+    def delimiter(self, what: str) -> None:
+        tok = self.peek()
+        if tok is None or not (tok[1] in DELIMITERS or tok[0] in DELIMITER_COMMANDS):
+            self.fail(f"{what} needs a delimiter such as ( [ | . \\{{ \\langle")
+        self.i += 1
+
+    def text_argument(self, name: str) -> None:
+        """`\\text{words}`: letters, digits, spaces and punctuation only."""
+        tok = self.peek()
+        if tok is None or tok[1] != "{":
+            self.fail(f"\\{name} needs {{words}}")
+        self.i += 1
+        while (tok := self.peek()) is not None and tok != (None, "}"):
+            tname, char = tok
+            if tname in (",", " ", ";", "!") or (char is not None and (char.isalnum() or char in " .,;:!?'()/+-=*<>[]")):
+                self.i += 1
+                continue
+            self.fail(f"\\{name}{{...}} holds plain words only")
+        if tok is None:
+            self.fail("unbalanced braces")
+        self.i += 1
+
+
+def check_math(tex: str) -> str:
+    """`tex` with its Unicode symbols as LaTeX commands, if it passes the allow-list (module
+    rules); else raise TexError."""
+    if "^^" in tex:
+        raise TexError(f"'^^' is not allowed in math: {shown(tex)}")
+    check_chars(tex, math=True)
+    translated = math_tex(tex)
+    _Math(translated).run()
+    return translated
+
+
+def prose_parts(text: str, display: bool = True) -> list[tuple[str, str]]:
+    """Prose as ("text" | "inline" | "display", piece) pairs, text checked by `check_chars` and
+    math by `check_math` (translated). `$$` always opens or closes display math, every other
+    `$` inline math (there is no literal dollar sign); unbalanced or empty math is a TexError,
+    and so is display math where `display` is false (titles, step notes, set title and course: TeX stops there)."""
+    if not display and "$$" in text:
+        raise TexError(f"display math $$...$$ is not allowed here (use $...$): {shown(text)}")
+    pieces = text.split("$$")
+    if len(pieces) % 2 == 0:
+        raise TexError(f"unbalanced '$$' in text: {shown(text)}")
+    out: list[tuple[str, str]] = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            if not piece.strip():
+                raise TexError(f"empty display math '$$$$' in text: {shown(text)}")
+            out.append(("display", check_math(piece.strip())))
+            continue
+        parts = piece.split("$")
+        if len(parts) % 2 == 0:
+            raise TexError(f"unbalanced '$' in text: {shown(text)}")
+        for j, part in enumerate(parts):
+            if j % 2 == 0:
+                check_chars(part, math=False)
+                out.append(("text", part))
+            elif not part.strip():
+                raise TexError(f"empty math in text: {shown(text)}")
+            else:
+                out.append(("inline", check_math(part)))
+    return out
+
+
+def math_tex(tex: str) -> str:
+    """Math with its Unicode symbols replaced by their LaTeX commands (`∀x` -> `\\forall x`)."""
+    out = []
+    for ch in tex:
+        cmd = UNICODE_MATH.get(ch)
+        out.append(ch if cmd is None else cmd + (" " if cmd[-1].isalpha() else ""))
+    return "".join(out)
+
+
+def text_char_tex(ch: str) -> str:
+    """A Unicode math symbol standing in text, as LaTeX (`∀` -> `\\ensuremath{\\forall}`)."""
+    return f"\\ensuremath{{{UNICODE_MATH[ch]}}}"
+
+
+def inline_prose(text: str) -> None:
+    """Prose with inline math only (see `prose_parts`)."""
+    prose_parts(text, display=False)
+
+
+def check_line(value: str, what: str, limit: int = 40) -> None:
+    """A one-line name (an id): 1..limit printable characters, no line break or control byte."""
+    if not value or len(value) > limit or value != value.strip():
+        raise TexError(f"{what} must be 1 to {limit} characters without surrounding spaces, got {shown(value)}")
+    if any(ch in "\n\r\t" for ch in value):
+        raise TexError(f"{what} must be a single line, got {shown(value)}")
+    check_chars(value, math=False)
