@@ -320,8 +320,8 @@ EXPRESSION_CASES = [  # start, rule, line, key, message, exit code
     ("Limit(x, x, x)", "limit", 10, "solution[0].chain.start",
      "SymPy cannot build this: Limits approaching a variable point are not supported (x -> x)", 2),
     ("Theta(exp(n)*n**1000, n)", "asymptotic_class", 12, "solution[0].chain.steps[0]",
-     "step c.1: rule 'asymptotic_class' does not apply: n**1000*exp(n) is not a polynomial in n: "
-     "exp(n) contains an element of the set of generators.", 1),
+     "step c.1: rule 'asymptotic_class' does not apply: `n**1000*exp(n)` in `Theta(n**1000*exp(n), n)` "
+     "is not a polynomial in n", 1),
     ("Derivative(exp(x)*x**3, (x, 1000000))", "differentiate", 10, "solution[0].chain.start",
      "a derivative order must be a whole number from 1 to 40", 2),
     ("(x+n+1)**100000", "expand", 10, "solution[0].chain.start", "exponent larger than 1000", 2),
@@ -341,7 +341,8 @@ def test_expanding_eight_terms_to_the_1000_is_refused(tmp_path: Path) -> None:
         "  n: positive\n", "  n: positive\n" + "".join(f"  {v}: real\n" for v in "abcdef"))
     make(tmp_path, bad)
     assert_bad_alone(tmp_path, build(tmp_path), 18, "solution[0].chain.steps[0]",
-                     "step c.1: rule 'expand' does not apply: expanding would give about 2.04e+17 terms, "
+                     "step c.1: rule 'expand' does not apply: expanding `(a + b + c + d + e + f + n + x)**1000` would "
+                     "give about 2.04e+17 terms, "
                      "more than the limit of 20000", code=1)
 
 

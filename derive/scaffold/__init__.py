@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from derive.build import write_atomic
+from derive.outdir import write_all
 from derive.errors import Loc, SpecError, SpecIssue
 from derive.spec import IDENT, SET_NAME, load_set
 
@@ -46,7 +46,7 @@ def new_set(root: Path, name: str) -> Path:
     if path.exists():
         raise _refuse("SET", f"{path} exists already")
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, _ENV.get_template("set.yaml.j2").render(name=name, title=f"Problem set {name}"))
+    write_all([(path, _ENV.get_template("set.yaml.j2").render(name=name, title=f"Problem set {name}"))])
     return path
 
 
@@ -62,7 +62,7 @@ def new_problem(root: Path, name: str, problem: str) -> list[Path]:
         raise _refuse("PROBLEM", f"{path} exists already")
     text = _ENV.get_template("problem.yaml.j2").render(
         name=name, stem=problem, number=len(spec.problems) + 1, title=_title(problem))
-    write_atomic(path, text)
+    write_all([(path, text)])
     _append_to_order(path.parent / "set.yaml", problem)
     return [*written, path]
 
@@ -81,4 +81,4 @@ def _append_to_order(set_yaml: Path, stem: str) -> None:
         data["order"].append(stem)
     out = StringIO()
     yaml.dump(data, out)
-    write_atomic(set_yaml, out.getvalue())
+    write_all([(set_yaml, out.getvalue())])
