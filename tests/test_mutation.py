@@ -1,5 +1,6 @@
 """Every wrong step made from the shipped specs (see tests/mutation.py) is rejected with a
-message naming the file, the step and a counterexample.
+message naming the file, the step and a counterexample, or is a known survivor (listed in
+tests/mutation_survivors.txt, to be closed by the verifier).
 
 The suite runs every fourth mutant of every problem (an evenly spread, fixed sample) to stay in
 the CI time budget; `python -m tests.mutation` runs all of them, and scripts/bench.py records
@@ -7,9 +8,9 @@ that full score in docs/performance.md."""
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from tests.mutation import PROVED, describe, expression_mutants, mutants, run_all
 from tests.mutation_ops import class_mutants, inequality_mutants

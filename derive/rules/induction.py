@@ -98,15 +98,21 @@ def _stand_ins(expr: Any, scope: Any) -> Any:
         if any(isinstance(v, sp.Indexed) for v in node.variables) and _recursive(node.expr, scope):
             raise RuleError(f"cannot differentiate a recursive object in an indexed symbol: {sp.sstr(node)}")
 
-    def hidden(name: str) -> list[Any]:
+    def hidden(name: str, seen: frozenset = frozenset()) -> set[Any]:
+        """The symbols a recursive definition can depend on, through the other recursive
+        definitions it uses too."""
         d = scope.definitions[name]
         parts = [scope.unfold(d.body), *(base for _, base in d.at)]
         labels = {i.base.label for p in parts for i in p.atoms(sp.Indexed)}
-        found = set().union(*(free_vars(p) for p in parts)) - set(d.params) - labels
-        return sorted((s for s in found if isinstance(s, sp.Symbol)), key=str)
+        found = {s for s in set().union(*(free_vars(p) for p in parts)) - set(d.params) - labels
+                 if isinstance(s, sp.Symbol)}
+        for other in {e.func.__name__ for p in parts for e in _recursive(p, scope)} - seen - {name}:
+            found |= hidden(other, seen | {name})
+        return found
 
     return expr.replace(lambda e: _is_recursive(e, scope),
-                        lambda e: sp.Function(f"{e.func.__name__}_", real=True)(e.args[0], *hidden(e.func.__name__)))
+                        lambda e: sp.Function(f"{e.func.__name__}_", real=True)(
+                            e.args[0], *sorted(hidden(e.func.__name__), key=str)))
 
 
 def _combine_sums(expr: Any) -> Any:
