@@ -289,6 +289,11 @@ def _problem(task: tuple[str, str, int]) -> tuple[list[tuple[Mutant, bool, str]]
     return [run(m) for m in todo], left, time.monotonic() - started
 
 
+def _tagged(task: tuple[str, str, int]) -> tuple[tuple[str, str, int], tuple]:
+    """The task with its result (results arrive in the order the problems finish)."""
+    return task, _problem(task)
+
+
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
     """Build the mutated problem in a temporary copy; (mutant, rejected properly, message)."""
     from derive.engine import derive_problem
@@ -382,7 +387,7 @@ def run_all(set_names: list[str], jobs: int = 2, left_out: list[tuple[str, str]]
     work = [(name, stem, every) for name, stem, _ in tasks]
     with get_context("fork").Pool(jobs) as pool:
         done_by = {}
-        for task, result in zip(work, pool.imap(_problem, work, chunksize=1)):
+        for task, result in pool.imap_unordered(_tagged, work, chunksize=1):
             done_by[task] = result
             if progress:  # survivors as soon as their problem is done (a long run can be followed)
                 for m, ok, msg in result[0]:
