@@ -112,6 +112,8 @@ def _plan_chain(c: ChainSpec, scope: Scope, defined: set[str], issues: list[Spec
                 issues.append(SpecIssue(s.by_loc or s.loc, f"unknown rule '{s.by}'; known rules: "
                                                           f"{', '.join(sorted(REGISTRY))}"))
         args = _rule_args(s, rule, scope, defined, issues) if rule else {}
+        if rule and rule.prove and not s.to:
+            issues.append(SpecIssue(s.by_loc or s.loc, f"rule '{rule.name}' proves a claim: give the claim as `to`"))
         to = parse_text(s.to, scope, issues) if s.to else None
         steps.append(PlannedStep(s, rule, args, to))
     return PlannedChain(c, start, tuple(assume), tuple(steps))
@@ -319,7 +321,10 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
         seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
         try:
-            verdict = check(lhs, rel, rhs, Context(scope, plan.assume, cited, seed))
+            verdict = ps.rule.prove(current, s.rel, nxt, ps.args, ctx) if ps.rule and ps.rule.prove else \
+                check(lhs, rel, rhs, Context(scope, plan.assume, cited, seed))
+        except RuleError as exc:
+            raise EngineError(s.loc, f"step {label}: rule '{ps.rule.name}' does not apply: {exc}") from None
         except StepRejected as exc:
             raise VerificationError(
                 s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
@@ -350,7 +355,7 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
 
 def _next_expr(ps: PlannedStep, current: Any, ctx: RuleContext, label: str) -> Any:
     """The rule's result (checked against the claim when both are given) or the claim."""
-    if ps.rule is None:
+    if ps.rule is None or ps.rule.prove:
         return ps.to
     try:
         result = ps.rule.apply(evaluated(current), ps.args, ctx)

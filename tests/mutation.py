@@ -3,14 +3,35 @@
 Every claimed expression (`to:` of a step, and the claimed values of the MDP blocks
 `policies` and `evaluate`) is mutated in four ways, one change at a time:
 a numeric coefficient changed (k -> k + 1), a sign flipped (+ <-> -, unary minus dropped),
-a term of a sum dropped, and an inequality reversed. A mutant that SymPy shows equal to
-the original (given the problem's declared properties: mean-zero variables, and operation
-counts that ignore the value of a scaling factor) is equivalent, not a wrong step, and is left
-out; so is an inequality mutant that only weakens a bound. Every other mutant must be
-rejected by the engine with a message naming the file, the step and a counterexample.
-A claimed optimal policy is mutated by giving one state another action.
+a term of a sum dropped, and an inequality reversed. A claimed optimal policy is mutated by
+giving one state another action.
 
-Run `python -m tests.mutation [SET[:STEM] ...]` for the score table.
+Operators aimed at the soundness classes of issue 8 (at most MAX_PER_KIND of each kind per
+expression, evenly spread, so that long expressions do not swamp the run): two symbols
+swapped; a sibling function (exp <-> log, sin <-> cos, Max <-> Min, Sum <-> Product, one
+defined or declared function for another of the same arity); an exponent changed (e -> e + 1
+for a symbolic exponent); the bounds of a Sum, Product, Integral or MatProduct moved (lower
++ 1, upper + 1, an infinite end put to 0); a subexpression replaced by 0 (a term or an
+argument) or by 1 (a factor); the arguments of a call swapped; an inequality step made strict
+(<= to <) or its bound tightened by 1/1000; a definition's body (or base case) changed; an
+`assume` line of a chain dropped.
+
+Equivalent mutants (not wrong steps), by a stated method (docs/decisions.md):
+- an expression mutant that SymPy shows equal to the original (given the problem's declared
+  properties: mean-zero variables, and operation counts that ignore the value of a scaling
+  factor), or that agrees with it exactly on six exact instances, is left out; so is an
+  inequality mutant that only weakens the bound (sampled, or decided on exact instances);
+- a mutant that cannot be judged before it runs (a strict or tightened inequality, a changed
+  definition, a dropped assumption: each may leave every step true) and that the engine
+  accepts with a proof (a symbolic verdict) for every step it can affect is counted as
+  equivalent ("accepted with proof") and listed apart; accepted with any evidence-only
+  verdict, it is a survivor.
+Every other mutant must be rejected by the engine with a message naming the file and the
+step (for a definition, any step; for an assumption, a step of its chain), with a
+counterexample or a located refusal of a rule. A crash is a survivor.
+
+Run `python -m tests.mutation [--every K] [SET[:STEM] ...]` for the score table (every K-th
+mutant of each problem; the default 1 is every mutant).
 """
 
 from __future__ import annotations
@@ -29,7 +50,8 @@ from pathlib import Path
 import sympy as sp
 from ruamel.yaml import YAML
 
-from derive.instances import SCALES, Instance, is_abstract
+from tests.mutation_equivalence import _equivalent, _parser, _weaker
+from tests.mutation_ops import MAX_PER_KIND, _spread, class_mutants, inequality_mutants
 
 ROOT = Path(__file__).resolve().parent.parent
 REVERSED = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}
@@ -48,6 +70,7 @@ class Mutant:
     rel: str
     label: str
     path: tuple = ()  # keys from the block to a claimed MDP value or action (empty: a chain step)
+    where: tuple = ()  # keys from the document root to a definition's text or an assume line (to "": drop it)
 
 
 def _yaml() -> YAML:
@@ -114,6 +137,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
             continue
         data = _yaml().load(ref.path.read_text())
         parse, scope = _parser(ref.path)
+        names = (set(scope.ns.symbols), {k: v[1] for k, v in scope.ns.functions.items()})
         mdp_actions = {blk["mdp"]["name"]: [str(a) for a in blk["mdp"]["actions"]]
                        for blk in data["solution"] if "mdp" in blk}
         candidate = iter(range(10**9))
@@ -128,10 +152,13 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                 if "to" not in step:
                     continue
                 original = parse(step["to"])
-                for kind, text in expression_mutants(step["to"]):
+                for kind, text in expression_mutants(step["to"]) + class_mutants(step["to"], *names):
                     if next(candidate) % every:
                         continue
-                    mutated = parse(text)
+                    try:
+                        mutated = parse(text)
+                    except Exception:  # noqa: BLE001 - not a valid expression of this problem: no mutant
+                        continue
                     reason = "equivalent" if _equivalent(original, mutated, scope) else \
                         "weaker bound" if _weaker(original, mutated, rel, scope) else None
                     if reason is None:
@@ -140,6 +167,35 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                         left_out.append((reason, f"{ref.stem} {label}: {text}"))
                 if rel in REVERSED and next(candidate) % every == 0:
                     out.append(Mutant(set_name, ref.stem, b, s, "reversed inequality", step["to"], REVERSED[rel], label))
+                for kind, text, new_rel in inequality_mutants(step["to"], rel):
+                    if next(candidate) % every == 0:
+                        out.append(Mutant(set_name, ref.stem, b, s, kind, text, new_rel, label))
+            for i, _ in enumerate(block["chain"].get("assume", [])):
+                if next(candidate) % every == 0:
+                    out.append(Mutant(set_name, ref.stem, b, -1, "dropped assumption", "", "=",
+                                      f"{block['chain']['label']}.", where=("solution", b, "chain", "assume", i)))
+        out.extend(m for m in _definition_mutants(set_name, ref.stem, data, parse, scope, names)
+                   if next(candidate) % every == 0)
+    return out
+
+
+def _definition_mutants(set_name: str, stem: str, data: dict, parse, scope, names) -> list[Mutant]:
+    """Mutants of the definitions' bodies and base cases (not equivalent to the original)."""
+    out = []
+    for name, value in (data.get("definitions") or {}).items():
+        texts = [(("definitions", name), value)] if isinstance(value, str) else \
+            [(("definitions", name, "body"), value["body"])] + \
+            [(("definitions", name, "at", k), v) for k, v in (value.get("at") or {}).items()]
+        for where, text in texts:
+            original = parse(str(text))
+            found = [(kind, t) for kind, t in expression_mutants(str(text)) + class_mutants(str(text), *names)]
+            for kind, mutated in _spread(found, MAX_PER_KIND * 2):
+                try:
+                    if _equivalent(original, parse(mutated), scope):
+                        continue
+                except Exception:  # noqa: BLE001 - not a valid expression: no mutant
+                    continue
+                out.append(Mutant(set_name, stem, -1, -1, "definition body", mutated, "=", "", where=where))
     return out
 
 
@@ -176,101 +232,7 @@ def _mdp_mutants(set_name: str, stem: str, b: int, block: dict, parse, mdp_actio
     return out
 
 
-def _parser(path: Path):
-    from derive.exprs import evaluated, parse
-    from derive.scope import build_scope
-    from derive.spec import ChainSpec, load_problem
-
-    spec, _ = load_problem(path)
-    defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
-    scope = build_scope(spec, [], defined)
-    from derive.ops import E, scale
-
-    centred = {E(g): sp.S.Zero for g in scope.mean_zero}  # declared property: E[g] = 0
-    random = scope.random
-
-    def linear(e):
-        """E split over sums with non-random factors pulled out (linearity of expectation)."""
-        terms = sp.Add.make_args(sp.expand(e.args[0]))
-        out = sp.S.Zero
-        for t in terms:
-            c = sp.Mul(*(f for f in sp.Mul.make_args(t) if not f.free_symbols & random))
-            out += c * E(sp.Mul(*(f for f in sp.Mul.make_args(t) if f.free_symbols & random)))
-        return out
-
-    def meaning(text: str):
-        expr = scope.unfold(evaluated(parse(text, scope.ns)))
-        if centred:
-            expr = expr.replace(lambda e: isinstance(e, E), linear)
-        expr = expr.xreplace(centred)
-        # an operation count does not depend on the value of a scaling factor
-        return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
-
-    return meaning, scope
-
-
-def _equivalent(a, b, scope=None) -> bool:
-    """Does SymPy show a = b, or, when abstract objects occur, do they agree exactly on six exact
-    instances (e.g. f(m - s e) for f(m + s e) under a symmetric density, or a term that
-    vanishes because a density is normalised)?"""
-    try:
-        if a == b or sp.simplify(a - b) == 0:
-            return True
-    except (TypeError, ValueError, NotImplementedError):
-        return False
-    d = a - b
-    if scope is None or not is_abstract(d, scope):
-        return False
-    rng = __import__("random").Random(1)
-    for trial in range(6):
-        try:
-            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d)
-            point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                     for s in value.free_symbols}
-            if sp.simplify(value.xreplace(point)) != 0:
-                return False
-        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known equal
-            return False
-    return True
-
-
-def _weaker(original, mutated, rel: str, scope=None) -> bool:
-    """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
-
-    Decided by sampling: mutated - original keeps the loosening sign at every point. When it
-    holds abstract objects (densities, finite-space integrals), they are first replaced by
-    exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
-    spaces) to an upper bound counts as weakening it. Matrix expressions have no value at a
-    sampled point: there the verifier's own exact matrix instances decide whether the
-    original bound implies the mutated one.
-    """
-    if rel == "=":
-        return False
-    from derive.matrix_eval import uses_matrix_calculus
-    if scope is not None and (uses_matrix_calculus(original, scope) or uses_matrix_calculus(mutated, scope)):
-        from derive.verify import Context, StepRejected, check
-        try:
-            check(original, "<=" if rel in ("<=", "<") else ">=", mutated, Context(scope))
-        except StepRejected:
-            return False
-        return True
-    d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
-    rng = __import__("random").Random(0)
-    abstract = scope is not None and is_abstract(d, scope)
-    for trial in range(30):
-        try:
-            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
-        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known weaker
-            return False
-        point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                 for s in value.free_symbols}
-        value = value.xreplace(point).evalf(30)
-        if not value.is_number or not value.is_comparable or value < 0:  # not evaluable here: not known to be weaker
-            return False
-    return True
-
-
-MUTANT_SECONDS = 60  # a mutant not rejected within this time survives
+MUTANT_SECONDS = 40  # a mutant not rejected within this time survives
 
 
 class MutantTimeout(BaseException):  # not an Exception: no handler in derive may swallow it
@@ -327,6 +289,11 @@ def _problem(task: tuple[str, str, int]) -> tuple[list[tuple[Mutant, bool, str]]
     return [run(m) for m in todo], left, time.monotonic() - started
 
 
+def _tagged(task: tuple[str, str, int]) -> tuple[tuple[str, str, int], tuple]:
+    """The task with its result (results arrive in the order the problems finish)."""
+    return task, _problem(task)
+
+
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
     """Build the mutated problem in a temporary copy; (mutant, rejected properly, message)."""
     from derive.engine import derive_problem
@@ -339,7 +306,16 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         path = dst / f"{m.stem}.yaml"
         y = _yaml()
         data = y.load(path.read_text())
-        if m.path:
+        if m.where:
+            *keys, last = m.where
+            target = data
+            for key in keys:
+                target = target[key]
+            if m.to:
+                target[last] = m.to
+            else:
+                del target[last]
+        elif m.path:
             *keys, last = m.path
             target = data["solution"][m.block]
             for key in keys:
@@ -353,26 +329,51 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         buf = io.StringIO()
         y.dump(data, buf)
         path.write_text(buf.getvalue())
-        _PROBLEM[0] = f"{m.set_name}/{m.stem}"
+        # a changed definition changes the meaning of unchanged steps: none of their verdicts is reused
+        _PROBLEM[0] = f"{m.set_name}/{m.stem}" + (f"#{m.where}={m.to}" if m.kind == "definition body" else "")
         signal.signal(signal.SIGALRM, _out_of_time)
         signal.setitimer(signal.ITIMER_REAL, MUTANT_SECONDS)
         try:
-            derive_problem(m.set_name, path)
+            d = derive_problem(m.set_name, path)
         except MutantTimeout:
             return m, False, f"not decided within {MUTANT_SECONDS} s"
         except DeriveError as exc:
             msg = str(exc)
-            ok = f"{m.stem}.yaml:" in msg and f"step {m.label}" in msg and "counterexample:" in msg
+            located = "counterexample:" in msg or "does not apply" in msg
+            ok = f"{m.stem}.yaml:" in msg and f"step {m.label}" in msg and located
             return m, ok, msg
         except Exception as exc:  # noqa: BLE001 - a crash is a surviving mutant, not the end of the run
             return m, False, f"crash: {type(exc).__name__}: {exc}"
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        return m, False, "accepted"
+        verdicts = _affected(m, d)
+        if m.kind in JUDGED_AFTER and all(v.method == "symbolic" for v in verdicts):
+            return m, False, f"{PROVED}: " + "; ".join(sorted({v.detail for v in verdicts}))[:300]
+        return m, False, "accepted: " + "; ".join(sorted({f"{v.method}: {v.detail}" for v in verdicts
+                                                         if v.method != "symbolic"}))[:300]
+
+
+JUDGED_AFTER = {"strict inequality", "tightened constant", "definition body", "dropped assumption"}
+PROVED = "accepted with proof"  # such a mutant is equivalent: every step it can affect was proved
+
+
+def _affected(m: Mutant, d) -> list:
+    """The verdicts of the steps a mutant can change: its step; for a dropped assumption its
+    chain; for a definition every step."""
+    from derive.model import Chain
+
+    chains = [b for b in d.blocks if isinstance(b, Chain)]
+    if m.kind == "definition body":
+        return [s.verdict for c in chains for s in c.steps]
+    if m.kind == "dropped assumption":
+        return [s.verdict for s in d.blocks[m.block].steps]
+    if m.step < 0:
+        return []
+    return [d.blocks[m.block].steps[m.step].verdict]
 
 
 def run_all(set_names: list[str], jobs: int = 2, left_out: list[tuple[str, str]] | None = None,
-            every: int = 1) -> list[tuple[Mutant, bool, str]]:
+            every: int = 1, progress: bool = False) -> list[tuple[Mutant, bool, str]]:
     """Run every mutant (with `every` = k, every k-th) of the sets (`set` or `set:stem`) in a
     process pool, one problem per task, the largest problem files first."""
     from derive.spec import load_set
@@ -383,8 +384,16 @@ def run_all(set_names: list[str], jobs: int = 2, left_out: list[tuple[str, str]]
         tasks += [(name, ref.stem, ref.path.stat().st_size) for ref in load_set(ROOT, name).problems
                   if not only or ref.stem == only]
     tasks.sort(key=lambda t: -t[2])
+    work = [(name, stem, every) for name, stem, _ in tasks]
     with get_context("fork").Pool(jobs) as pool:
-        done = pool.map(_problem, [(name, stem, every) for name, stem, _ in tasks], chunksize=1)
+        done_by = {}
+        for task, result in pool.imap_unordered(_tagged, work, chunksize=1):
+            done_by[task] = result
+            if progress:  # survivors as soon as their problem is done (a long run can be followed)
+                for m, ok, msg in result[0]:
+                    print(("KILLED " if ok else "NOT KILLED ") + describe(m) + ": " + msg[:160].replace("\n", " "),
+                          flush=True)
+        done = [done_by[t] for t in work]
     order = {key: i for i, key in enumerate((n.partition(":")[0], s) for n in set_names for s in _stems(n))}
     results: list[tuple[Mutant, bool, str]] = []
     for (results_of, left, seconds), (name, stem, _) in sorted(zip(done, tasks), key=lambda d: order[d[1][:2]]):
@@ -403,20 +412,34 @@ def _stems(name: str) -> list[str]:
     return [ref.stem for ref in load_set(ROOT, name).problems if not only or ref.stem == only]
 
 
+def describe(m: Mutant) -> str:
+    """One line naming a mutant: problem, step or place, kind, change."""
+    place = f"step {m.label}" if not m.where else "at " + ".".join(map(str, m.where))
+    return f"{m.set_name}/{m.stem} {place} [{m.kind}] to={m.to!r} rel={m.rel}"
+
+
 def main(argv: list[str]) -> int:
+    every = 1
+    if argv[:1] == ["--every"]:
+        every, argv = int(argv[1]), argv[2:]
     sets = argv or sorted(p.parent.name for p in (ROOT / "problems").glob("*/set.yaml"))
     left_out: list[tuple[str, str]] = []
-    results = run_all(sets, left_out=left_out)
+    results = run_all(sets, left_out=left_out, every=every, progress=True)
+    proved = [(m, msg) for m, ok, msg in results if not ok and msg.startswith(PROVED)]
+    results = [r for r in results if not r[2].startswith(PROVED)]
     killed = sum(ok for _, ok, _ in results)
+    for m, msg in proved:
+        print(f"EQUIVALENT {describe(m)}: {msg[:200]}")
     for m, ok, msg in results:
         if not ok:
-            print(f"SURVIVED {m.set_name}/{m.stem} step {m.label} [{m.kind}] to={m.to!r} rel={m.rel}: {msg[:200]}")
+            print(f"SURVIVED {describe(m)}: {msg[:200]}")
     by_kind: dict[str, list[int]] = {}
     for m, ok, _ in results:
         by_kind.setdefault(m.kind, [0, 0])[0] += ok
         by_kind[m.kind][1] += 1
     for kind, (k, n) in sorted(by_kind.items()):
         print(f"{kind:22s} {k}/{n}")
+    print(f"left out, {PROVED} (equivalent): {len(proved)}")
     for reason in sorted({r for r, _ in left_out}):
         print(f"left out, {reason}: {sum(r == reason for r, _ in left_out)}")
     for problem, seconds in TIMES.items():

@@ -70,7 +70,7 @@ def test_quiz4_booklet(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "verification.json").read_text())
     assert report["problems"] == ["1", "2", "3"]
-    assert report["summary"] == {"instance": 18, "numeric": 0, "steps": 78, "symbolic": 60}
+    assert report["summary"] == {"instance": 17, "numeric": 0, "steps": 78, "symbolic": 61}
     text = pdf_text(out / "quiz4.pdf")
     for needle in ("Training vector quantisation", "Advantage actor-critic", "(a)", "(b)", "(c)", "(d)",
                    "sg", "summing (convergence and ranges decided by the", "all pass"):

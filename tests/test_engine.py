@@ -28,7 +28,7 @@ def test_sigmoid_gradient_verdicts() -> None:
         "dsigma": ["symbolic", "symbolic", "symbolic"],
         "square": ["symbolic", "symbolic"],
         "positive": ["symbolic"],
-        "bound": ["instance", "symbolic", "symbolic"],
+        "bound": ["symbolic", "symbolic", "symbolic"],
         "lower": ["symbolic"],
     }
 

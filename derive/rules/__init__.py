@@ -33,7 +33,10 @@ class Rule:
     """A named rewrite `apply(expr, args, ctx) -> expr`, documented by `statement`.
 
     `claim` says which relation the verifier must check for a step made with this rule;
-    for most rules it is the step itself (previous rel next).
+    for most rules it is the step itself (previous rel next). A proof rule (`prove` set,
+    e.g. induction) computes nothing: its step must claim `to`, and `prove(previous, rel,
+    next, args, ctx)` returns the verdict for that claim (raising StepRejected or RuleError)
+    in place of the verifier's check.
     """
 
     name: str
@@ -41,6 +44,7 @@ class Rule:
     params: tuple[Param, ...]
     apply: Callable[..., Any]
     claim: Callable[..., tuple[Any, str, Any]] = same
+    prove: Callable[..., Any] | None = None
 
 
 class RuleError(ValueError):
@@ -58,17 +62,17 @@ def shown(expr: Any) -> str:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(name: str, statement: str, *params: Param,
-         claim: Callable[..., tuple[Any, str, Any]] = same) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def rule(name: str, statement: str, *params: Param, claim: Callable[..., tuple[Any, str, Any]] = same,
+         prove: Callable[..., Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as rule `name`."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise RuntimeError(f"rule {name!r} registered twice")
-        REGISTRY[name] = Rule(name, statement, tuple(params), fn, claim)
+        REGISTRY[name] = Rule(name, statement, tuple(params), fn, claim, prove)
         return fn
 
     return register
 
 
-from derive.rules import algebra, calculus, costs, probability  # noqa: E402,F401  (registers)
+from derive.rules import algebra, calculus, costs, induction, probability  # noqa: E402,F401  (registers)

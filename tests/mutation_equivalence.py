@@ -1,0 +1,104 @@
+"""How tests/mutation.py reads a problem's expressions and recognises mutants that are not
+wrong steps: equal to the original (SymPy, or six exact instances) or weaker bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from derive.instances import SCALES, Instance, is_abstract
+
+
+def _parser(path: Path):
+    from derive.exprs import evaluated, parse
+    from derive.scope import build_scope
+    from derive.spec import ChainSpec, load_problem
+
+    spec, _ = load_problem(path)
+    defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
+    scope = build_scope(spec, [], defined)
+    from derive.ops import E, scale
+
+    centred = {E(g): sp.S.Zero for g in scope.mean_zero}  # declared property: E[g] = 0
+    random = scope.random
+
+    def linear(e):
+        """E split over sums with non-random factors pulled out (linearity of expectation)."""
+        terms = sp.Add.make_args(sp.expand(e.args[0]))
+        out = sp.S.Zero
+        for t in terms:
+            c = sp.Mul(*(f for f in sp.Mul.make_args(t) if not f.free_symbols & random))
+            out += c * E(sp.Mul(*(f for f in sp.Mul.make_args(t) if f.free_symbols & random)))
+        return out
+
+    def meaning(text: str):
+        expr = scope.unfold(evaluated(parse(text, scope.ns)))
+        if centred:
+            expr = expr.replace(lambda e: isinstance(e, E), linear)
+        expr = expr.xreplace(centred)
+        # an operation count does not depend on the value of a scaling factor
+        return expr.replace(lambda e: isinstance(e, scale), lambda e: scale(e.args[0], 1))
+
+    return meaning, scope
+
+
+def _equivalent(a, b, scope=None) -> bool:
+    """Does SymPy show a = b, or, when abstract objects occur, do they agree exactly on six exact
+    instances (e.g. f(m - s e) for f(m + s e) under a symmetric density, or a term that
+    vanishes because a density is normalised)?"""
+    try:
+        if a == b or sp.simplify(a - b) == 0:
+            return True
+    except (TypeError, ValueError, NotImplementedError):
+        return False
+    d = a - b
+    if scope is None or not is_abstract(d, scope):
+        return False
+    rng = __import__("random").Random(1)
+    for trial in range(6):
+        try:
+            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d)
+            point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
+                     for s in value.free_symbols}
+            if sp.simplify(value.xreplace(point)) != 0:
+                return False
+        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known equal
+            return False
+    return True
+
+
+def _weaker(original, mutated, rel: str, scope=None) -> bool:
+    """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
+
+    Decided by sampling: mutated - original keeps the loosening sign at every point. When it
+    holds abstract objects (densities, finite-space integrals), they are first replaced by
+    exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
+    spaces) to an upper bound counts as weakening it. Matrix expressions have no value at a
+    sampled point: there the verifier's own exact matrix instances decide whether the
+    original bound implies the mutated one.
+    """
+    if rel == "=":
+        return False
+    from derive.matrix_eval import uses_matrix_calculus
+    if scope is not None and (uses_matrix_calculus(original, scope) or uses_matrix_calculus(mutated, scope)):
+        from derive.verify import Context, StepRejected, check
+        try:
+            check(original, "<=" if rel in ("<=", "<") else ">=", mutated, Context(scope))
+        except StepRejected:
+            return False
+        return True
+    d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
+    rng = __import__("random").Random(0)
+    abstract = scope is not None and is_abstract(d, scope)
+    for trial in range(30):
+        try:
+            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
+        except (TypeError, ValueError, NotImplementedError, RecursionError):  # no value: not known weaker
+            return False
+        point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
+                 for s in value.free_symbols}
+        value = value.xreplace(point).evalf(30)
+        if not value.is_number or not value.is_comparable or value < 0:  # not evaluable here: not known to be weaker
+            return False
+    return True
