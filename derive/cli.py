@@ -77,10 +77,14 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Problems derived in parallel (default: number of CPUs).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
+@click.option("--force", is_flag=True, help="Ignore the cache in build/SET/.cache/: derive and compile everything.")
 @click.pass_obj
-def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float) -> None:
+def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
+          force: bool) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
+    Problems, documents and PDFs whose inputs are unchanged come from the cache (`cached`,
+    `kept`); a corrupt cache entry is reported and rebuilt.
     Prints one line per problem (ok or FAIL with the error), then the files written. If any
     problem fails, the earlier booklet is left alone and the problems that succeeded go to
     SET-partial.tex / SET-partial.pdf / verification-partial.json.
@@ -93,12 +97,15 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
     """
     from derive.build import build_set, summarize
 
-    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions)
+    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions, force=force)
+    for note in report.cache_notes:
+        click.echo(f"note: {note}")
     for output in report.outputs:
         if output.error is None:
             c = summarize(output.records)
             click.echo(f"ok   {output.id} {output.title}  ({c['steps']} steps: {c['symbolic']} symbolic, "
-                       f"{c['instance']} instance, {c['numeric']} numeric)  {report.seconds[output.stem]:.1f}s")
+                       f"{c['instance']} instance, {c['numeric']} numeric)  "
+                       f"{'cached' if output.stem in report.cached else f'{report.seconds[output.stem]:.1f}s'}")
         else:
             first = (output.error.splitlines() or [""])[0]
             click.echo(f"FAIL {output.id} {output.title}: {first}")
@@ -109,6 +116,8 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
         click.echo(_indented(report.compile_error))
     for path in report.written:
         click.echo(f"wrote {_shown(path)}")
+    for path in report.kept:
+        click.echo(f"kept  {_shown(path)} (its .tex is unchanged)")
     failed = len(report.failed)
     click.echo(f"{set_name}: {len(report.outputs) - failed} ok, {failed} failed"
                f"{', LaTeX failed' if report.compile_error else ''}  {report.total_seconds:.1f}s")

@@ -45,6 +45,31 @@ start = time.perf_counter()
 derive_problem(sys.argv[1], Path(sys.argv[2]))
 print(time.perf_counter() - start)
 """
+WORKER_PROBE = """import resource, sys, time
+from pathlib import Path
+import derive.build as build
+import derive.engine
+
+
+def direct(fn, *args):
+    return fn(*args)
+
+
+if sys.argv[3] == "off":  # the worker as before the gh-142183 workaround (same frame depth)
+    build.reserved_call = direct
+
+
+def target(path):
+    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    derive.engine.derive_problem(sys.argv[1], Path(path))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (time.perf_counter() - start, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
+            after.ru_minflt - before.ru_minflt)
+
+
+[result] = build.run_pool([sys.argv[2]], 1, 1800, target)
+print(*result.value)
+"""
 
 
 @dataclass
@@ -103,6 +128,15 @@ def derive_times(root: Path, set_name: str, stem: str, repeat: int) -> list[floa
     return [float(subprocess.run([PYTHON, "-c", DERIVE_PROBE, set_name, str(path)], cwd=REPO,
                                  capture_output=True, text=True, check=True).stdout)
             for _ in range(repeat)]
+
+
+def worker_usage(root: Path, set_name: str, stem: str, reserve: bool) -> tuple[float, float, float, int]:
+    """(wall, user, sys, minor page faults) of `derive_problem` in a build worker (`run_pool`),
+    measured by `resource.getrusage` inside the worker, with or without `reserved_call`."""
+    path = root / "problems" / set_name / f"{stem}.yaml"
+    out = subprocess.run([PYTHON, "-c", WORKER_PROBE, set_name, str(path), "on" if reserve else "off"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1]), float(out[2]), int(out[3])
 
 
 def latex_times(tex: Path, repeat: int) -> list[float]:
