@@ -197,9 +197,9 @@ def edit_title(path: Path, mark: str) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def table(head: list[str], rows: list[list[str]]) -> list[str]:
-    """A Markdown table; columns after the first three are right-aligned."""
-    return [f"| {' | '.join(head)} |", "|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|",
+def table(head: list[str], rows: list[list[str]], text: int = 1) -> list[str]:
+    """A Markdown table; the columns after the first `text` ones are right-aligned (numbers)."""
+    return [f"| {' | '.join(head)} |", "|" + "|".join("---" if i < text else "---:" for i in range(len(head))) + "|",
             *(f"| {' | '.join(row)} |" for row in rows)]
 
 
@@ -360,7 +360,7 @@ def main() -> int:
               "calling the task directly, after = under `derive.framestack.reserved_call`. `CLI` = the per-problem "
               "time printed by the `--jobs 1` builds.", "",
               *table(["set", "id", "file", "wall before", "user before", "sys before", "faults before", "wall after",
-                      "user after", "sys after", "faults after", "CLI (s)", "steps"], problems),
+                      "user after", "sys after", "faults after", "CLI (s)", "steps"], problems, text=3),
               "", f"## Generated set (copies of the shipped problems under new ids), {small} and {big} problems", "",
               *table(["problems", "wall (s)", "per problem (s)", "cpu/wall", "peak RSS (MiB)", "PDF stage (s)"],
                      [[str(c), f"{r.wall[0]:.1f}", f"{r.wall[0] / c:.2f}", f"{r.cpu[0] / r.wall[0]:.2f}",
