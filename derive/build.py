@@ -11,10 +11,15 @@ Rules:
   with failed problems leaves those untouched and writes `<set>-partial.tex`,
   `verification-partial.json`, `<set>-partial.pdf` (and `<set>-questions-partial.*`) instead.
 - SymPy is imported only where problems are derived, never at import time of this module.
+- The content-hash cache (derive/cache.py, in `<out>/.cache/`) serves every problem, the
+  rendered documents and the PDF whose inputs are unchanged; `force` ignores what it holds.
+  A build in which nothing changed imports no SymPy and runs no LaTeX.
+- Workers run their task under `framestack.reserved_call` (CPython gh-142183).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -30,10 +35,12 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from derive.cache import BuildCache
 from derive.errors import CompileError, DeriveError, SpecError, cut
+from derive.framestack import reserved_call
 from derive.limits import DEFAULT_MEMORY_MB, die_with_parent, limit_memory, memory_message
 from derive.outdir import open_out_dir, write_all
-from derive.spec import ProblemRef, load_set
+from derive.spec import ProblemRef
 
 METHODS = ("symbolic", "instance", "numeric")
 
@@ -72,6 +79,9 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
     compile_error: str | None = None
+    cached: list[str] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+    cache_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -105,7 +115,7 @@ def _child(conn: Connection, target: Callable[[Any], Any], task: Any, parent: in
     try:
         if memory_mb:
             limit_memory(memory_mb)
-        message: tuple[str, Any] = ("ok", target(task))
+        message: tuple[str, Any] = ("ok", reserved_call(target, task))
     except MemoryError:
         message = ("error", memory_message())
     except BaseException as exc:  # the worker must report, not die, on any exception
@@ -278,58 +288,83 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
               timeout: float = 300.0, out: Path | None = None, questions: bool = False,
-              memory: int = DEFAULT_MEMORY_MB,
+              memory: int = DEFAULT_MEMORY_MB, force: bool = False,
               progress: Callable[[str, ProblemRef, TaskResult | None], None] | None = None) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
     With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
-    written and compiled beside the booklet. `progress` hears each problem start and end.
+    written and compiled beside the booklet. With `force`, the cache is not read. `progress`
+    hears each problem to derive queued, started and ended (cached problems are not derived).
 
     Raises SpecError for a bad set and OutputError for an unwritable output folder (both before
     deriving anything); per-problem failures and a failed compile are recorded in the report.
     `memory` is each worker's limit in MiB.
     """
     started = time.monotonic()
-    spec = load_set(root, name)
     out_dir = out or root / "build" / name
+    cache = BuildCache(root, name, out_dir, force=force)
+    spec = cache.load_set()
     lock = open_out_dir(out_dir)
     try:
-        return _build(root, name, spec, out_dir, jobs, pdf, timeout, questions, memory, progress, started)
+        return _build(spec, out_dir, cache, jobs=jobs, pdf=pdf, timeout=timeout, questions=questions, memory=memory,
+                      progress=progress, started=started)
     finally:
         lock.close()
 
 
-def _build(root: Path, name: str, spec: Any, out_dir: Path, jobs: int | None, pdf: bool, timeout: float,
-           questions: bool, memory: int,
-           progress: Callable[[str, ProblemRef, TaskResult | None], None] | None, started: float) -> BuildReport:
+def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf: bool, timeout: float,
+           questions: bool, memory: int, progress: Callable[[str, ProblemRef, TaskResult | None], None] | None,
+           started: float) -> BuildReport:
     """The body of `build_set`, run while `out_dir` is locked."""
-    import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
-    from derive.render import render_booklet, render_questions
+    name, root = spec.name, cache.root
+    hits = {ref.stem: cache.problem(ref) for ref in spec.problems}
+    todo = [ref for ref in spec.problems if hits[ref.stem] is None]
+    results: dict[str, TaskResult] = {}
+    if todo:
+        import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
 
-    tasks = [(name, ref) for ref in spec.problems]
-    hook = (lambda kind, i, result: progress(kind, spec.problems[i], result)) if progress else None
-    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one, memory, hook)
+        hook = None
+        if progress:
+            for ref in todo:
+                progress("queued", ref, None)
+            hook = lambda kind, i, result: progress(kind, todo[i], result)  # noqa: E731
+        results = dict(zip([r.stem for r in todo], run_pool([(name, ref) for ref in todo], jobs or os.cpu_count() or 1,
+                                                            timeout, derive_one, memory, hook)))
 
     report = BuildReport(name, [])
-    for ref, result in zip(spec.problems, results):
+    for ref in spec.problems:
+        result = results.get(ref.stem) or TaskResult(ProblemOutput(**hits[ref.stem]), None, 0.0)
         output = result.value
         if result.error is not None:
             output = ProblemOutput(ref.stem, ref.id, ref.title, "", [], result.error)
         report.outputs.append(output)
         report.seconds[ref.stem] = result.seconds
+        if ref.stem not in results:
+            report.cached.append(ref.stem)
+        elif output.error is None:
+            cache.store_problem(ref, dataclasses.asdict(output))
         if output.error is not None:
             report.failed.append((ref.stem, ref.id, output.error))
+    cache.prune([ref.stem for ref in spec.problems])
 
     good = [o for o in report.outputs if o.error is None]
     failed_ids = [pid for _, pid, _ in report.failed]
     suffix = "-partial" if report.failed else ""
-    stem = f"{name}{suffix}"
-    documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
-                                                    [r for o in good for r in o.records], failed_ids))]
-    if questions:
-        documents.append((f"{name}-questions{suffix}",
-                          render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
+    rendered = None if todo else cache.documents(questions)
+    if rendered is not None:
+        documents, verification = rendered
+    else:
+        from derive.render import render_booklet, render_questions
+
+        documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
+                                                        [r for o in good for r in o.records], failed_ids))]
+        if questions:
+            documents.append((f"{name}-questions{suffix}",
+                              render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
+        verification = verification_json(name, good, root)
+        if not report.failed:
+            cache.store_documents(questions, documents, verification)
     texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
-    files = [*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good, root))]
+    files = [*texts, (out_dir / f"verification{suffix}.json", verification)]
     write_all(files)
     report.written.extend(path for path, _ in files)
     if not report.failed:
@@ -339,9 +374,14 @@ def _build(root: Path, name: str, spec: Any, out_dir: Path, jobs: int | None, pd
         (out_dir / "verification-partial.json").unlink(missing_ok=True)
     if pdf:
         for stem, tex in documents:
+            if cache.pdf_current(stem, tex, out_dir / f"{stem}.pdf"):
+                report.kept.append(out_dir / f"{stem}.pdf")
+                continue
             try:
                 report.written.append(_compile_into(out_dir, stem, tex))
+                cache.store_pdf(stem, tex, out_dir / f"{stem}.pdf")
             except CompileError as exc:
                 report.compile_error = "\n".join(filter(None, (report.compile_error, str(exc))))
+    report.cache_notes = cache.notes
     report.total_seconds = time.monotonic() - started
     return report

@@ -93,13 +93,16 @@ def main(ctx: click.Context, root: Path) -> None:
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
 @click.option("--memory", type=click.IntRange(min=256), default=2048, show_default=True, metavar="MB",
               help="Memory limit per problem (its worker's address space); a problem past it fails.")
+@click.option("--force", is_flag=True, help="Ignore the cache in build/SET/.cache/: derive and compile everything.")
 @_quiet
 @_verbose
 @click.pass_obj
 def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
-          memory: int, quiet: bool, verbose: bool) -> None:
+          memory: int, force: bool, quiet: bool, verbose: bool) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
+    Problems, documents and PDFs whose inputs are unchanged come from the cache (`cached`,
+    `kept`); a corrupt cache entry is reported and rebuilt.
     Prints one line per problem (ok or FAIL with the error), then the files written; on a
     terminal a live line per problem shows which are running. If any problem fails, the
     earlier booklet is left alone and the problems that succeeded go to SET-partial.tex /
@@ -114,12 +117,11 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
     from derive.build import build_set
     from derive.progress import echo_lines, live, report_lines
     from derive.sandbox import stance
-    from derive.spec import load_set
 
     verbosity = _verbosity(quiet, verbose)
-    with live(load_set(root, set_name).problems, verbosity) as hook:
+    with live(verbosity) as hook:
         report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
-                           memory=memory, progress=hook)
+                           memory=memory, force=force, progress=hook)
     if not no_pdf and "without" in stance():
         click.echo(f"warning: {stance()}", err=True)
     echo_lines(report_lines(report, verbosity))

@@ -41,14 +41,15 @@ def indented(text: str, by: int = 4) -> str:
     return "\n".join(" " * by + line for line in text.splitlines())
 
 
-def headline(output: ProblemOutput, seconds: float) -> str:
-    """`ok   ID TITLE  (N steps: a symbolic, b instance, c numeric)  T.Ts` or `FAIL ID TITLE: first line`."""
+def headline(output: ProblemOutput, seconds: float, cached: bool = False) -> str:
+    """`ok   ID TITLE  (N steps: a symbolic, b instance, c numeric)  T.Ts` (`cached` in place of
+    the time for a problem from the cache) or `FAIL ID TITLE: first line`."""
     from derive.build import summarize
 
     if output.error is None:
         c = summarize(output.records)
         return (f"ok   {output.id} {output.title}  ({c['steps']} steps: {c['symbolic']} symbolic, "
-                f"{c['instance']} instance, {c['numeric']} numeric)  {seconds:.1f}s")
+                f"{c['instance']} instance, {c['numeric']} numeric)  {'cached' if cached else f'{seconds:.1f}s'}")
     return f"FAIL {output.id} {output.title}: {(output.error.splitlines() or [''])[0]}"
 
 
@@ -60,11 +61,11 @@ def step_lines(output: ProblemOutput) -> list[str]:
 
 def report_lines(report: BuildReport, verbosity: int) -> list[str]:
     """The build's report (see the module rules)."""
-    lines: list[str] = []
+    lines = [f"note: {note}" for note in report.cache_notes]
     for output in report.outputs:
         if output.error is None:
             if verbosity > QUIET:
-                lines.append(headline(output, report.seconds[output.stem]))
+                lines.append(headline(output, report.seconds[output.stem], output.stem in report.cached))
             if verbosity >= VERBOSE:
                 lines.extend(step_lines(output))
         else:
@@ -73,6 +74,7 @@ def report_lines(report: BuildReport, verbosity: int) -> list[str]:
         lines += [f"FAIL LaTeX: {(report.compile_error.splitlines() or [''])[0]}", indented(report.compile_error)]
     if verbosity > QUIET:
         lines += [f"wrote {shown(path)}" for path in report.written]
+        lines += [f"kept  {shown(path)} (its .tex is unchanged)" for path in report.kept]
         failed = len(report.failed)
         lines.append(f"{report.set_name}: {len(report.outputs) - failed} ok, {failed} failed"
                      f"{', LaTeX failed' if report.compile_error else ''}  {report.total_seconds:.1f}s")
@@ -82,13 +84,16 @@ def report_lines(report: BuildReport, verbosity: int) -> list[str]:
 class LiveLines:
     """The live display: one line per problem, redrawn a few times a second by rich."""
 
-    def __init__(self, refs: tuple[ProblemRef, ...]):
-        self.refs = refs
+    def __init__(self) -> None:
+        self.refs: list[ProblemRef] = []
         self.started: dict[str, float] = {}
         self.finished: dict[str, str] = {}
 
     def event(self, kind: str, ref: ProblemRef, result: TaskResult | None) -> None:
-        """The build's progress hook (derive.build.build_set's `progress`)."""
+        """The build's progress hook (derive.build.build_set's `progress`): "queued" lists a
+        problem to derive (cached ones are not), "start" and "done" follow."""
+        if ref not in self.refs:
+            self.refs.append(ref)
         if kind == "start":
             self.started[ref.stem] = time.monotonic()
         elif result is not None:
@@ -128,7 +133,7 @@ def live_wanted(verbosity: int, stream: Any = None) -> bool:
 
 
 @contextmanager
-def live(refs: tuple[ProblemRef, ...], verbosity: int) -> Iterator[Callable[..., None] | None]:
+def live(verbosity: int) -> Iterator[Callable[..., None] | None]:
     """A progress hook that drives live lines on a terminal (None elsewhere); the lines vanish
     at the end, when the report is printed in their place."""
     if not live_wanted(verbosity):
@@ -137,7 +142,7 @@ def live(refs: tuple[ProblemRef, ...], verbosity: int) -> Iterator[Callable[...,
     from rich.console import Console
     from rich.live import Live
 
-    lines = LiveLines(refs)
+    lines = LiveLines()
     with Live(lines, console=Console(), refresh_per_second=4, transient=True):
         yield lines.event
 

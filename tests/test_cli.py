@@ -42,7 +42,7 @@ def test_build_help_describes_options_and_exit_codes() -> None:
     result = run("build", "--help")
     assert result.exit_code == 0
     assert "Usage: derive build [OPTIONS] SET" in result.output
-    for option in ("--no-pdf", "--questions", "--jobs N", "--timeout SECONDS"):
+    for option in ("--no-pdf", "--questions", "--jobs N", "--timeout SECONDS", "--force"):
         assert option in result.output
     assert ("  Exit codes:\n"
             "    0  every problem derived and verified, PDF compiled\n"
