@@ -316,6 +316,7 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
            started: float) -> BuildReport:
     """The body of `build_set`, run while `out_dir` is locked."""
     name, root = spec.name, cache.root
+    cache.store_set()
     hits = {ref.stem: cache.problem(ref) for ref in spec.problems}
     todo = [ref for ref in spec.problems if hits[ref.stem] is None]
     results: dict[str, TaskResult] = {}

@@ -87,6 +87,7 @@ class BuildCache:
         self._set_dir = root / "problems" / name
         self._set_key = ""
         self._problem_keys: dict[str, str] = {}
+        self._pending_set: dict[str, Any] | None = None
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -122,7 +123,8 @@ class BuildCache:
     # --- the set ----------------------------------------------------------------------------
 
     def load_set(self) -> SetSpec:
-        """The set as `derive.spec.load_set` returns it, from the set entry when it is current."""
+        """The set as `derive.spec.load_set` returns it, from the set entry when it is current.
+        Nothing is written here (the output folder is checked after the set): `store_set` does."""
         from derive.spec import ProblemRef, SetSpec, load_set
 
         files = sorted(p for p in self._set_dir.glob("*.yaml") if p.is_file()) if self._set_dir.is_dir() else []
@@ -135,12 +137,18 @@ class BuildCache:
                            tuple(ProblemRef(stem, Path(path), pid, title) for stem, path, pid, title in cached["problems"]))
         else:
             spec = load_set(self.root, self.name)
-            self._write("set", self._set_key, {"title": spec.title, "course": spec.course, "problems": [
-                [r.stem, str(r.path), r.id, r.title] for r in spec.problems]})
+            self._pending_set = {"title": spec.title, "course": spec.course, "problems": [
+                [r.stem, str(r.path), r.id, r.title] for r in spec.problems]}
         setup = contents.get("set.yaml", b"")
         self._problem_keys = {r.stem: _sha(self._env, self.name, str(r.path), setup,
                                            contents.get(r.path.name, b"")) for r in spec.problems}
         return spec
+
+    def store_set(self) -> None:
+        """Write the set entry that `load_set` parsed, if it parsed one."""
+        if self._pending_set is not None:
+            self._write("set", self._set_key, self._pending_set)
+            self._pending_set = None
 
     # --- problems ---------------------------------------------------------------------------
 

@@ -70,12 +70,16 @@ def open_out_dir(out_dir: Path) -> FolderLock:
 
 
 def remove_stale(out_dir: Path) -> None:
-    """Remove the temporaries (`.compile-*`, `.*.tmp`) an interrupted build left in `out_dir`."""
+    """Remove the temporaries (`.compile-*`, `.*.tmp`) an interrupted build left in `out_dir`
+    and in its cache folder `.cache/`."""
     for entry in out_dir.iterdir():
         if entry.name.startswith(".compile-") and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
             entry.unlink(missing_ok=True)
+        elif entry.name == ".cache" and entry.is_dir() and not entry.is_symlink():
+            for tmp in entry.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
 
 def write_all(files: Sequence[tuple[Path, str]]) -> None:

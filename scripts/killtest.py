@@ -81,7 +81,10 @@ def outputs(out: Path) -> dict[str, str]:
 
 
 def stale(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    """Temporaries in the output folder and in its cache folder (the cache itself is no temporary)."""
+    cache = out / ".cache"
+    inner = [f".cache/{p.name}" for p in cache.glob(".*.tmp")] if cache.is_dir() else []
+    return sorted([p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cache"] + inner)
 
 
 def main() -> int:

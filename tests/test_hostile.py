@@ -455,8 +455,11 @@ def test_stale_temporaries_are_removed_by_the_next_build(tmp_path: Path) -> None
     (out / ".compile-abc123").mkdir(parents=True)
     (out / ".compile-abc123" / "mini.tex").write_text("x")
     (out / ".mini.tex.xyz.tmp").write_text("x")
+    (out / ".cache").mkdir()
+    (out / ".cache" / ".set.json.xyz.tmp").write_text("x")
     assert build(tmp_path).exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["mini.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".cache", "mini.tex", "verification.json"]
+    assert not [p.name for p in (out / ".cache").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_a_second_build_of_the_same_folder_is_refused(tmp_path: Path) -> None:
