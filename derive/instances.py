@@ -12,14 +12,13 @@ An instance fixes, with seeded random rationals:
 - unknown (non-density) functions of real arguments: a random polynomial plus a random
   exponential per function (evidence for such functions, not a proof for every function; the
   verdict says so); integrals over the real line of polynomial x exp(quadratic) are carried
-  out in closed form;
+  out in closed form (derive/gaussian.py);
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
-- cost(X): the number of scalar operations counted by running the textbook algorithm on
-  matrices of the instance's sizes; min_cost(X): the least such count over every order of
-  the product chain X;
+- cost(X), min_cost(X): operations counted on matrices of the instance's sizes
+  (derive/op_count.py);
 - matrix symbols: exact random matrices of their declared structure, with the problem's
-  matrix hypotheses honoured (see matrix_value).
+  matrix hypotheses honoured (see `matrices`).
 Whole-number parameters satisfy the chain's assumptions among them (e.g. k <= n).
 Real symbols are left symbolic (the caller samples them). Everything is exact: no floats.
 """
@@ -29,18 +28,20 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.matrices import (construct_factors, is_matrix, parenthesisations, product_factors, random_matrix,
-                             rational_orthogonal, structure_relations)
-from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
+from derive.gaussian import gaussian_integral, gaussian_moment
+from derive.matrices import construct_factors, is_matrix, random_matrix, rational_orthogonal, structure_relations
+from derive.matrix_eval import MatrixEval
+from derive.op_count import OpCounter, count_cost, least_cost
+from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost
 from derive.scope import Rewrite, Scope, inequality_hypotheses
 
-__all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
+__all__ = ["Instance", "OpCounter", "carried_out", "free_vars", "gaussian_integral", "gaussian_moment", "is_abstract",
+           "rational_orthogonal", "whole_number_params"]
 
 SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
@@ -100,7 +101,7 @@ class Instance:
     tie_sign: int = 1
     trial: int = 0
     assume: tuple[Any, ...] = ()
-    matrices: dict[sp.Symbol, sp.Matrix] | None = None
+    matrix_values: dict[sp.Symbol, sp.MatrixBase] | None = None
     polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
@@ -311,76 +312,55 @@ class Instance:
 
     def _cost(self, node: cost) -> Any:
         """Count operations by running the algorithm on matrices of the instance's sizes."""
-        shapes = self._sizes()
-        counter = OpCounter()
-        counter.run(node.args[0], {s: [[Fraction(1)] * c for _ in range(r)] for s, (r, c) in shapes.items()})
-        return sp.Integer(counter.count)
+        return sp.Integer(count_cost(node.args[0], self._sizes()))
 
     def _min_cost(self, node: min_cost) -> Any:
-        """The least count over every order of the product chain, each counted by running it."""
-        return min(self._cost(cost(order)) for order in parenthesisations(product_factors(node.args[0])))
+        """The least count over every order of the product chain."""
+        return sp.Integer(least_cost(node.args[0], self._sizes()))
 
     def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
         return {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
 
     # ---- matrices ----------------------------------------------------------------------
-    def matrix_value(self, expr: Any) -> sp.Matrix:
+    def matrix_value(self, expr: Any) -> sp.MatrixBase:
         """The exact value of a matrix expression in this instance (ValueError if it has none,
         e.g. when shapes do not match)."""
-        expr = self.scope.unfold(expr)
-        values = self._matrices()
-        if isinstance(expr, sp.Symbol) and expr in values:
-            return values[expr]
-        if isinstance(expr, matmul):
-            a, b = (self.matrix_value(x) for x in expr.args)
-            if a.cols != b.rows:
-                raise ValueError(f"shapes do not match in {expr}: {a.rows}x{a.cols} times {b.rows}x{b.cols}")
-            return a * b
-        if isinstance(expr, T):
-            return self.matrix_value(expr.args[0]).T
-        if isinstance(expr, scale):
-            return self.evaluate(expr.args[1]) * self.matrix_value(expr.args[0])
-        shapes = self.scope.shapes
-        if isinstance(expr, sp.Add) and all(is_matrix(t, shapes) for t in expr.args):
-            terms = [self.matrix_value(t) for t in expr.args]
-            if len({t.shape for t in terms}) != 1:
-                raise ValueError(f"adding matrices of shapes {sorted({t.shape for t in terms})} in {expr}")
-            return sum(terms[1:], terms[0])
-        if isinstance(expr, sp.Mul):
-            mats = [f for f in expr.args if is_matrix(f, shapes)]
-            if len(mats) == 1:
-                scalar = self.evaluate(sp.Mul(*[f for f in expr.args if f is not mats[0]]))
-                return scalar * self.matrix_value(mats[0])
-        raise ValueError(f"not a matrix expression (or a matrix added to a scalar): {expr}")
+        value = MatrixEval(self.matrices(), self.scope.unfold).value(self.evaluate(expr))
+        if not isinstance(value, sp.MatrixBase):
+            raise ValueError(f"not a matrix expression: {expr}")
+        return value
 
-    def _matrices(self) -> dict[sp.Symbol, sp.Matrix]:
-        """Draw every matrix symbol by its structure, then honour the matrix hypotheses: a
-        symbol on the left takes the value of the right side; X T(Y) on the left (X, Y without
-        structure) gets random factors of the right side's value (construct_factors). Every
-        matrix hypothesis is then checked on the result."""
-        if self.matrices is not None:
-            return self.matrices
+    def matrices(self) -> dict[sp.Symbol, sp.MatrixBase]:
+        """Draw every matrix symbol by its structure (entries times the instance's scale; a
+        symbol with `sigma_max: c` has largest singular value exactly c), then honour the
+        matrix hypotheses: a symbol on the left takes the value of the right side; X T(Y) on
+        the left (X, Y without structure) gets random factors of the right side's value
+        (construct_factors). Every matrix hypothesis is then checked on the result."""
+        if self.matrix_values is not None:
+            return self.matrix_values
         sc, sizes = self.scope, self._sizes()
-        self.matrices = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng)
-                         for s in sorted(sc.shapes, key=str)}
+        self.matrix_values = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng, self.scale,
+                                               sc.sigma_max.get(s))
+                              for s in sorted(sc.shapes, key=str)}
 
         def free(x: Any) -> bool:
-            return isinstance(x, sp.Symbol) and x in sc.shapes and x not in sc.structure
+            return isinstance(x, sp.Symbol) and x in sc.shapes and x not in sc.structure and x not in sc.sigma_max
 
         hyps = [(name, sc.unfold(h.lhs), h.body) for name, h in sc.hypotheses.items()
                 if h.rel == "=" and not h.params and is_matrix(sc.unfold(h.lhs), sc.shapes)]
         for _, lhs, rhs in hyps:
             if free(lhs):
-                self.matrices[lhs] = self.matrix_value(rhs)
+                self.matrix_values[lhs] = self.matrix_value(rhs)
             elif isinstance(lhs, matmul) and isinstance(lhs.args[1], T) and free(lhs.args[0]) \
                     and free(lhs.args[1].args[0]):
                 x, y = lhs.args[0], lhs.args[1].args[0]
-                self.matrices[x], self.matrices[y] = construct_factors(self.matrix_value(rhs), sizes[x][1], self.rng)
+                self.matrix_values[x], self.matrix_values[y] = (
+                    sp.ImmutableMatrix(m) for m in construct_factors(self.matrix_value(rhs), sizes[x][1], self.rng))
         for name, lhs, rhs in hyps:
             if self.matrix_value(lhs) != self.matrix_value(rhs):
                 raise ValueError(f"the instance does not satisfy hypothesis {name}: give its matrices a "
                                  f"structure, or put a symbol or X*T(Y) on its left to construct them")
-        return self.matrices
+        return self.matrix_values
 
 
 def tie_leader(scope: Scope, name: str, tied: frozenset[str]) -> str | None:
@@ -411,49 +391,6 @@ def carried_out(node: Any) -> Any:
     return node.doit()
 
 
-def gaussian_moment(k: int, var: Any) -> Any:
-    """E[(z - m)^k] for z ~ N(m, var): 0 for odd k, var^(k/2) (k-1)!! for even k."""
-    return sp.S.Zero if k % 2 else var ** sp.Rational(k, 2) * sp.factorial2(k - 1)
-
-
-def gaussian_integral(node: sp.Integral) -> Any:
-    """An integral over the real line of polynomial x exp(quadratic), in closed form; any other
-    integral unchanged.
-
-    Each term c P(z) exp(-a z^2 + b z + k) with a > 0 integrates to
-    c sqrt(pi/a) exp(k + b^2/(4a)) E[P(Y)] with Y ~ N(b/(2a), 1/(2a)), and E[P(Y)] is a sum of
-    central Gaussian moments. This is exact, and much faster than SymPy's integrator, on the
-    polynomials that stand for unknown functions on instances.
-    """
-    if any(len(lim) != 3 or tuple(lim[1:]) != (-sp.oo, sp.oo) for lim in node.limits):
-        return node
-    if len(node.limits) > 1:  # a multiple integral: innermost variable first
-        inner = gaussian_integral(sp.Integral(node.function, node.limits[0]))
-        return node if inner.has(sp.Integral) else gaussian_integral(sp.Integral(inner, *node.limits[1:]))
-    z = node.limits[0][0]
-    total = sp.S.Zero
-    for term in sp.Add.make_args(sp.expand(node.function)):
-        exponent, rest = sp.S.Zero, sp.S.One
-        for f in sp.Mul.make_args(term):
-            if isinstance(f, sp.exp) and f.has(z):
-                exponent += f.args[0]
-            else:
-                rest *= f
-        if not (exponent.is_polynomial(z) and rest.is_polynomial(z)):
-            return node
-        q = sp.Poly(exponent, z)
-        if q.degree() != 2:
-            return node
-        a, b, k = -q.all_coeffs()[0], q.all_coeffs()[1], q.all_coeffs()[2]
-        if not a.is_positive:
-            return node
-        mean, var, u = b / (2 * a), 1 / (2 * a), sp.Dummy("u")
-        shifted = sp.Poly(sp.expand(rest.subs(z, u + mean)), u)
-        moments = sum((c * gaussian_moment(m, var) for (m,), c in shifted.terms()), sp.S.Zero)
-        total += sp.sqrt(sp.pi / a) * sp.exp(k + b**2 / (4 * a)) * moments
-    return total
-
-
 def _bounds_concrete(e: Any) -> bool:
     return all(not lim.free_symbols for (_, *lims) in e.limits for lim in lims)
 
@@ -463,50 +400,3 @@ def _grid(sizes: list[int]) -> list[tuple[int, ...]]:
     for size in sizes:
         cells = [c + (i,) for c in cells for i in range(size)]
     return cells
-
-
-class OpCounter:
-    """Runs matrix expressions with the textbook algorithms, counting scalar operations."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def run(self, x: Any, env: dict) -> list[list[Fraction]]:
-        """The value of matrix expression x, adding its scalar operations to `count`."""
-        if isinstance(x, sp.Symbol):
-            return env[x]
-        if isinstance(x, T):
-            a = self.run(x.args[0], env)
-            return [list(col) for col in zip(*a)]
-        if isinstance(x, matmul):
-            a, b = self.run(x.args[0], env), self.run(x.args[1], env)
-            out = []
-            for row in a:
-                out_row = []
-                for col in zip(*b):
-                    acc = row[0] * col[0]
-                    self.count += 1
-                    for u, v in zip(row[1:], col[1:]):
-                        acc = acc + u * v
-                        self.count += 2
-                    out_row.append(acc)
-                out.append(out_row)
-            return out
-        if isinstance(x, scale):
-            a = self.run(x.args[0], env)
-            self.count += sum(len(r) for r in a)
-            return a
-        if isinstance(x, softmax_rows):
-            a = self.run(x.args[0], env)
-            out = []
-            for row in a:
-                exps = [Fraction(1) for _ in row]  # exp of each entry (values do not matter here)
-                self.count += len(row)
-                total = exps[0]
-                for e in exps[1:]:
-                    total += e
-                    self.count += 1
-                out.append([e / total for e in exps])
-                self.count += len(row)
-            return out
-        raise ValueError(f"cannot run {x}")

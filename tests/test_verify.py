@@ -431,7 +431,7 @@ def matrix_scope() -> tuple[Scope, dict]:
 def test_matrix_identity_holds_entry_by_entry() -> None:
     sc, _ = matrix_scope()
     v = check(parse("T(matmul(B, A))", sc.ns), "=", parse("matmul(T(A), T(B))", sc.ns), Context(sc, seed=3))
-    assert v.method == "instance" and v.detail.startswith("equal entry by entry on 6 random exact instances")
+    assert v.method == "instance" and v.detail.startswith("equal entry by entry on 6 random exact matrix instances")
     v = check(parse("matmul(matmul(T(A), A), B)", sc.ns), "=", parse("B", sc.ns), Context(sc, seed=3))
     assert v.method == "instance"
 
