@@ -12,6 +12,7 @@ SymPy objects are built directly, unevaluated, so the printed form keeps the aut
 from __future__ import annotations
 
 import ast
+import re
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -85,7 +86,10 @@ def parse(text: str, ns: Namespace) -> Any:
 
 
 def parse_relations(text: str, ns: Namespace) -> list[Any]:
-    """Parse `a < b` or a chained `a < b <= c` into SymPy relationals (one per comparison)."""
+    """Parse `a < b` or a chained `a < b <= c` into SymPy relationals (one per comparison);
+    an equality may be written `a = b` or `a == b`."""
+    if isinstance(text, str):
+        text = re.sub(r"(?<![<>=!])=(?!=)", "==", text)
     tree = _tree(text)
     if not isinstance(tree, ast.Compare):
         raise ExprSyntaxError("expected a relation such as 0 < s or s <= 1")

@@ -47,7 +47,12 @@ SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
-CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions
+# free whole numbers, cycled with the trial: small values first (most wrong steps fail there),
+# then larger ones (a term that vanishes at 1, 2, 3 does not vanish at 4 or 9)
+WHOLE_NUMBERS = (1, 2, 3, 4, 6, 9, 5, 12)
+SMALL_WHOLE_NUMBERS = (1, 2, 3)  # for matrix sizes and counts (exact singular values are costly)
+CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions (even trials)
+CONSTRAINED_WIDE = 12  # ... and in odd trials
 POLY_DEGREE = 3
 ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost, min_cost)
 
@@ -99,7 +104,9 @@ class Instance:
     scale: Any = sp.Integer(1)
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
+    equal: bool = False  # an equality case: every free table constant, densities on the same spaces equal
     trial: int = 0
+    whole_numbers: tuple[int, ...] = WHOLE_NUMBERS
     assume: tuple[Any, ...] = ()
     matrix_values: dict[sp.Symbol, sp.MatrixBase] | None = None
     polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
@@ -130,11 +137,12 @@ class Instance:
                 self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
 
     def _draw_whole_numbers(self, wanted: list[sp.Symbol]) -> None:
-        """Fix the wanted whole numbers. A free one is 1..3 (0..3 if not positive), cycled with
-        the trial number so that consecutive trials cover every value. Those that share an
-        assumption (e.g. k <= n) or a size relation of a declared structure are drawn together
-        at random up to CONSTRAINED_MAX, again until every such relation holds, so that the
-        allowed region has room."""
+        """Fix the wanted whole numbers. A free one takes the values of `whole_numbers` (0 first
+        if it may be 0) cycled with the trial number, so that consecutive trials cover small and
+        large values. Those that share an assumption (e.g. k <= n) or a size relation of a
+        declared structure are drawn together at random up to CONSTRAINED_MAX (CONSTRAINED_WIDE
+        in odd trials), again until every such relation holds, so that the allowed region has
+        room."""
         group, rels = set(wanted), []
         grew = True
         while grew:
@@ -147,18 +155,63 @@ class Instance:
                     new = {x for x in syms if x not in self.values} - group
                     grew = grew or bool(new)
                     group |= new
-        if not rels:  # free: cycled with the trial, so that consecutive trials cover 1, 2, 3
+        if not rels:  # free: cycled with the trial
             for s in sorted(group, key=str):
-                low = 1 if s.is_positive else 0
-                self.values[s] = sp.Integer(low + (self.trial + len(self.values)) % (4 - low))
+                values = self.whole_numbers if s.is_positive else (0, *self.whole_numbers)
+                self.values[s] = sp.Integer(values[(self.trial + len(self.values)) % len(values)])
             return
-        top = CONSTRAINED_MAX
+        small = self.whole_numbers == SMALL_WHOLE_NUMBERS
+        top = CONSTRAINED_MAX if self.trial % 2 == 0 or small else CONSTRAINED_WIDE
         for _ in range(200):
             for s in sorted(group, key=str):
                 self.values[s] = sp.Integer(self.rng.randint(1 if s.is_positive else 0, top))
             if all(bool(rel.xreplace(self.values)) for rel in rels):
                 return
         raise ValueError(f"no whole numbers up to {top} satisfy {', '.join(map(str, rels))}")
+
+    def honour_equalities(self) -> None:
+        """Make the instance satisfy each equality among the chain's assumptions that involves
+        tables or indexed values (e.g. Sum(t[i], (i, 1, n)) == 1). Its entries are drawn, then
+        scaled by one common positive factor when the constraint is linear and homogeneous in
+        them plus a constant (a normalised table stays non-negative), else the last entry is
+        solved for. ValueError if the constraint cannot be met."""
+        for rel in self.assume:
+            if not isinstance(rel, sp.Eq):
+                continue
+            d = rel.lhs - rel.rhs
+            self.choose_params(d)
+            d = self.scope.unfold(d.xreplace(self.values))
+            d = d.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
+            entries = sorted((e for e in d.atoms(sp.Indexed, AppliedUndef) if self._entry_key(e)), key=str)
+            if not entries:
+                continue
+            xs = [sp.Dummy(f"e{i}") for i in range(len(entries))]
+            expr = d.xreplace(dict(zip(entries, xs)))
+            current = {x: self.evaluate(e) for x, e in zip(xs, entries)}
+            const = expr.xreplace({x: 0 for x in xs})
+            lin = sp.expand(expr - const)
+            linear = all(not sp.diff(lin, x).free_symbols for x in xs)
+            total = lin.xreplace(current) if linear else sp.S.Zero
+            if linear and total != 0 and (-const / total).is_positive:
+                new = {x: v * (-const / total) for x, v in current.items()}
+            else:
+                rest = {x: v for x, v in current.items() if x is not xs[-1]}
+                sol = sp.solve(expr.xreplace(rest), xs[-1])
+                if len(sol) != 1:
+                    raise ValueError(f"the instance cannot satisfy the assumption {rel}")
+                new = {**rest, xs[-1]: sol[0]}
+            for x, e in zip(xs, entries):
+                self.tables[self._entry_key(e)] = new[x]
+            if sp.simplify(expr.xreplace(new)) != 0:
+                raise ValueError(f"the instance does not satisfy the assumption {rel}")
+
+    def _entry_key(self, e: Any) -> tuple | None:
+        """The table key of a concrete table entry (b[3] or F(0, 1)), else None."""
+        if isinstance(e, sp.Indexed) and e.indices[0].is_Integer:
+            return (str(e.base), int(e.indices[0]))
+        if isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions and all(a.is_Integer for a in e.args):
+            return (e.func.__name__, *map(int, e.args))
+        return None
 
     def space_of(self, var: sp.Symbol) -> range:
         space = self.scope.symbol_space.get(var)
@@ -288,6 +341,8 @@ class Instance:
                 self.tables[key] = self._bounded(bound, node)
             elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
                 self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
+            elif self.equal:  # one value for every argument
+                self.tables[key] = self.tables.setdefault((info.name, "constant"), self.scale * self.rational())
             else:
                 self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
         return self.tables[key]
@@ -301,11 +356,19 @@ class Instance:
         return bound - slack if hyp.rel in ("<", "<=") else bound + slack
 
     def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:
-        """A random probability table over the free arguments, for these conditioning values."""
+        """A random probability table over the free arguments, for these conditioning values.
+        In an equality case, a density equals the first declared density on the same spaces."""
         n_free = len(info.spaces) - info.given
         cond = args[n_free:]
         sizes = [self.scope.spaces[s] for s in info.spaces[:n_free]]
         cells = _grid(sizes)
+        leader = next(f for f in self.scope.functions.values()
+                      if f.density and f.spaces == info.spaces and f.given == info.given)
+        if self.equal and leader.name != info.name:
+            fn = self.scope.ns.functions[leader.name][0]
+            for cell in cells:
+                self.tables[(info.name, *cell, *cond)] = self._table(fn(*map(sp.Integer, (*cell, *cond))))
+            return
         weights = [self.rng.randint(1, 9) for _ in cells]
         for cell, w in zip(cells, weights):
             self.tables[(info.name, *cell, *cond)] = sp.Rational(w, sum(weights))

@@ -97,13 +97,21 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     A cheap probe at one random point (or instance) runs first, so that a wrong step is
     rejected with its counterexample before any costly simplification is tried. The verdict
     says when a stop-gradient was given its value. A step whose evaluation recurses without
-    end (a recursive definition called below its base case) is rejected.
+    end (a recursive definition called below its base case) is rejected; any other error
+    inside a check (SymPy's NotImplementedError, a KeyError, ...) leaves the step undecided,
+    which is a rejection naming the error, never a traceback and never a verdict.
     """
+    shown = f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}"
     try:
         verdict = _check(prev, rel, nxt, ctx)
     except RecursionError:
         raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
-                           f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}") from None
+                           shown) from None
+    except StepRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a crash in a check decides nothing: undecided
+        raise StepRejected(f"undecided: the check failed with {type(exc).__name__}: {str(exc)[:200]}",
+                           shown) from None
     if any(isinstance(e, sp.Basic) and e.has(sg) for e in (prev, nxt)):
         return Verdict(verdict.method, f"{verdict.detail}; sg(u) taken as u after differentiating")
     return verdict
@@ -114,6 +122,10 @@ def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     if rel in (">", ">="):
         a, b = b, a
     rel = {">": "<", ">=": "<="}.get(rel, rel)
+    for side, e in (("left", a), ("right", b)):
+        if isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan):
+            raise StepRejected(f"the {side} side is undefined (a division by zero, or 0/0)",
+                               f"{side} side = {sp.sstr(e)[:150]}")
     row = next(r for r in CHECKS if r.when(a, b, ctx))
     for method in row.methods:
         verdict = method(a, b, rel, ctx)

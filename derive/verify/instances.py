@@ -4,12 +4,16 @@ are sampled at points (derive/verify/numeric.py)."""
 
 from __future__ import annotations
 
+import itertools
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
-from derive.instances import SCALES, Instance, tie_names
+from derive.instances import SCALES, Instance, tie_names, whole_number_params
+from derive.matrices import structure_relations
+from derive.ops import cost, min_cost
 from derive.model import Verdict
 from derive.verify.base import Context, StepRejected, holds, params_seen, params_text, show, with_unknowns
 from derive.verify.numeric import sample_point, value_at
@@ -19,7 +23,10 @@ INSTANCE_TRIALS = 6
 # an inequality between random tables can hold by chance on a few instances; it gets twice as many
 INEQUALITY_TRIALS = 12
 TIED_TRIALS = 2  # extra instances where functions on the same spaces coincide: F2 = F1, F2 = -F1
+EQUALITY_TRIALS = 2  # equality cases of an inequality: tables constant, densities on the same spaces equal
 POINTS_PER_INSTANCE = 6
+GRID_MAX = 6  # whole numbers 1 .. GRID_MAX (0 .. when not positive), every allowed combination
+GRID_LIMIT = 60  # ... at most this many, smallest first
 PROBE_DIGITS = 15
 PROBE_TOLERANCE = sp.Float("1e-8")
 
@@ -30,6 +37,7 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
     where = ""
     if abstract:
         inst = Instance(ctx.scope, rng, assume=ctx.assume)
+        inst.honour_equalities()
         a, b = inst.evaluate(a), inst.evaluate(b)
         where = inst.describe(set(inst.values))
     point = sample_point(a.free_symbols | b.free_symbols, ctx, rng)
@@ -41,41 +49,103 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
 
 
 def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
-    """Check on random exact instances; real symbols left over are sampled at random points."""
+    """Check on random exact instances, then on the equality cases of an inequality (every
+    free table constant, densities on the same spaces equal), then on the grid of small whole
+    numbers allowed by the assumptions (`whole_number_grid`); real symbols left over are
+    sampled at points (near their ends, at magnitudes of both signs)."""
     rng = random.Random(ctx.seed)
-    sampled = False
-    params: dict[str, set] = {}
-    polynomials: set[str] = set()
+    seen = Seen()
     names = tie_names(ctx.scope, a - b)
     tied = TIED_TRIALS if names else 0
     trials = INSTANCE_TRIALS if rel == "=" else INEQUALITY_TRIALS
-    for trial in range(trials + tied):
+    equal = 0 if rel == "=" else EQUALITY_TRIALS
+    for trial in range(trials + tied + equal):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
-                        tied=names if trial >= trials else frozenset(), tie_sign=(-1) ** trial, assume=ctx.assume)
-        x, y = inst.evaluate(a), inst.evaluate(b)
-        polynomials |= set(inst.polynomials)
-        params_seen(inst.values, ctx.scope, params)
-        if rel == "=" and symbolic_zero(x - y, ctx):
-            continue
-        free = x.free_symbols | y.free_symbols
-        sampled = sampled or bool(free)
-        for i in range(POINTS_PER_INSTANCE if free and rel != "=" else 1):
-            point = sample_point(free, ctx, rng, narrow=bool(i % 2))
-            x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
-            ok = holds(x2, y2, rel)
-            where = inst.describe(set(inst.values))
-            pts = ", ".join(f"{k} = {v}" for k, v in point.items())
-            where = "; ".join(p for p in (where, pts) if p)
-            if ok is None:
-                raise StepRejected("could not evaluate a random instance", with_unknowns(x2, y2, where, ctx))
-            if not ok:
-                raise StepRejected("false on a random exact instance",
-                                   f"{where}: left = {show(x2)}, right = {show(y2)}")
-    on = f" ({params_text(params)})" if params else ""
-    rest = "; other real symbols sampled" if sampled else ""
+                        tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
+                        equal=trial >= trials + tied, assume=ctx.assume)
+        _on_instance(inst, a, b, rel, ctx, rng, seen, "false on a random exact instance" if trial < trials + tied
+                     else "false in an equality case (tables constant, densities on the same spaces equal)")
+    grid = whole_number_grid(a, b, ctx)
+    for i, values in enumerate(grid[:GRID_LIMIT]):
+        inst = Instance(ctx.scope, rng, trial=i, assume=ctx.assume)
+        inst.values.update(values)
+        _on_instance(inst, a, b, rel, ctx, rng, seen, "false on the grid of small whole numbers")
+    on = f" ({params_text(seen.params)})" if seen.params else ""
+    rest = "; other real symbols sampled" if seen.sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
-    if polynomials:
-        rest += (f"; {', '.join(sorted(polynomials))} taken as random polynomials plus exponentials "
+    if equal:
+        ties += f", {equal} equality cases (tables constant, densities on the same spaces equal)"
+    if grid:
+        names_ = ", ".join(sorted(str(k) for k in grid[0]))
+        done = min(len(grid), GRID_LIMIT)
+        ties += (f"; and on {'all ' if done == len(grid) else ''}{done}{'' if done == len(grid) else f' of {len(grid)}'} "
+                 f"whole-number cases {names_} <= {GRID_MAX} allowed by the assumptions")
+    if seen.polynomials:
+        rest += (f"; {', '.join(sorted(seen.polynomials))} taken as random polynomials plus exponentials "
                  "(evidence, not a proof for every function)")
-    return Verdict("instance", f"holds on {trials + tied} random exact instances{on}{ties}{rest}")
+    return Verdict("instance", f"holds on {trials + tied + equal} random exact instances{on}{ties}{rest}")
 
+
+@dataclass
+class Seen:
+    """What the instances of one check covered, for its verdict."""
+
+    params: dict[str, set] = field(default_factory=dict)
+    polynomials: set[str] = field(default_factory=set)
+    sampled: bool = False
+
+
+def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: random.Random, seen: Seen,
+                 false: str) -> None:
+    """Check `a rel b` on one instance (rejecting with `false` and the instance)."""
+    inst.honour_equalities()
+    x, y = inst.evaluate(a), inst.evaluate(b)
+    where = inst.describe(set(inst.values))
+    for side, e in (("left", x), ("right", y)):
+        if e.has(sp.zoo, sp.nan):
+            raise StepRejected(f"the {side} side is undefined on an exact instance (a division by zero?)",
+                               f"{where}: {side} = {sp.sstr(e)[:150]}")
+    seen.polynomials |= set(inst.polynomials)
+    params_seen(inst.values, ctx.scope, seen.params)
+    if rel == "=" and symbolic_zero(x - y, ctx):
+        return
+    free = x.free_symbols | y.free_symbols
+    seen.sampled = seen.sampled or bool(free)
+    for i in range(POINTS_PER_INSTANCE if free and rel != "=" else 1):
+        point = sample_point(free, ctx, rng, index=i)
+        x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
+        ok = holds(x2, y2, rel)
+        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+        here = "; ".join(p for p in (where, pts) if p)
+        if ok is None:
+            raise StepRejected("could not evaluate a random instance", with_unknowns(x2, y2, here, ctx))
+        if not ok:
+            raise StepRejected(false, f"{here}: left = {show(x2)}, right = {show(y2)}")
+
+
+def whole_number_grid(a: Any, b: Any, ctx: Context) -> list[dict]:
+    """Every assignment of 0/1 .. GRID_MAX to the step's whole-number parameters (and, for
+    operation counts, the matrix sizes) that satisfies the chain's assumptions and the size
+    relations of declared structures, smallest first; empty if there are none."""
+    e = sp.Tuple(a, b)
+    syms = set(whole_number_params(e))
+    if e.has(cost, min_cost):
+        syms |= {s for ds in ctx.scope.shapes.values() for d in ds for s in d.free_symbols if s.is_integer}
+    syms -= set(ctx.scope.symbol_space)
+    rels = [r for r in (*ctx.assume, *structure_relations(ctx.scope.shapes, ctx.scope.structure))
+            if r.free_symbols and all(x.is_integer for x in r.free_symbols)]
+    grew = True
+    while grew:
+        extra = {x for r in rels if r.free_symbols & syms for x in r.free_symbols} - syms
+        grew, syms = bool(extra), syms | extra
+    order = sorted(syms, key=str)
+    if not order:
+        return []
+    rels = [r for r in rels if r.free_symbols <= syms]
+    ranges = [range(1 if s.is_positive else 0, GRID_MAX + 1) for s in order]
+    out = []
+    for values in itertools.product(*ranges):
+        point = dict(zip(order, map(sp.Integer, values)))
+        if all(bool(r.xreplace(point)) for r in rels):
+            out.append(point)
+    return sorted(out, key=lambda p: (max(p.values()), sum(p.values())))

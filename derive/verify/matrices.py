@@ -11,7 +11,7 @@ from typing import Any
 
 import sympy as sp
 
-from derive.instances import Instance, whole_number_params
+from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
 from derive.matrix_eval import SCALES, MatrixEval, Undecided, decide, enclose
 from derive.model import Verdict
 from derive.ops import sigma_max
@@ -30,7 +30,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     matrix_valued = False
     for trial in range(MATRIX_TRIALS):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial - trial // 3,
-                        assume=ctx.assume)
+                        assume=ctx.assume, whole_numbers=SMALL_WHOLE_NUMBERS)
         if trial % 3 == 2:
             dims = [d for ds in ctx.scope.shapes.values() for d in ds]
             for s in whole_number_params(sp.Tuple(a, b, *dims)):
