@@ -140,9 +140,17 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         if sym.latex:  # an indexed symbol prints its base with this LaTeX too: x[k] as x_k
             sc.symbol_latex[sym.name] = sym.latex.value
         if sym.indexed:
-            sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
+            base = sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
             if sym.space:  # b[k] is a point of the space on instances (a data set of points)
                 sc.indexed_space[sym.name] = sym.space
+            if sym.random:  # every entry b[k] is a random variable
+                sc.random.add(base)
+            if sym.mean_zero:
+                sc.mean_zero.add(base)
+            for key, value in (("long", sym.long), ("shape", sym.shape), ("structure", sym.structure),
+                               ("sigma_max", sym.sigma_max)):
+                if value:
+                    issues.append(SpecIssue(sym.loc, f"'{key}' has no meaning for an indexed symbol"))
             continue
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
         if sym.long:
@@ -257,9 +265,30 @@ def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
     except ExprSyntaxError as exc:
         issues.append(SpecIssue(text.loc, str(exc)))
         return None
-    problems = undeclared_structure(expr, sc)
+    problems = undeclared_structure(expr, sc) + ill_typed_arguments(expr, sc)
     issues.extend(SpecIssue(text.loc, p) for p in problems)
     return None if problems else expr
+
+
+def ill_typed_arguments(expr: Any, sc: Scope) -> list[str]:
+    """Arguments outside the space a declared function takes there: a symbol of another finite
+    space, or a number that is not a point of the space (points are 0 .. size - 1)."""
+    out = []
+    for node in expr.atoms(AppliedUndef):
+        info = sc.functions.get(node.func.__name__)
+        if info is None or len(node.args) != len(info.spaces):
+            continue
+        for i, (arg, space) in enumerate(zip(node.args, info.spaces), 1):
+            if space == "R":
+                continue
+            own = sc.symbol_space.get(arg)
+            if own is not None and own != space:
+                out.append(f"argument {i} of {info.name} must be a point of space {space}, but '{arg}' "
+                           f"ranges over {own}")
+            elif arg.is_Integer and not 0 <= int(arg) < sc.spaces.get(space, 0):
+                out.append(f"argument {i} of {info.name} must be a point of space {space} "
+                           f"(0 .. {sc.spaces.get(space, 0) - 1}), got {arg}")
+    return sorted(set(out))
 
 
 def undeclared_structure(expr: Any, sc: Scope) -> list[str]:

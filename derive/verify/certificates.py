@@ -44,8 +44,8 @@ def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
 def sign_certificate(d: Any, strict: bool, ctx: Context) -> bool:
     """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds? Failing that,
     with every positive whole number x written 1 + t, t >= 0."""
-    d = _hypothesis_substitution(_bounded_substitution(d, ctx), ctx)
-    return _sign(d, strict) or _sign(_whole_number_shift(d), strict)
+    return all(_sign(e, strict) or _sign(_whole_number_shift(e), strict)
+               for e in (_hypothesis_substitution(part, ctx) for part in _bounded_substitution(d, ctx)))
 
 
 def _whole_number_shift(d: Any) -> Any:
@@ -108,29 +108,40 @@ def _forms(d: Any) -> list[Any]:
     return forms
 
 
-def _bounded_substitution(d: Any, ctx: Context) -> Any:
-    """Write symbols with assumed bounds through a dummy t that covers exactly the allowed
-    values: lo < x < hi becomes x = (lo + hi t)/(1 + t) with t > 0; x > lo becomes lo + t and
-    x < hi becomes hi - t (t > 0, or t >= 0 for a non-strict bound). A two-sided bound that
-    is not strict on both sides is left alone (no such substitution covers its end points).
-    A symbolic lower bound lo <= x (lo an expression in other symbols, e.g. k <= n) becomes
-    x = lo + t, innermost last, so that n >= d >= k gives n = k + t1 + t2."""
+def _bounded_substitution(d: Any, ctx: Context) -> list[Any]:
+    """d written through dummies that cover exactly the allowed values of its bounded
+    symbols; d is non-negative when every expression returned is. lo < x < hi becomes
+    x = (lo + hi t)/(1 + t) with t > 0; lo <= x < hi becomes lo + (hi - lo) t/(1 + t) with
+    t >= 0, lo < x <= hi likewise from hi; lo <= x <= hi is [lo, hi) that way plus the end
+    point x = hi (two expressions); x > lo becomes lo + t and x < hi becomes hi - t (t > 0, or
+    t >= 0 for a non-strict bound). A symbolic lower bound lo <= x (lo an expression in other
+    symbols, e.g. k <= n) becomes x = lo + t, innermost last, so that n >= d >= k gives
+    n = k + t1 + t2."""
     limits = bounds(ctx)
     for x, lo, strict in _symbolic_lower_bounds(ctx, set(limits)):
         if x in d.free_symbols:
             d = d.xreplace({x: lo + _dummy(strict)})
+    parts = [d]
     for x, (lo, hi) in limits.items():
         if x not in d.free_symbols:
             continue
         if lo and hi:
+            t = sp.Dummy("t", nonnegative=True)
             if lo[1] and hi[1]:
                 t = sp.Dummy("t", positive=True)
-                d = d.xreplace({x: (lo[0] + hi[0] * t) / (1 + t)})
+                parts = [p.xreplace({x: (lo[0] + hi[0] * t) / (1 + t)}) for p in parts]
+            elif hi[1]:
+                parts = [p.xreplace({x: lo[0] + (hi[0] - lo[0]) * t / (1 + t)}) for p in parts]
+            elif lo[1]:
+                parts = [p.xreplace({x: hi[0] - (hi[0] - lo[0]) * t / (1 + t)}) for p in parts]
+            else:
+                parts = [p.xreplace({x: v}) for p in parts
+                         for v in (lo[0] + (hi[0] - lo[0]) * t / (1 + t), hi[0])]
         elif lo:
-            d = d.xreplace({x: lo[0] + _dummy(lo[1])})
+            parts = [p.xreplace({x: lo[0] + _dummy(lo[1])}) for p in parts]
         else:
-            d = d.xreplace({x: hi[0] - _dummy(hi[1])})
-    return d
+            parts = [p.xreplace({x: hi[0] - _dummy(hi[1])}) for p in parts]
+    return parts
 
 
 def _dummy(strict: bool) -> sp.Dummy:

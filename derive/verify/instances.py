@@ -25,6 +25,8 @@ INEQUALITY_TRIALS = 12
 TIED_TRIALS = 2  # extra instances where functions on the same spaces coincide: F2 = F1, F2 = -F1
 EQUALITY_TRIALS = 2  # equality cases of an inequality: tables constant, densities on the same spaces equal
 POINTS_PER_INSTANCE = 6
+EQUALITY_POINTS = 2  # ... for an equation
+SIMPLIFY_OPS = 120  # an instance with real symbols left is simplified only when it is this small
 GRID_MAX = 6  # whole numbers 1 .. GRID_MAX (0 .. when not positive), every allowed combination
 GRID_LIMIT = 60  # ... at most this many, smallest first
 PROBE_DIGITS = 15
@@ -40,6 +42,7 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
         inst.honour_equalities()
         a, b = inst.evaluate(a), inst.evaluate(b)
         where = inst.describe(set(inst.values))
+        undefined(a, b, where)
     point = sample_point(a.free_symbols | b.free_symbols, ctx, rng)
     x, y = (value_at(e, point, ctx, PROBE_DIGITS, quick=True) for e in (a, b))
     if holds(x, y, rel, PROBE_TOLERANCE) is False:
@@ -67,6 +70,8 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
                      else "false in an equality case (tables constant, densities on the same spaces equal)")
     grid = whole_number_grid(a, b, ctx)
     for i, values in enumerate(grid[:GRID_LIMIT]):
+        if tuple(sorted(values.items(), key=lambda kv: str(kv[0]))) in seen.cases:
+            continue
         inst = Instance(ctx.scope, rng, trial=i, assume=ctx.assume)
         inst.values.update(values)
         _on_instance(inst, a, b, rel, ctx, rng, seen, "false on the grid of small whole numbers")
@@ -93,6 +98,7 @@ class Seen:
     params: dict[str, set] = field(default_factory=dict)
     polynomials: set[str] = field(default_factory=set)
     sampled: bool = False
+    cases: set[tuple] = field(default_factory=set)  # the whole-number values met
 
 
 def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: random.Random, seen: Seen,
@@ -101,26 +107,34 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
     inst.honour_equalities()
     x, y = inst.evaluate(a), inst.evaluate(b)
     where = inst.describe(set(inst.values))
-    for side, e in (("left", x), ("right", y)):
-        if e.has(sp.zoo, sp.nan):
-            raise StepRejected(f"the {side} side is undefined on an exact instance (a division by zero?)",
-                               f"{where}: {side} = {sp.sstr(e)[:150]}")
+    undefined(x, y, where)
     seen.polynomials |= set(inst.polynomials)
     params_seen(inst.values, ctx.scope, seen.params)
-    if rel == "=" and symbolic_zero(x - y, ctx):
-        return
+    seen.cases.add(tuple(sorted(((k, v) for k, v in inst.values.items() if k.is_integer), key=lambda kv: str(kv[0]))))
     free = x.free_symbols | y.free_symbols
+    if rel == "=" and (not free or sp.count_ops(x - y) <= SIMPLIFY_OPS) and symbolic_zero(x - y, ctx):
+        return
     seen.sampled = seen.sampled or bool(free)
-    for i in range(POINTS_PER_INSTANCE if free and rel != "=" else 1):
+    for i in range((POINTS_PER_INSTANCE if rel != "=" else EQUALITY_POINTS) if free else 1):
         point = sample_point(free, ctx, rng, index=i)
         x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
         ok = holds(x2, y2, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         here = "; ".join(p for p in (where, pts) if p)
+        if ok is None and rel == "=" and symbolic_zero(x - y, ctx):  # no value at a point, but equal
+            return
         if ok is None:
             raise StepRejected("could not evaluate a random instance", with_unknowns(x2, y2, here, ctx))
         if not ok:
             raise StepRejected(false, f"{here}: left = {show(x2)}, right = {show(y2)}")
+
+
+def undefined(x: Any, y: Any, where: str) -> None:
+    """Reject if a side has no value on this instance (zoo, nan: a division by zero, 0/0)."""
+    for side, e in (("left", x), ("right", y)):
+        if isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan):
+            raise StepRejected(f"the {side} side is undefined on an exact instance (a division by zero?)",
+                               f"{where}: {side} = {sp.sstr(e)[:150]}")
 
 
 def whole_number_grid(a: Any, b: Any, ctx: Context) -> list[dict]:

@@ -1,0 +1,189 @@
+"""The ten classes of wrong steps the verifier once accepted (issue 8), one regression each:
+strict bounds with a reachable equality, small whole numbers only, ignored keys, ill-typed
+arguments, undefined sides, contradicting hypotheses, equality constraints in `assume`,
+rare regions, crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derive.exprs import parse, parse_relations
+from derive.scope import Scope, build_scope
+from derive.spec import load_problem
+from derive.verify import Context, StepRejected, check
+from derive.verify.hypotheses import contradicted_hypotheses
+
+YAML = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {S: 3, A: 2, Z: 4}
+symbols:
+  s: {real: true}
+  x: {real: true}
+  p: {real: true}
+  mu: {real: true}
+  gamma: {real: true}
+  t: {positive: true, integer: true}
+  i: {positive: true, integer: true}
+  n: {positive: true, integer: true}
+  z: {space: Z}
+  z2: {space: Z}
+  s3: {space: S}
+  a3: {space: A}
+  g: {real: true, indexed: true, random: true}
+  w: {nonnegative: true, indexed: true}
+functions:
+  q: {args: [Z], density: true}
+  prior: {args: [Z], density: true}
+  f: {args: [Z]}
+  Q1: {args: [S, A]}
+definitions:
+  sigma: {args: [x], body: "1/(1 + exp(-x))"}
+  mass: {body: "Sum(w[i], (i, 1, 3))"}
+hypotheses:
+  two: {lhs: "mass", rhs: "2 + mass"}
+solution:
+  - say: "x"
+"""
+
+
+@pytest.fixture(scope="module")
+def sc(tmp_path_factory: pytest.TempPathFactory) -> Scope:
+    path = tmp_path_factory.mktemp("s") / "p.yaml"
+    path.write_text(YAML, encoding="utf-8")
+    spec, issues = load_problem(path)
+    found: list = []
+    scope = build_scope(spec, found, [])
+    assert issues == [] and found == []
+    return scope
+
+
+def run(sc: Scope, lhs: str, rel: str, rhs: str, assume: str | None = None) -> object:
+    rels = tuple(parse_relations(assume, sc.ns)) if assume else ()
+    return check(parse(lhs, sc.ns), rel, parse(rhs, sc.ns), Context(sc, rels, seed=5))
+
+
+def rejected(sc: Scope, lhs: str, rel: str, rhs: str, assume: str | None = None) -> StepRejected:
+    with pytest.raises(StepRejected) as info:
+        run(sc, lhs, rel, rhs, assume)
+    return info.value
+
+
+# 1. strict where equality is reachable ------------------------------------------------------
+def test_strict_bound_with_a_stationary_point_of_the_slack_is_rejected(sc: Scope) -> None:
+    err = rejected(sc, "s*(1 - s)", "<", "1/4", "0 < s < 1")
+    assert "equality is reached" in err.message and "s = 1/2" in err.counterexample
+    assert run(sc, "s*(1 - s)", "<=", "1/4", "0 < s < 1").method == "symbolic"
+
+
+def test_strict_sigmoid_bound_is_rejected_at_zero(sc: Scope) -> None:
+    err = rejected(sc, "sigma(x)*(1 - sigma(x))", "<", "1/4")
+    assert "equality is reached" in err.message and "x = 0" in err.counterexample
+    assert run(sc, "sigma(x)*(1 - sigma(x))", "<=", "1/4").method in ("symbolic", "numeric")
+
+
+def test_strict_gibbs_bound_is_rejected_when_the_densities_coincide(sc: Scope) -> None:
+    kl = "Int(q(z)*log(q(z)/prior(z)), z)"
+    err = rejected(sc, kl, ">", "0")
+    assert err.message.startswith("false in an equality case")
+    assert run(sc, kl, ">=", "0").method == "instance"
+
+
+def test_strict_integral_bound_is_rejected_for_a_constant_function(sc: Scope) -> None:
+    lhs, rhs = "Abs(Int(q(z)*f(z), z))", "MaxOver(Abs(f(z2)), z2)"
+    assert rejected(sc, lhs, "<", rhs).message.startswith("false in an equality case")
+    assert "equality cases" in run(sc, lhs, "<=", rhs).detail
+
+
+# 2. wide ranges of whole numbers -------------------------------------------------------------
+def test_a_term_vanishing_at_one_two_three_is_caught(sc: Scope) -> None:
+    err = rejected(sc, "Sum(mu, (i, 1, t))", "=", "t*mu + (t - 1)*(t - 2)*(t - 3)*mu")
+    assert "t = " in err.counterexample
+    v = run(sc, "Sum(mu, (i, 1, t))", "=", "t*mu")
+    assert v.method == "symbolic"
+
+
+# 4. keys take effect: random indexed symbols ----------------------------------------------
+def test_random_indexed_entries_are_random_variables(sc: Scope) -> None:
+    err = rejected(sc, "E(g[1]**2)", "=", "E(g[1])**2")
+    assert "instance" in err.message
+    assert run(sc, "E(g[1] + g[2])", "=", "E(g[1]) + E(g[2])").method in ("symbolic", "instance")
+
+
+# 5. ill-typed arguments ------------------------------------------------------------------
+def test_argument_of_another_space_is_a_spec_error(sc: Scope) -> None:
+    from derive.errors import Loc
+    from derive.scope import parse_text
+    from derive.spec import Text
+
+    issues: list = []
+    assert parse_text(Text("Q1(a3, s3)", Loc("p.yaml", 7, "solution[0].start")), sc, issues) is None
+    assert [str(i.message) for i in issues] == [
+        "argument 1 of Q1 must be a point of space S, but 'a3' ranges over A",
+        "argument 2 of Q1 must be a point of space A, but 's3' ranges over S"]
+    assert issues[0].loc.line == 7
+    issues.clear()
+    parse_text(Text("Q1(s3, 2)", Loc("p.yaml", 8, "k")), sc, issues)
+    assert [i.message for i in issues] == ["argument 2 of Q1 must be a point of space A (0 .. 1), got 2"]
+
+
+# 6. undefined sides ------------------------------------------------------------------------
+def test_undefined_sides_are_rejected(sc: Scope) -> None:
+    assert "undefined" in rejected(sc, "1/0", "=", "2/0").message
+    err = rejected(sc, "Sum(1/(i - 1), (i, 1, t))", "=", "Sum(2/(2*i - 2), (i, 1, t))")
+    assert "undefined" in err.message
+
+
+# 7. hypotheses against the definitions -------------------------------------------------------
+def test_hypothesis_contradicting_a_definition_is_found(sc: Scope) -> None:
+    found = contradicted_hypotheses(sc)
+    assert list(found) == ["two"] and found["two"].startswith("contradicts the definitions: false")
+
+
+# 8. constraints an author can state ----------------------------------------------------------
+def test_equality_constraint_in_assume_is_honoured(sc: Scope) -> None:
+    assert run(sc, "Sum(w[i], (i, 1, n))", "=", "1", "Sum(w[i], (i, 1, n)) = 1").method == "instance"
+    assert run(sc, "Sum(w[i], (i, 1, n))", "=", "1", "Sum(w[i], (i, 1, n)) == 1").method == "instance"
+    assert rejected(sc, "Sum(w[i], (i, 1, n))", "=", "1")
+
+
+def test_mixed_strict_and_non_strict_bounds_certify(sc: Scope) -> None:
+    assert run(sc, "1 - gamma", ">", "0", "0 <= gamma < 1").method == "symbolic"
+    assert run(sc, "gamma", ">", "0", "0 < gamma <= 1").method == "symbolic"
+    assert run(sc, "gamma*(1 - gamma)", ">=", "0", "0 <= gamma <= 1").method == "symbolic"
+    assert rejected(sc, "gamma", ">", "0", "0 <= gamma < 1").message == "false at a sample point"
+
+
+# 9. rare regions ---------------------------------------------------------------------------
+def test_a_violation_near_an_end_of_the_range_is_found(sc: Scope) -> None:
+    err = rejected(sc, "-log(p)", ">=", "1 - p + 1000*Max(0, p - 9995/10000)", "0 < p < 1")
+    assert err.message == "false at a sample point" and "p = " in err.counterexample
+    v = run(sc, "-log(p) + p", ">=", "1 + sin(p)**2*0 + p*0", "0 < p < 1")
+    assert v.method == "symbolic" or "near each end" in v.detail
+
+
+# 10. crashes -------------------------------------------------------------------------------
+def test_an_error_inside_a_check_is_undecided_not_a_traceback(sc: Scope) -> None:
+    try:
+        run(sc, "Limit(Sum(gamma**t, (t, 0, n)), n, oo)", "=", "1/(1 - gamma)", "0 < gamma < 1")
+    except StepRejected as exc:
+        assert exc.message
+    with pytest.raises(StepRejected) as info:
+        run(sc, "Limit(Sum(gamma**t, (t, 0, n)), n, oo)", "=", "2/(1 - gamma)", "0 < gamma < 1")
+    assert info.value.message
+
+
+def test_a_crashing_check_becomes_undecided(sc: Scope, monkeypatch: pytest.MonkeyPatch) -> None:
+    import derive.verify as verify
+
+    def boom(*args: object) -> None:
+        raise KeyError("Q1")
+
+    rows = tuple(verify.Row(r.what, r.when, (boom,)) for r in verify.CHECKS)
+    monkeypatch.setattr(verify, "CHECKS", rows)
+    err = rejected(sc, "x + 1", "=", "1 + x + 0*x + sin(x)**2 + cos(x)**2 - 1")
+    assert err.message == "undecided: the check failed with KeyError: 'Q1'"
