@@ -33,15 +33,16 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, tie_leader, tie_names, whole_number_params
 from derive.gaussian import gaussian_integral, gaussian_moment
 from derive.matrices import construct_factors, is_matrix, random_matrix, rational_orthogonal, structure_relations
 from derive.matrix_eval import MatrixEval
 from derive.op_count import OpCounter, count_cost, least_cost
-from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost
+from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost
 from derive.scope import Rewrite, Scope, inequality_hypotheses
 
 __all__ = ["Instance", "OpCounter", "carried_out", "free_vars", "gaussian_integral", "gaussian_moment", "is_abstract",
-           "rational_orthogonal", "whole_number_params"]
+           "rational_orthogonal", "tie_names", "whole_number_params"]
 
 SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
@@ -54,41 +55,6 @@ SMALL_WHOLE_NUMBERS = (1, 2, 3)  # for matrix sizes and counts (exact singular v
 CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions (even trials)
 CONSTRAINED_WIDE = 12  # ... and in odd trials
 POLY_DEGREE = 3
-ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost, min_cost)
-
-
-def is_abstract(expr: Any, scope: Scope) -> bool:
-    """Does expr involve objects only an instance can give meaning to?"""
-    if expr.atoms(*ABSTRACT_OPS) or expr.atoms(sp.Sum, sp.Product) or whole_number_params(expr):
-        return True
-    if any(f.func.__name__ in scope.functions for f in expr.atoms(AppliedUndef)):
-        return True
-    return bool(expr.free_symbols & (scope.random | set(scope.symbol_space)))
-
-
-BINDING_OPS = (Int, MaxOver, ArgMaxOver)
-
-
-def free_vars(expr: Any) -> set:
-    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable(s) (and the
-    binders of SymPy and MatProduct theirs)."""
-    if isinstance(expr, BINDING_OPS):
-        return free_vars(expr.args[0]) - set(expr.args[1:])
-    if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):  # SymPy's binders, with ours inside
-        bounds = set().union(*(free_vars(b) for _, *lims in expr.limits for b in lims))
-        return (free_vars(expr.function) - set(expr.variables)) | bounds
-    if isinstance(expr, sp.Limit):
-        return (free_vars(expr.args[0]) - {expr.args[1]}) | free_vars(expr.args[2])
-    if isinstance(expr, (sp.Subs, MatProduct)):
-        return set(expr.free_symbols)
-    if not isinstance(expr, sp.Basic) or not expr.args:
-        return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
-    return set().union(*(free_vars(a) for a in expr.args))
-
-
-def whole_number_params(expr: Any) -> list[sp.Symbol]:
-    """Integer symbols that are not bound inside expr."""
-    return sorted((s for s in free_vars(expr) if s.is_integer), key=str)
 
 
 @dataclass
@@ -134,7 +100,7 @@ class Instance:
         free = free_vars(expr)
         for s, space in self.scope.symbol_space.items():
             if s in free and s not in self.values:
-                self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+                self.values[s] = sp.Integer(self.rng.randrange(self.size(space)))
 
     def _draw_whole_numbers(self, wanted: list[sp.Symbol]) -> None:
         """Fix the wanted whole numbers. A free one takes the values of `whole_numbers` (0 first
@@ -213,11 +179,21 @@ class Instance:
             return (e.func.__name__, *map(int, e.args))
         return None
 
+    def size(self, space: str) -> int:
+        """The number of points of a space: its declared size, or this instance's value of the
+        whole-number symbol that sizes it (a space of any size)."""
+        size = self.scope.spaces[space]
+        if isinstance(size, sp.Symbol):
+            if size not in self.values:
+                self._draw_whole_numbers([size])
+            return int(self.values[size])
+        return size
+
     def space_of(self, var: sp.Symbol) -> range:
         space = self.scope.symbol_space.get(var)
         if space is None:
             raise ValueError(f"{var} has no finite space: declare `space:` for it")
-        return range(self.scope.spaces[space])
+        return range(self.size(space))
 
     # ---- the instance's value of an expression ------------------------------------------
     def evaluate(self, expr: Any) -> Any:
@@ -330,7 +306,7 @@ class Instance:
             space = self.scope.indexed_space.get(str(node.base))
             low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
             self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
-                else sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+                else sp.Integer(self.rng.randrange(self.size(space)))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:
@@ -364,7 +340,7 @@ class Instance:
         In an equality case, a density equals the first declared density on the same spaces."""
         n_free = len(info.spaces) - info.given
         cond = args[n_free:]
-        sizes = [self.scope.spaces[s] for s in info.spaces[:n_free]]
+        sizes = [self.size(s) for s in info.spaces[:n_free]]
         cells = _grid(sizes)
         leader = next(f for f in self.scope.functions.values()
                       if f.density and f.spaces == info.spaces and f.given == info.given)
@@ -428,27 +404,6 @@ class Instance:
                 raise ValueError(f"the instance does not satisfy hypothesis {name}: give its matrices a "
                                  f"structure, or put a symbol or X*T(Y) on its left to construct them")
         return self.matrix_values
-
-
-def tie_leader(scope: Scope, name: str, tied: frozenset[str]) -> str | None:
-    """Among the `tied` functions, the free one (neither a density nor bounded by a hypothesis)
-    declared first with the same argument spaces as `name`, when that is another function:
-    `name`'s table is then the leader's, times the instance's tie sign (F2 = F1 or F2 = -F1), the
-    coincident cases where bounds in F1 - F2 or F1 + F2 are tight."""
-    if name not in tied:
-        return None
-    bounded = {h.head for h in inequality_hypotheses(scope)}
-    spaces = scope.functions[name].spaces
-    free = [f.name for f in scope.functions.values()
-            if f.name in tied and not f.density and f.name not in bounded and f.spaces == spaces]
-    return free[0] if name in free and free[0] != name else None
-
-
-def tie_names(scope: Scope, expr: Any) -> frozenset[str]:
-    """The unknown functions of expr (definitions unfolded) when two of them are free and on
-    the same spaces, so that a tied instance differs from an untied one; else empty."""
-    names = frozenset(f.func.__name__ for f in scope.unfold(expr).atoms(AppliedUndef)) & set(scope.functions)
-    return names if any(tie_leader(scope, name, names) for name in names) else frozenset()
 
 
 @functools.lru_cache(maxsize=512)

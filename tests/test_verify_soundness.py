@@ -187,3 +187,73 @@ def test_a_crashing_check_becomes_undecided(sc: Scope, monkeypatch: pytest.Monke
     monkeypatch.setattr(verify, "CHECKS", rows)
     err = rejected(sc, "x + 1", "=", "1 + x + 0*x + sin(x)**2 + cos(x)**2 - 1")
     assert err.message == "undecided: the check failed with KeyError: 'Q1'"
+
+
+# 2. (continued) on a shipped problem: hw4 1.3.3 ------------------------------------------------
+SHIPPED = Path(__file__).resolve().parent.parent / "problems" / "hw4" / "projection_attention.yaml"
+
+
+def derive_changed(tmp_path: Path, old: str, new: str, count: int = 1) -> None:
+    from derive.engine import derive_problem
+
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert text.count(old) >= count
+    path = tmp_path / "projection_attention.yaml"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    derive_problem("hw4", path)
+
+
+def test_a_too_small_constant_in_a_cost_bound_is_rejected(tmp_path: Path) -> None:
+    from derive.errors import VerificationError
+
+    with pytest.raises(VerificationError) as info:
+        derive_changed(tmp_path, 'to: "8*n*k*d"', 'to: "7*n*k*d"')
+    assert "upper.2" in str(info.value)
+
+
+def test_dropping_an_assumption_a_step_needs_is_caught(tmp_path: Path) -> None:
+    from derive.errors import DeriveError
+
+    with pytest.raises(DeriveError) as info:
+        derive_changed(tmp_path, 'assume: ["2*k <= d", "d <= n"]', 'assume: ["2*k <= d"]')
+    assert "best" in str(info.value)
+
+
+# 3. spaces of any size ----------------------------------------------------------------------
+ANY_SIZE = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {Z: m}
+symbols:
+  m: positive integer
+  z: {space: Z}
+  z2: {space: Z}
+functions:
+  v: {args: [Z]}
+solution:
+  - say: "x"
+"""
+
+
+def test_a_constant_true_only_for_the_declared_size_is_rejected(tmp_path: Path) -> None:
+    """log sum exp v <= max v + log m holds for every size m; with 2 log 2 (= log 4) it fails
+    once the space has more than 4 points, and instances vary m."""
+    path = tmp_path / "p.yaml"
+    path.write_text(ANY_SIZE, encoding="utf-8")
+    spec, issues = load_problem(path)
+    found: list = []
+    scope = build_scope(spec, found, [])
+    assert issues == [] and found == []
+    lse = "log(Int(exp(v(z)), z))"
+    assert run(scope, lse, "<=", "MaxOver(v(z2), z2) + log(m)").method == "instance"
+    err = rejected(scope, lse, "<=", "MaxOver(v(z2), z2) + 2*log(2)")
+    assert "m = " in err.counterexample
+
+
+def test_a_space_size_must_be_a_whole_number_symbol(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(ANY_SIZE.replace("m: positive integer", "m: real"), encoding="utf-8")
+    _, issues = load_problem(path)
+    assert [i.message for i in issues] == ["the size 'm' of a space must be a symbol declared positive integer"]
+    assert issues[0].loc.line == 4
