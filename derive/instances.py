@@ -70,7 +70,9 @@ class Instance:
     scale: Any = sp.Integer(1)
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
-    equal: bool = False  # an equality case: every free table constant, densities on the same spaces equal
+    # an equality case (1, 2): every free table constant; in case 1 a density equals a definition on
+    # its spaces (q = posterior) where there is one, else (and in case 2) the first density on them
+    equal: int = 0
     trial: int = 0
     whole_numbers: tuple[int, ...] = WHOLE_NUMBERS
     assume: tuple[Any, ...] = ()
@@ -344,6 +346,12 @@ class Instance:
         cells = _grid(sizes)
         leader = next(f for f in self.scope.functions.values()
                       if f.density and f.spaces == info.spaces and f.given == info.given)
+        tie = self._tied_definition(info) if self.equal == 1 and info.given else None
+        if tie is not None:  # only if the definition is a probability table there
+            values = [self.evaluate(sp.Function(tie)(*map(sp.Integer, (*cell, *cond)))) for cell in cells]
+            if all(v.is_nonnegative for v in values) and sp.simplify(sp.Add(*values) - 1) == 0:
+                self.tables.update({(info.name, *cell, *cond): v for cell, v in zip(cells, values)})
+                return
         if self.equal and leader.name != info.name:
             fn = self.scope.ns.functions[leader.name][0]
             for cell in cells:
@@ -352,6 +360,16 @@ class Instance:
         weights = [self.rng.randint(1, 9) for _ in cells]
         for cell, w in zip(cells, weights):
             self.tables[(info.name, *cell, *cond)] = sp.Rational(w, sum(weights))
+
+    def _tied_definition(self, info: Any) -> str | None:
+        """The first definition on the same argument spaces as the density `info` that does not
+        use it (e.g. a posterior for q): in the first equality case the density equals it."""
+        for name, d in self.scope.definitions.items():
+            spaces = tuple(self.scope.symbol_space.get(p) for p in d.params)
+            if spaces == info.spaces and not d.at and info.name not in {
+                    f.func.__name__ for f in self.scope.unfold(d.body).atoms(AppliedUndef)}:
+                return name
+        return None
 
     def _cost(self, node: cost) -> Any:
         """Count operations by running the algorithm on matrices of the instance's sizes."""

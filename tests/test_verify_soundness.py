@@ -257,3 +257,36 @@ def test_a_space_size_must_be_a_whole_number_symbol(tmp_path: Path) -> None:
     _, issues = load_problem(path)
     assert [i.message for i in issues] == ["the size 'm' of a space must be a symbol declared positive integer"]
     assert issues[0].loc.line == 4
+
+
+def test_strict_bound_tight_at_the_posterior_is_rejected(tmp_path: Path) -> None:
+    """KL(q || posterior) > 0 is false when q is the posterior: the first equality case ties q
+    to the definition on its spaces."""
+    text = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {Z: 3, X: 2}
+symbols:
+  z: {space: Z}
+  z2: {space: Z}
+  x: {space: X}
+functions:
+  q: {args: [Z, X], given: 1, density: true}
+  prior: {args: [Z], density: true}
+  lik: {args: [X, Z], given: 1, density: true}
+definitions:
+  evid: {args: [x], body: "Int(lik(x, z2)*prior(z2), z2)"}
+  post: {args: [z, x], body: "lik(x, z)*prior(z)/evid(x)", given: 1}
+solution:
+  - say: "x"
+"""
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    spec, issues = load_problem(path)
+    found: list = []
+    scope = build_scope(spec, found, [])
+    assert issues == [] and found == []
+    kl = "Int(q(z, x)*log(q(z, x)/post(z, x)), z)"
+    assert run(scope, kl, ">=", "0").method == "instance"
+    assert rejected(scope, kl, ">", "0").message.startswith("false in an equality case")

@@ -65,9 +65,10 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     for trial in range(trials + tied + equal):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
                         tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
-                        equal=trial >= trials + tied, assume=ctx.assume)
+                        equal=max(0, trial - trials - tied + 1), assume=ctx.assume)
         _on_instance(inst, a, b, rel, ctx, rng, seen, "false on a random exact instance" if trial < trials + tied
-                     else "false in an equality case (tables constant, densities on the same spaces equal)")
+                     else "false in an equality case (tables constant; densities equal to a definition or "
+                          "density on their spaces)")
     grid = whole_number_grid(a, b, ctx)
     for i, values in enumerate(grid[:GRID_LIMIT]):
         if tuple(sorted(values.items(), key=lambda kv: str(kv[0]))) in seen.cases:
@@ -79,7 +80,7 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rest = "; other real symbols sampled" if seen.sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
     if equal:
-        ties += f", {equal} equality cases (tables constant, densities on the same spaces equal)"
+        ties += f", {equal} equality cases (tables constant; densities equal to a definition or density on their spaces)"
     if grid:
         names_ = ", ".join(sorted(str(k) for k in grid[0]))
         done = min(len(grid), GRID_LIMIT)
