@@ -371,6 +371,8 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
     if space is not None:
         space = r.name(space, r.loc(node, "space", _join(loc.key, "space")), "space")
     bools = {key: _flag(r, node, key, loc.key) for key in ("random", "mean_zero", "indexed")}
+    if bools["mean_zero"] and not bools["random"]:
+        r.issue(r.loc(node, "mean_zero", _join(loc.key, "mean_zero")), "mean_zero needs random: true")
     shape = []
     for item, iloc in r.sequence(node, "shape", loc.key):
         if isinstance(item, (str, int)) and not isinstance(item, bool):
