@@ -177,7 +177,8 @@ class Instance:
         """The table key of a concrete table entry (b[3] or F(0, 1)), else None."""
         if isinstance(e, sp.Indexed) and e.indices[0].is_Integer:
             return (str(e.base), int(e.indices[0]))
-        if isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions and all(a.is_Integer for a in e.args):
+        if isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions \
+                and all(a.is_Integer for a in e.args):
             return (e.func.__name__, *map(int, e.args))
         return None
 

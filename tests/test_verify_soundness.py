@@ -51,15 +51,20 @@ solution:
 """
 
 
-@pytest.fixture(scope="module")
-def sc(tmp_path_factory: pytest.TempPathFactory) -> Scope:
-    path = tmp_path_factory.mktemp("s") / "p.yaml"
-    path.write_text(YAML, encoding="utf-8")
+def scope_of(folder: Path, text: str) -> Scope:
+    """The scope of a problem file with this text (which must have no spec issue)."""
+    path = folder / "p.yaml"
+    path.write_text(text, encoding="utf-8")
     spec, issues = load_problem(path)
     found: list = []
     scope = build_scope(spec, found, [])
     assert issues == [] and found == []
     return scope
+
+
+@pytest.fixture(scope="module")
+def sc(tmp_path_factory: pytest.TempPathFactory) -> Scope:
+    return scope_of(tmp_path_factory.mktemp("s"), YAML)
 
 
 def run(sc: Scope, lhs: str, rel: str, rhs: str, assume: str | None = None) -> object:
@@ -239,12 +244,7 @@ solution:
 def test_a_constant_true_only_for_the_declared_size_is_rejected(tmp_path: Path) -> None:
     """log sum exp v <= max v + log m holds for every size m; with 2 log 2 (= log 4) it fails
     once the space has more than 4 points, and instances vary m."""
-    path = tmp_path / "p.yaml"
-    path.write_text(ANY_SIZE, encoding="utf-8")
-    spec, issues = load_problem(path)
-    found: list = []
-    scope = build_scope(spec, found, [])
-    assert issues == [] and found == []
+    scope = scope_of(tmp_path, ANY_SIZE)
     lse = "log(Int(exp(v(z)), z))"
     assert run(scope, lse, "<=", "MaxOver(v(z2), z2) + log(m)").method == "instance"
     err = rejected(scope, lse, "<=", "MaxOver(v(z2), z2) + 2*log(2)")
@@ -281,12 +281,7 @@ definitions:
 solution:
   - say: "x"
 """
-    path = tmp_path / "p.yaml"
-    path.write_text(text, encoding="utf-8")
-    spec, issues = load_problem(path)
-    found: list = []
-    scope = build_scope(spec, found, [])
-    assert issues == [] and found == []
+    scope = scope_of(tmp_path, text)
     kl = "Int(q(z, x)*log(q(z, x)/post(z, x)), z)"
     assert run(scope, kl, ">=", "0").method == "instance"
     assert rejected(scope, kl, ">", "0").message.startswith("false in an equality case")

@@ -80,11 +80,13 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rest = "; other real symbols sampled" if seen.sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
     if equal:
-        ties += f", {equal} equality cases (tables constant; densities equal to a definition or density on their spaces)"
+        ties += (f", {equal} equality cases (tables constant; densities equal to a definition or density on "
+                 "their spaces)")
     if grid:
         names_ = ", ".join(sorted(str(k) for k in grid[0]))
         done = min(len(grid), GRID_LIMIT)
-        ties += (f"; and on {'all ' if done == len(grid) else ''}{done}{'' if done == len(grid) else f' of {len(grid)}'} "
+        count = f"all {done}" if done == len(grid) else f"{done} of {len(grid)}"
+        ties += (f"; and on {count} "
                  f"whole-number cases {names_} <= {GRID_MAX} allowed by the assumptions")
     if seen.polynomials:
         rest += (f"; {', '.join(sorted(seen.polynomials))} taken as random polynomials plus exponentials "

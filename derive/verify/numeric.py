@@ -143,7 +143,8 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
     def inside(p: dict) -> bool:
         for s, (lo, hi, lc, hc) in ranges.items():
             v = p[s]
-            if (lo is not None and (v < lo or (v == lo and not lc))) or (hi is not None and (v > hi or (v == hi and not hc))):
+            below = lo is not None and (v < lo or (v == lo and not lc))
+            if below or (hi is not None and (v > hi or (v == hi and not hc))):
                 return False
         return all(bool(r.xreplace(p)) is not False for r in ctx.assume if r.free_symbols <= set(p))
 
@@ -184,7 +185,8 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
             if not moved:
                 step /= 2
         if best is not None and best <= EQUALITY_TOLERANCE:
-            reject({k: sp.Float(v, 15) for k, v in p.items()}, f"to {EQUALITY_TOLERANCE:g} (a local search of the slack)")
+            reject({k: sp.Float(v, 15) for k, v in p.items()},
+                   f"to {EQUALITY_TOLERANCE:g} (a local search of the slack)")
 
 
 def _nearest_zero(r: tuple) -> Any:
