@@ -308,8 +308,11 @@ class Instance:
         if key not in self.tables:
             space = self.scope.indexed_space.get(str(node.base))
             low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
-            self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
-                else sp.Integer(self.rng.randrange(self.size(space)))
+            if self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
+                self.tables[key] = sp.Integer(0)
+            else:
+                self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
+                    else sp.Integer(self.rng.randrange(self.size(space)))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:

@@ -285,3 +285,28 @@ solution:
     kl = "Int(q(z, x)*log(q(z, x)/post(z, x)), z)"
     assert run(scope, kl, ">=", "0").method == "instance"
     assert rejected(scope, kl, ">", "0").message.startswith("false in an equality case")
+
+
+TANH = """\
+id: "t"
+title: "t"
+statement: "s"
+symbols:
+  x: real
+  k: positive integer
+  n: positive integer
+  b: {real: true, indexed: true}
+definitions:
+  z: {args: [k], body: "h(k - 1) + b[k]"}
+  h: {args: [k], body: "tanh(z(k))", at: {0: "x"}}
+solution:
+  - say: "x"
+"""
+
+
+def test_strict_bound_tight_at_zero_parameters_is_rejected(tmp_path: Path) -> None:
+    """|dh_n/dx| < 1 through n tanh layers is false with every bias 0 at x = 0 (hw4 1.1.2)."""
+    scope = scope_of(tmp_path, TANH)
+    assert run(scope, "Abs(Derivative(h(n), x))", "<=", "1").method in ("symbolic", "instance")
+    err = rejected(scope, "Abs(Derivative(h(n), x))", "<", "1")
+    assert err.message.startswith("false in an equality case") and "x = 0" in err.counterexample

@@ -16,7 +16,7 @@ from derive.matrices import structure_relations
 from derive.ops import cost, min_cost
 from derive.model import Verdict
 from derive.verify.base import Context, StepRejected, holds, params_seen, params_text, show, with_unknowns
-from derive.verify.numeric import sample_point, value_at
+from derive.verify.numeric import sample_point, value_at, zero_point
 from derive.verify.symbolic import symbolic_zero
 
 INSTANCE_TRIALS = 6
@@ -120,6 +120,9 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
     seen.sampled = seen.sampled or bool(free)
     for i in range((POINTS_PER_INSTANCE if rel != "=" else EQUALITY_POINTS) if free else 1):
         point = sample_point(free, ctx, rng, index=i)
+        if inst.equal and i == 0:  # an equality case: every real symbol at 0 (or the end of its range nearest 0)
+            zero = zero_point(free, ctx)
+            point = zero if all(v is not None for v in zero.values()) else point
         x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
         ok = holds(x2, y2, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())

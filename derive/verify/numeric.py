@@ -160,7 +160,7 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
         raise StepRejected("a strict inequality whose two sides meet: equality is reached " + how,
                            f"{pts}: left = {show(value_at(a, p, ctx))}, right = {show(value_at(b, p, ctx))}")
 
-    candidates = [{s: _nearest_zero(ranges[s]) for s in free}]
+    candidates = [zero_point(set(free), ctx)]
     if len(free) == 1:
         candidates += [{free[0]: r} for r in _critical_points(d, free[0])]
     for p in candidates:
@@ -187,6 +187,12 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
         if best is not None and best <= EQUALITY_TOLERANCE:
             reject({k: sp.Float(v, 15) for k, v in p.items()},
                    f"to {EQUALITY_TOLERANCE:g} (a local search of the slack)")
+
+
+def zero_point(free: set, ctx: Context) -> dict:
+    """Each symbol at 0, or at the end of its range nearest 0 (None if that end is excluded)."""
+    limits = bounds(ctx)
+    return {s: _nearest_zero(_range(s, limits)) for s in sorted(free, key=str)}
 
 
 def _nearest_zero(r: tuple) -> Any:
