@@ -27,6 +27,7 @@ from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesS
                          Text, load_problem)
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
                            check_policy_values, find_improvement)
+from derive.verify.hypotheses import contradicted_hypotheses
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
+    if not issues:  # a hypothesis about defined names must agree with the definitions
+        wrong = contradicted_hypotheses(scope)
+        issues += [SpecIssue(h.lhs.loc, f"hypothesis {h.name} {wrong[h.name]}")
+                   for h in spec.hypotheses if h.name in wrong]
     if issues:
         raise SpecError(issues)
     blocks = _perform(spec, scope, plans, claims)

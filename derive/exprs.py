@@ -102,7 +102,10 @@ def _refusals_as_syntax(make: Callable[[], Any]) -> Any:
 
 
 def parse_relations(text: str, ns: Namespace) -> list[Any]:
-    """Parse `a < b` or a chained `a < b <= c` into SymPy relationals (one per comparison)."""
+    """Parse `a < b` or a chained `a < b <= c` into SymPy relationals (one per comparison);
+    an equality may be written `a = b` or `a == b`."""
+    if isinstance(text, str):
+        text = _ASSIGN.sub("==", text)
     tree = _tree(text, "relation")
     if not isinstance(tree, ast.Compare):
         raise ExprSyntaxError("expected a relation such as 0 < s or s <= 1")
@@ -127,8 +130,7 @@ def evaluated(expr: Any) -> Any:
 
 # a single `=` (not part of ==, <=, >=, !=): the author meant an equation
 _ASSIGN = re.compile(r"(?<![<>=!])=(?!=)")
-_ASSIGN_HINT = {"relation": "; for an equation write `==` (a single `=` is not a relation)",
-                "expression": "; `=` is not allowed in an expression (a step's relation goes under `rel:`)"}
+_ASSIGN_HINT = {"expression": "; `=` is not allowed in an expression (a step's relation goes under `rel:`)"}
 
 
 def _tree(text: str, kind: str) -> ast.AST:
@@ -141,7 +143,7 @@ def _tree(text: str, kind: str) -> ast.AST:
         tree = ast.parse(text.strip().replace("\n", " "), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
-        hint = _ASSIGN_HINT[kind] if _ASSIGN.search(text) else ""
+        hint = _ASSIGN_HINT.get(kind, "") if _ASSIGN.search(text) else ""
         raise ExprSyntaxError(f"malformed {kind}{col}: {exc.msg}{hint}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprSyntaxError("expression nested too deeply") from None

@@ -12,14 +12,13 @@ An instance fixes, with seeded random rationals:
 - unknown (non-density) functions of real arguments: a random polynomial plus a random
   exponential per function (evidence for such functions, not a proof for every function; the
   verdict says so); integrals over the real line of polynomial x exp(quadratic) are carried
-  out in closed form;
+  out in closed form (derive/gaussian.py);
 - random symbols: tables over a finite sample space with random probabilities; E and Var
   become weighted sums; symbols declared mean_zero are centred;
-- cost(X): the number of scalar operations counted by running the textbook algorithm on
-  matrices of the instance's sizes; min_cost(X): the least such count over every order of
-  the product chain X;
+- cost(X), min_cost(X): operations counted on matrices of the instance's sizes
+  (derive/op_count.py);
 - matrix symbols: exact random matrices of their declared structure, with the problem's
-  matrix hypotheses honoured (see matrix_value).
+  matrix hypotheses honoured (see `matrices`).
 Whole-number parameters satisfy the chain's assumptions among them (e.g. k <= n).
 Real symbols are left symbolic (the caller samples them). Everything is exact: no floats.
 """
@@ -29,61 +28,34 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.matrices import (construct_factors, is_matrix, parenthesisations, product_factors, random_matrix,
-                             rational_orthogonal, structure_relations)
-from derive.ops import ArgMaxOver, E, Int, MatProduct, MaxOver, T, Var, cost, matmul, min_cost, scale, softmax_rows
+from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, tie_leader, tie_names, whole_number_params
+from derive.gaussian import gaussian_integral, gaussian_moment
+from derive.matrices import construct_factors, is_matrix, random_matrix, rational_orthogonal, structure_relations
+from derive.matrix_eval import MatrixEval
+from derive.op_count import OpCounter, count_cost, least_cost
+from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost
 from derive.scope import Rewrite, Scope, inequality_hypotheses
 from derive.sizes import check_matrix
 
-__all__ = ["Instance", "OpCounter", "free_vars", "is_abstract", "rational_orthogonal", "whole_number_params"]
+__all__ = ["Instance", "OpCounter", "carried_out", "free_vars", "gaussian_integral", "gaussian_moment", "is_abstract",
+           "rational_orthogonal", "tie_names", "whole_number_params"]
 
 SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
-CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions
+# free whole numbers, cycled with the trial: small values first (most wrong steps fail there),
+# then larger ones (a term that vanishes at 1, 2, 3 does not vanish at 4 or 9)
+WHOLE_NUMBERS = (1, 2, 3, 4, 5, 6)
+SMALL_WHOLE_NUMBERS = (1, 2, 3)  # for matrix sizes and counts (exact singular values are costly)
+CONSTRAINED_MAX = 6  # largest whole number drawn for parameters tied by assumptions (even trials)
+CONSTRAINED_WIDE = 12  # ... and in odd trials
 POLY_DEGREE = 3
-ABSTRACT_OPS = (Int, E, Var, MaxOver, ArgMaxOver, cost, min_cost)
-
-
-def is_abstract(expr: Any, scope: Scope) -> bool:
-    """Does expr involve objects only an instance can give meaning to?"""
-    if expr.atoms(*ABSTRACT_OPS) or expr.atoms(sp.Sum, sp.Product) or whole_number_params(expr):
-        return True
-    if any(f.func.__name__ in scope.functions for f in expr.atoms(AppliedUndef)):
-        return True
-    return bool(expr.free_symbols & (scope.random | set(scope.symbol_space)))
-
-
-BINDING_OPS = (Int, MaxOver, ArgMaxOver)
-
-
-def free_vars(expr: Any) -> set:
-    """Free symbols of expr, where Int, MaxOver and ArgMaxOver bind their variable(s) (and the
-    binders of SymPy and MatProduct theirs)."""
-    if isinstance(expr, BINDING_OPS):
-        return free_vars(expr.args[0]) - set(expr.args[1:])
-    if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):  # SymPy's binders, with ours inside
-        bounds = set().union(*(free_vars(b) for _, *lims in expr.limits for b in lims))
-        return (free_vars(expr.function) - set(expr.variables)) | bounds
-    if isinstance(expr, sp.Limit):
-        return (free_vars(expr.args[0]) - {expr.args[1]}) | free_vars(expr.args[2])
-    if isinstance(expr, (sp.Subs, MatProduct)):
-        return set(expr.free_symbols)
-    if not isinstance(expr, sp.Basic) or not expr.args:
-        return set(expr.free_symbols) if isinstance(expr, sp.Basic) else set()
-    return set().union(*(free_vars(a) for a in expr.args))
-
-
-def whole_number_params(expr: Any) -> list[sp.Symbol]:
-    """Integer symbols that are not bound inside expr."""
-    return sorted((s for s in free_vars(expr) if s.is_integer), key=str)
 
 
 @dataclass
@@ -99,9 +71,13 @@ class Instance:
     scale: Any = sp.Integer(1)
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
+    # an equality case (1, 2): every free table constant; in case 1 a density equals a definition on
+    # its spaces (q = posterior) where there is one, else (and in case 2) the first density on them
+    equal: int = 0
     trial: int = 0
+    whole_numbers: tuple[int, ...] = WHOLE_NUMBERS
     assume: tuple[Any, ...] = ()
-    matrices: dict[sp.Symbol, sp.Matrix] | None = None
+    matrix_values: dict[sp.Symbol, sp.MatrixBase] | None = None
     polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
@@ -127,14 +103,15 @@ class Instance:
         free = free_vars(expr)
         for s, space in self.scope.symbol_space.items():
             if s in free and s not in self.values:
-                self.values[s] = sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+                self.values[s] = sp.Integer(self.rng.randrange(self.size(space)))
 
     def _draw_whole_numbers(self, wanted: list[sp.Symbol]) -> None:
-        """Fix the wanted whole numbers. A free one is 1..3 (0..3 if not positive), cycled with
-        the trial number so that consecutive trials cover every value. Those that share an
-        assumption (e.g. k <= n) or a size relation of a declared structure are drawn together
-        at random up to CONSTRAINED_MAX, again until every such relation holds, so that the
-        allowed region has room."""
+        """Fix the wanted whole numbers. A free one takes the values of `whole_numbers` (0 first
+        if it may be 0) cycled with the trial number, so that consecutive trials cover small and
+        large values. Those that share an assumption (e.g. k <= n) or a size relation of a
+        declared structure are drawn together at random up to CONSTRAINED_MAX (CONSTRAINED_WIDE
+        in odd trials), again until every such relation holds, so that the allowed region has
+        room."""
         group, rels = set(wanted), []
         grew = True
         while grew:
@@ -147,12 +124,13 @@ class Instance:
                     new = {x for x in syms if x not in self.values} - group
                     grew = grew or bool(new)
                     group |= new
-        if not rels:  # free: cycled with the trial, so that consecutive trials cover 1, 2, 3
+        if not rels:  # free: cycled with the trial
             for s in sorted(group, key=str):
-                low = 1 if s.is_positive else 0
-                self.values[s] = sp.Integer(low + (self.trial + len(self.values)) % (4 - low))
+                values = self.whole_numbers if s.is_positive else (0, *self.whole_numbers)
+                self.values[s] = sp.Integer(values[(self.trial + len(self.values)) % len(values)])
             return
-        top = CONSTRAINED_MAX
+        small = self.whole_numbers == SMALL_WHOLE_NUMBERS
+        top = CONSTRAINED_MAX if self.trial % 2 == 0 or small else CONSTRAINED_WIDE
         for _ in range(200):
             for s in sorted(group, key=str):
                 self.values[s] = sp.Integer(self.rng.randint(1 if s.is_positive else 0, top))
@@ -160,11 +138,66 @@ class Instance:
                 return
         raise ValueError(f"no whole numbers up to {top} satisfy {', '.join(map(str, rels))}")
 
+    def honour_equalities(self) -> None:
+        """Make the instance satisfy each equality among the chain's assumptions that involves
+        tables or indexed values (e.g. Sum(t[i], (i, 1, n)) == 1). Its entries are drawn, then
+        scaled by one common positive factor when the constraint is linear and homogeneous in
+        them plus a constant (a normalised table stays non-negative), else the last entry is
+        solved for. ValueError if the constraint cannot be met."""
+        for rel in self.assume:
+            if not isinstance(rel, sp.Eq):
+                continue
+            d = rel.lhs - rel.rhs
+            self.choose_params(d)
+            d = self.scope.unfold(d.xreplace(self.values))
+            d = d.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
+            entries = sorted((e for e in d.atoms(sp.Indexed, AppliedUndef) if self._entry_key(e)), key=str)
+            if not entries:
+                continue
+            xs = [sp.Dummy(f"e{i}") for i in range(len(entries))]
+            expr = d.xreplace(dict(zip(entries, xs)))
+            current = {x: self.evaluate(e) for x, e in zip(xs, entries)}
+            const = expr.xreplace({x: 0 for x in xs})
+            lin = sp.expand(expr - const)
+            linear = all(not sp.diff(lin, x).free_symbols for x in xs)
+            total = lin.xreplace(current) if linear else sp.S.Zero
+            if linear and total != 0 and (-const / total).is_positive:
+                new = {x: v * (-const / total) for x, v in current.items()}
+            else:
+                rest = {x: v for x, v in current.items() if x is not xs[-1]}
+                sol = sp.solve(expr.xreplace(rest), xs[-1])
+                if len(sol) != 1:
+                    raise ValueError(f"the instance cannot satisfy the assumption {rel}")
+                new = {**rest, xs[-1]: sol[0]}
+            for x, e in zip(xs, entries):
+                self.tables[self._entry_key(e)] = new[x]
+            if sp.simplify(expr.xreplace(new)) != 0:
+                raise ValueError(f"the instance does not satisfy the assumption {rel}")
+
+    def _entry_key(self, e: Any) -> tuple | None:
+        """The table key of a concrete table entry (b[3] or F(0, 1)), else None."""
+        if isinstance(e, sp.Indexed) and e.indices[0].is_Integer:
+            return (str(e.base), int(e.indices[0]))
+        if isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions \
+                and all(a.is_Integer for a in e.args):
+            return (e.func.__name__, *map(int, e.args))
+        return None
+
+    def size(self, space: str) -> int:
+        """The number of points of a space: its declared size, or this instance's value of the
+        whole-number symbol that sizes it (a space of any size)."""
+        size = self.scope.spaces[space]
+        if isinstance(size, sp.Symbol):
+            if size not in self.values:
+                self._draw_whole_numbers([size])
+            return int(self.values[size])
+        return size
+
     def space_of(self, var: sp.Symbol) -> range:
         space = self.scope.symbol_space.get(var)
         if space is None:
             raise ValueError(f"{var} has no finite space: declare `space:` for it")
-        return range(self.scope.spaces[space])
+        return range(self.size(space))
 
     # ---- the instance's value of an expression ------------------------------------------
     def evaluate(self, expr: Any) -> Any:
@@ -251,7 +284,7 @@ class Instance:
             self._outcomes()
             vals = [self.scale * sp.Rational(self.rng.randint(-20, 20), self.rng.randint(1, 5))
                     for _ in range(SAMPLE_SPACE)]
-            if sym in self.scope.mean_zero:
+            if sym in self.scope.mean_zero or (isinstance(sym, sp.Indexed) and sym.base in self.scope.mean_zero):
                 mean = sum(p * v for p, v in zip(self.outcome_p, vals))
                 vals = [v - mean for v in vals]
             self.outcome_vals[sym] = vals
@@ -259,7 +292,11 @@ class Instance:
 
     def _expectation(self, node: E) -> Any:
         body = node.args[0]
-        rand = sorted(body.free_symbols & self.scope.random, key=str)
+        rand = sorted((s for s in body.free_symbols & self.scope.random if isinstance(s, sp.Symbol)), key=str)
+        entries = sorted((e for e in body.atoms(sp.Indexed) if e.base in self.scope.random), key=str)
+        if any(not all(i.is_Integer for i in e.indices) for e in entries):
+            return node  # entries of a random indexed symbol are random variables once their index is known
+        rand += entries
         if not rand:
             return body
         self._outcomes()
@@ -272,8 +309,11 @@ class Instance:
         if key not in self.tables:
             space = self.scope.indexed_space.get(str(node.base))
             low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
-            self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
-                else sp.Integer(self.rng.randrange(self.scope.spaces[space]))
+            if self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
+                self.tables[key] = sp.Integer(0)
+            else:
+                self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
+                    else sp.Integer(self.rng.randrange(self.size(space)))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:
@@ -288,6 +328,8 @@ class Instance:
                 self.tables[key] = self._bounded(bound, node)
             elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
                 self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
+            elif self.equal:  # one value for every argument
+                self.tables[key] = self.tables.setdefault((info.name, "constant"), self.scale * self.rational())
             else:
                 self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
         return self.tables[key]
@@ -301,25 +343,46 @@ class Instance:
         return bound - slack if hyp.rel in ("<", "<=") else bound + slack
 
     def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:
-        """A random probability table over the free arguments, for these conditioning values."""
+        """A random probability table over the free arguments, for these conditioning values.
+        In an equality case, a density equals the first declared density on the same spaces."""
         n_free = len(info.spaces) - info.given
         cond = args[n_free:]
-        sizes = [self.scope.spaces[s] for s in info.spaces[:n_free]]
+        sizes = [self.size(s) for s in info.spaces[:n_free]]
         cells = _grid(sizes)
+        leader = next(f for f in self.scope.functions.values()
+                      if f.density and f.spaces == info.spaces and f.given == info.given)
+        tie = self._tied_definition(info) if self.equal == 1 and info.given else None
+        if tie is not None:  # only if the definition is a probability table there
+            values = [self.evaluate(sp.Function(tie)(*map(sp.Integer, (*cell, *cond)))) for cell in cells]
+            if all(v.is_nonnegative for v in values) and sp.simplify(sp.Add(*values) - 1) == 0:
+                self.tables.update({(info.name, *cell, *cond): v for cell, v in zip(cells, values)})
+                return
+        if self.equal and leader.name != info.name:
+            fn = self.scope.ns.functions[leader.name][0]
+            for cell in cells:
+                self.tables[(info.name, *cell, *cond)] = self._table(fn(*map(sp.Integer, (*cell, *cond))))
+            return
         weights = [self.rng.randint(1, 9) for _ in cells]
         for cell, w in zip(cells, weights):
             self.tables[(info.name, *cell, *cond)] = sp.Rational(w, sum(weights))
 
+    def _tied_definition(self, info: Any) -> str | None:
+        """The first definition on the same argument spaces as the density `info` that does not
+        use it (e.g. a posterior for q): in the first equality case the density equals it."""
+        for name, d in self.scope.definitions.items():
+            spaces = tuple(self.scope.symbol_space.get(p) for p in d.params)
+            if spaces == info.spaces and not d.at and info.name not in {
+                    f.func.__name__ for f in self.scope.unfold(d.body).atoms(AppliedUndef)}:
+                return name
+        return None
+
     def _cost(self, node: cost) -> Any:
         """Count operations by running the algorithm on matrices of the instance's sizes."""
-        shapes = self._sizes()
-        counter = OpCounter()
-        counter.run(node.args[0], {s: [[Fraction(1)] * c for _ in range(r)] for s, (r, c) in shapes.items()})
-        return sp.Integer(counter.count)
+        return sp.Integer(count_cost(node.args[0], self._sizes()))
 
     def _min_cost(self, node: min_cost) -> Any:
-        """The least count over every order of the product chain, each counted by running it."""
-        return min(self._cost(cost(order)) for order in parenthesisations(product_factors(node.args[0])))
+        """The least count over every order of the product chain."""
+        return sp.Integer(least_cost(node.args[0], self._sizes()))
 
     def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
         sizes = {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
@@ -328,84 +391,45 @@ class Instance:
         return sizes
 
     # ---- matrices ----------------------------------------------------------------------
-    def matrix_value(self, expr: Any) -> sp.Matrix:
+    def matrix_value(self, expr: Any) -> sp.MatrixBase:
         """The exact value of a matrix expression in this instance (ValueError if it has none,
         e.g. when shapes do not match)."""
-        expr = self.scope.unfold(expr)
-        values = self._matrices()
-        if isinstance(expr, sp.Symbol) and expr in values:
-            return values[expr]
-        if isinstance(expr, matmul):
-            a, b = (self.matrix_value(x) for x in expr.args)
-            if a.cols != b.rows:
-                raise ValueError(f"shapes do not match in {expr}: {a.rows}x{a.cols} times {b.rows}x{b.cols}")
-            return a * b
-        if isinstance(expr, T):
-            return self.matrix_value(expr.args[0]).T
-        if isinstance(expr, scale):
-            return self.evaluate(expr.args[1]) * self.matrix_value(expr.args[0])
-        shapes = self.scope.shapes
-        if isinstance(expr, sp.Add) and all(is_matrix(t, shapes) for t in expr.args):
-            terms = [self.matrix_value(t) for t in expr.args]
-            if len({t.shape for t in terms}) != 1:
-                raise ValueError(f"adding matrices of shapes {sorted({t.shape for t in terms})} in {expr}")
-            return sum(terms[1:], terms[0])
-        if isinstance(expr, sp.Mul):
-            mats = [f for f in expr.args if is_matrix(f, shapes)]
-            if len(mats) == 1:
-                scalar = self.evaluate(sp.Mul(*[f for f in expr.args if f is not mats[0]]))
-                return scalar * self.matrix_value(mats[0])
-        raise ValueError(f"not a matrix expression (or a matrix added to a scalar): {expr}")
+        value = MatrixEval(self.matrices(), self.scope.unfold).value(self.evaluate(expr))
+        if not isinstance(value, sp.MatrixBase):
+            raise ValueError(f"not a matrix expression: {expr}")
+        return value
 
-    def _matrices(self) -> dict[sp.Symbol, sp.Matrix]:
-        """Draw every matrix symbol by its structure, then honour the matrix hypotheses: a
-        symbol on the left takes the value of the right side; X T(Y) on the left (X, Y without
-        structure) gets random factors of the right side's value (construct_factors). Every
-        matrix hypothesis is then checked on the result."""
-        if self.matrices is not None:
-            return self.matrices
+    def matrices(self) -> dict[sp.Symbol, sp.MatrixBase]:
+        """Draw every matrix symbol by its structure (entries times the instance's scale; a
+        symbol with `sigma_max: c` has largest singular value exactly c), then honour the
+        matrix hypotheses: a symbol on the left takes the value of the right side; X T(Y) on
+        the left (X, Y without structure) gets random factors of the right side's value
+        (construct_factors). Every matrix hypothesis is then checked on the result."""
+        if self.matrix_values is not None:
+            return self.matrix_values
         sc, sizes = self.scope, self._sizes()
-        self.matrices = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng)
-                         for s in sorted(sc.shapes, key=str)}
+        self.matrix_values = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng, self.scale,
+                                               sc.sigma_max.get(s))
+                              for s in sorted(sc.shapes, key=str)}
 
         def free(x: Any) -> bool:
-            return isinstance(x, sp.Symbol) and x in sc.shapes and x not in sc.structure
+            return isinstance(x, sp.Symbol) and x in sc.shapes and x not in sc.structure and x not in sc.sigma_max
 
         hyps = [(name, sc.unfold(h.lhs), h.body) for name, h in sc.hypotheses.items()
                 if h.rel == "=" and not h.params and is_matrix(sc.unfold(h.lhs), sc.shapes)]
         for _, lhs, rhs in hyps:
             if free(lhs):
-                self.matrices[lhs] = self.matrix_value(rhs)
+                self.matrix_values[lhs] = self.matrix_value(rhs)
             elif isinstance(lhs, matmul) and isinstance(lhs.args[1], T) and free(lhs.args[0]) \
                     and free(lhs.args[1].args[0]):
                 x, y = lhs.args[0], lhs.args[1].args[0]
-                self.matrices[x], self.matrices[y] = construct_factors(self.matrix_value(rhs), sizes[x][1], self.rng)
+                self.matrix_values[x], self.matrix_values[y] = (
+                    sp.ImmutableMatrix(m) for m in construct_factors(self.matrix_value(rhs), sizes[x][1], self.rng))
         for name, lhs, rhs in hyps:
             if self.matrix_value(lhs) != self.matrix_value(rhs):
                 raise ValueError(f"the instance does not satisfy hypothesis {name}: give its matrices a "
                                  f"structure, or put a symbol or X*T(Y) on its left to construct them")
-        return self.matrices
-
-
-def tie_leader(scope: Scope, name: str, tied: frozenset[str]) -> str | None:
-    """Among the `tied` functions, the free one (neither a density nor bounded by a hypothesis)
-    declared first with the same argument spaces as `name`, when that is another function:
-    `name`'s table is then the leader's, times the instance's tie sign (F2 = F1 or F2 = -F1), the
-    coincident cases where bounds in F1 - F2 or F1 + F2 are tight."""
-    if name not in tied:
-        return None
-    bounded = {h.head for h in inequality_hypotheses(scope)}
-    spaces = scope.functions[name].spaces
-    free = [f.name for f in scope.functions.values()
-            if f.name in tied and not f.density and f.name not in bounded and f.spaces == spaces]
-    return free[0] if name in free and free[0] != name else None
-
-
-def tie_names(scope: Scope, expr: Any) -> frozenset[str]:
-    """The unknown functions of expr (definitions unfolded) when two of them are free and on
-    the same spaces, so that a tied instance differs from an untied one; else empty."""
-    names = frozenset(f.func.__name__ for f in scope.unfold(expr).atoms(AppliedUndef)) & set(scope.functions)
-    return names if any(tie_leader(scope, name, names) for name in names) else frozenset()
+        return self.matrix_values
 
 
 @functools.lru_cache(maxsize=512)
@@ -413,49 +437,6 @@ def carried_out(node: Any) -> Any:
     """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
     same sums come back in every step, probe and instance of a chain."""
     return node.doit()
-
-
-def gaussian_moment(k: int, var: Any) -> Any:
-    """E[(z - m)^k] for z ~ N(m, var): 0 for odd k, var^(k/2) (k-1)!! for even k."""
-    return sp.S.Zero if k % 2 else var ** sp.Rational(k, 2) * sp.factorial2(k - 1)
-
-
-def gaussian_integral(node: sp.Integral) -> Any:
-    """An integral over the real line of polynomial x exp(quadratic), in closed form; any other
-    integral unchanged.
-
-    Each term c P(z) exp(-a z^2 + b z + k) with a > 0 integrates to
-    c sqrt(pi/a) exp(k + b^2/(4a)) E[P(Y)] with Y ~ N(b/(2a), 1/(2a)), and E[P(Y)] is a sum of
-    central Gaussian moments. This is exact, and much faster than SymPy's integrator, on the
-    polynomials that stand for unknown functions on instances.
-    """
-    if any(len(lim) != 3 or tuple(lim[1:]) != (-sp.oo, sp.oo) for lim in node.limits):
-        return node
-    if len(node.limits) > 1:  # a multiple integral: innermost variable first
-        inner = gaussian_integral(sp.Integral(node.function, node.limits[0]))
-        return node if inner.has(sp.Integral) else gaussian_integral(sp.Integral(inner, *node.limits[1:]))
-    z = node.limits[0][0]
-    total = sp.S.Zero
-    for term in sp.Add.make_args(sp.expand(node.function)):
-        exponent, rest = sp.S.Zero, sp.S.One
-        for f in sp.Mul.make_args(term):
-            if isinstance(f, sp.exp) and f.has(z):
-                exponent += f.args[0]
-            else:
-                rest *= f
-        if not (exponent.is_polynomial(z) and rest.is_polynomial(z)):
-            return node
-        q = sp.Poly(exponent, z)
-        if q.degree() != 2:
-            return node
-        a, b, k = -q.all_coeffs()[0], q.all_coeffs()[1], q.all_coeffs()[2]
-        if not a.is_positive:
-            return node
-        mean, var, u = b / (2 * a), 1 / (2 * a), sp.Dummy("u")
-        shifted = sp.Poly(sp.expand(rest.subs(z, u + mean)), u)
-        moments = sum((c * gaussian_moment(m, var) for (m,), c in shifted.terms()), sp.S.Zero)
-        total += sp.sqrt(sp.pi / a) * sp.exp(k + b**2 / (4 * a)) * moments
-    return total
 
 
 def _bounds_concrete(e: Any) -> bool:
@@ -467,50 +448,3 @@ def _grid(sizes: list[int]) -> list[tuple[int, ...]]:
     for size in sizes:
         cells = [c + (i,) for c in cells for i in range(size)]
     return cells
-
-
-class OpCounter:
-    """Runs matrix expressions with the textbook algorithms, counting scalar operations."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def run(self, x: Any, env: dict) -> list[list[Fraction]]:
-        """The value of matrix expression x, adding its scalar operations to `count`."""
-        if isinstance(x, sp.Symbol):
-            return env[x]
-        if isinstance(x, T):
-            a = self.run(x.args[0], env)
-            return [list(col) for col in zip(*a)]
-        if isinstance(x, matmul):
-            a, b = self.run(x.args[0], env), self.run(x.args[1], env)
-            out = []
-            for row in a:
-                out_row = []
-                for col in zip(*b):
-                    acc = row[0] * col[0]
-                    self.count += 1
-                    for u, v in zip(row[1:], col[1:]):
-                        acc = acc + u * v
-                        self.count += 2
-                    out_row.append(acc)
-                out.append(out_row)
-            return out
-        if isinstance(x, scale):
-            a = self.run(x.args[0], env)
-            self.count += sum(len(r) for r in a)
-            return a
-        if isinstance(x, softmax_rows):
-            a = self.run(x.args[0], env)
-            out = []
-            for row in a:
-                exps = [Fraction(1) for _ in row]  # exp of each entry (values do not matter here)
-                self.count += len(row)
-                total = exps[0]
-                for e in exps[1:]:
-                    total += e
-                    self.count += 1
-                out.append([e / total for e in exps])
-                self.count += len(row)
-            return out
-        raise ValueError(f"cannot run {x}")

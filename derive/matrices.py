@@ -1,9 +1,9 @@
 """Matrix expressions: which expressions are matrices, product chains and their orders,
-and exact random matrices with declared structure.
+and exact random matrices with declared structure (or a prescribed largest singular value).
 
 A matrix expression is a symbol with a declared shape, or matmul / T / scale of matrix
-expressions, or a sum or scalar multiple of matrix expressions. The verifier checks an
-identity between matrix expressions entry by entry on exact random instances; the
+expressions, or a sum or scalar multiple of matrix expressions. The verifier checks a
+matrix step on exact random instances (derive/verify/matrices.py); the
 instance generator (derive/instances.py) draws each matrix by its declared `structure`
 (derive.model.STRUCTURES) and honours the problem's matrix hypotheses (`construct_factors`).
 """
@@ -16,6 +16,7 @@ from typing import Any
 import sympy as sp
 
 from derive.ops import T, matmul, scale
+from derive.sizes import check_matrix
 
 
 def is_matrix(expr: Any, shapes: dict) -> bool:
@@ -64,16 +65,28 @@ def structure_relations(shapes: dict, structure: dict) -> list[Any]:
     return out
 
 
-def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Random) -> sp.Matrix:
-    """A random exact matrix of the given structure (None: random rational entries)."""
+def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Random, scale: Any = 1,
+                  top: Any = None) -> sp.ImmutableMatrix:
+    """A random exact matrix of the given structure (None: random rational entries times
+    `scale`). With `top`, one whose largest singular value is exactly top: U diag(top, s_2, ...)
+    V^T with generic rational orthogonal U, V and rationals s_i in (0, top) (a multiple of an
+    orthogonal matrix would meet the product bound with equality, which enclosures cannot decide).
+    Refused (LimitError) past the size limit of derive/sizes.py."""
+    check_matrix(rows, cols)
+    if top is not None:
+        k = min(rows, cols)
+        sigma = sp.zeros(rows, cols)
+        for i in range(k):
+            sigma[i, i] = sp.Rational(top) * (1 if i == 0 else sp.Rational(rng.randint(1, 7), 8))
+        return sp.ImmutableMatrix(_generic_orthogonal(rows, rng) * sigma * _generic_orthogonal(cols, rng).T)
     if structure == "orthonormal_columns":
         if rows < cols:
             raise ValueError(f"orthonormal columns need rows >= columns, got {rows} x {cols}")
-        return rational_orthogonal(rows, rng)[:, :cols]
+        return sp.ImmutableMatrix(rational_orthogonal(rows, rng)[:, :cols])
     if structure == "identity":
         if rows != cols:
             raise ValueError(f"an identity matrix is square, got {rows} x {cols}")
-        return sp.eye(rows)
+        return sp.ImmutableMatrix(sp.eye(rows))
     if structure in ("diagonal", "positive_diagonal"):
         low = 1 if structure == "positive_diagonal" else -9
         out = sp.zeros(rows, cols)
@@ -81,9 +94,20 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
             value = sp.Integer(0)
             while value == 0:
                 value = sp.Rational(rng.randint(low, 9), rng.randint(1, 4))
-            out[i, i] = value
-        return out
-    return sp.Matrix(rows, cols, lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+            out[i, i] = scale * value
+        return sp.ImmutableMatrix(out)
+    return sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+
+
+def _generic_orthogonal(n: int, rng: random.Random) -> sp.Matrix:
+    """A random rational orthogonal matrix with no zero entry (for n > 1), so that no singular
+    direction lies along an axis: equality cases of the bounds are then not met by accident,
+    and certified enclosures can separate the two sides of a true inequality."""
+    for _ in range(100):
+        q = rational_orthogonal(n, rng)
+        if n == 1 or all(x != 0 for x in q):
+            return q
+    raise ValueError(f"no generic orthogonal {n} x {n} matrix found")
 
 
 def rational_orthogonal(n: int, rng: random.Random) -> sp.Matrix:

@@ -1,12 +1,8 @@
-"""Exact matrix instances: random matrices, matrix expressions evaluated exactly, and
-certified decisions about largest singular values.
+"""Exact matrix instances: matrix expressions evaluated exactly, and certified decisions
+about largest singular values. (The random matrices themselves come from
+derive/matrices.py's `random_matrix`.)
 
-A symbol declared with a `shape` is a matrix. On an instance it becomes a random exact
-rational matrix of that shape (entries times the trial's scale); a symbol declared with
-`sigma_max: c` becomes U diag(c, s_2, ...) V^T with exact rational orthogonal U, V and
-rational 0 < s_i <= c, so its largest singular value is exactly c.
-
-Matrix expressions: matmul, T, diag, jacobian, MatProduct; +, -, * by a scalar, ** by a
+Matrix expressions: matmul, T, scale, diag, jacobian, MatProduct; +, -, * by a scalar, ** by a
 number and scalar functions (tanh, exp, ...) act entry by entry, a scalar standing for the
 matrix of that constant. The product of two matrices must be written matmul.
 
@@ -20,7 +16,6 @@ accepted on a float tolerance.
 
 from __future__ import annotations
 
-import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -28,8 +23,7 @@ from typing import Any, Iterator
 import mpmath
 import sympy as sp
 
-from derive.matrices import rational_orthogonal
-from derive.ops import MATRIX_OPS, MatProduct, T, cost, diag, jacobian, matmul, sigma_max
+from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, scale, sigma_max
 
 DIGITS = 60
 # magnitudes of the random inputs, one per trial in turn: entries of ordinary size, small
@@ -57,35 +51,8 @@ class Undecided(Exception):
 
 def uses_matrix_calculus(expr: Any, scope: Any) -> bool:
     """Does expr use the operators evaluated here (sigma_max, diag, jacobian, MatProduct) or a
-    matrix declared with `sigma_max`? (Other matrix identities are checked by
-    `verify._check_matrices` on structured instances.)"""
+    matrix declared with `sigma_max`? (Symbolic checks are tried first for these.)"""
     return bool(expr.atoms(*MATRIX_OPS)) or bool(expr.free_symbols & set(scope.sigma_max))
-
-
-def random_with_sigma_max(rows: int, cols: int, rng: random.Random, scale: Any = 1,
-                          top: Any = None) -> sp.ImmutableMatrix:
-    """A random exact rational matrix; with `top`, one whose largest singular value is exactly top
-    (and whose other singular values are rationals in (0, top): a multiple of an orthogonal
-    matrix would meet the product bound with equality, which enclosures cannot decide)."""
-    if top is None:
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
-    k = min(rows, cols)
-    sv = [sp.Rational(top)] + [sp.Rational(top) * sp.Rational(rng.randint(1, 7), 8) for _ in range(k - 1)]
-    sigma = sp.zeros(rows, cols)
-    for i, s in enumerate(sv):
-        sigma[i, i] = s
-    return sp.ImmutableMatrix(_generic_orthogonal(rows, rng) * sigma * _generic_orthogonal(cols, rng).T)
-
-
-def _generic_orthogonal(n: int, rng: random.Random) -> sp.Matrix:
-    """A random rational orthogonal matrix with no zero entry (for n > 1), so that no singular
-    direction lies along an axis: equality cases of the bounds are then not met by accident,
-    and certified enclosures can separate the two sides of a true inequality."""
-    for _ in range(100):
-        q = rational_orthogonal(n, rng)
-        if n == 1 or all(x != 0 for x in q):
-            return q
-    raise ValueError(f"no generic orthogonal {n} x {n} matrix found")
 
 
 @dataclass
@@ -105,7 +72,12 @@ class MatrixEval:
         if not isinstance(e, sp.Basic) or not e.args or e.is_Number:
             return e
         if isinstance(e, matmul):
-            return sp.ImmutableMatrix(self._matrix(e.args[0]) * self._matrix(e.args[1]))
+            a, b = self._matrix(e.args[0]), self._matrix(e.args[1])
+            if a.cols != b.rows:
+                raise ValueError(f"shapes do not match in {e}: {a.rows}x{a.cols} times {b.rows}x{b.cols}")
+            return sp.ImmutableMatrix(a * b)
+        if isinstance(e, scale):
+            return sp.ImmutableMatrix(self.value(e.args[1]) * self._matrix(e.args[0]))
         if isinstance(e, T):
             return self._matrix(e.args[0]).T
         if isinstance(e, diag):

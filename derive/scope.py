@@ -73,7 +73,7 @@ class Scope:
     definitions: dict[str, Rewrite] = field(default_factory=dict)
     hypotheses: dict[str, Rewrite] = field(default_factory=dict)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
-    spaces: dict[str, int] = field(default_factory=dict)
+    spaces: dict[str, Any] = field(default_factory=dict)  # a size: an int, or a whole-number symbol
     symbol_space: dict[sp.Symbol, str] = field(default_factory=dict)
     indexed_space: dict[str, str] = field(default_factory=dict)
     random: set[sp.Symbol] = field(default_factory=set)
@@ -128,21 +128,29 @@ ASSUMPTION_FLAGS = {"real": "real", "positive": "positive", "nonnegative": "nonn
 
 def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: list[tuple[str, Loc]]) -> Scope:
     """Turn the declarations of a spec into a Scope, adding any issue to `issues`."""
-    sc = Scope(spaces=dict(spec.spaces))
+    sc = Scope(spaces={k: v for k, v in spec.spaces.items() if isinstance(v, int)})
     for sym in spec.symbols:
         flags = {ASSUMPTION_FLAGS[a]: True for a in sym.assumptions}
         if not flags:
             flags = {"real": True}
         if sym.name in sc.ns.symbols:
             issues.append(SpecIssue(sym.loc, f"'{sym.name}' declared twice"))
-        if sym.space and sym.space not in sc.spaces:
+        if sym.space and sym.space not in spec.spaces:
             issues.append(SpecIssue(sym.loc, f"unknown space '{sym.space}' (declare it under spaces)"))
         if sym.latex:  # an indexed symbol prints its base with this LaTeX too: x[k] as x_k
             sc.symbol_latex[sym.name] = sym.latex.value
         if sym.indexed:
-            sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
+            base = sc.ns.indexed[sym.name] = sp.IndexedBase(sym.name, **flags)
             if sym.space:  # b[k] is a point of the space on instances (a data set of points)
                 sc.indexed_space[sym.name] = sym.space
+            if sym.random:  # every entry b[k] is a random variable
+                sc.random.add(base)
+            if sym.mean_zero:
+                sc.mean_zero.add(base)
+            for key, value in (("long", sym.long), ("shape", sym.shape), ("structure", sym.structure),
+                               ("sigma_max", sym.sigma_max)):
+                if value:
+                    issues.append(SpecIssue(sym.loc, f"'{key}' has no meaning for an indexed symbol"))
             continue
         sc.ns.symbols[sym.name] = sp.Symbol(sym.name, **flags)
         if sym.long:
@@ -153,6 +161,9 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
             sc.random.add(sc.ns.symbols[sym.name])
         if sym.mean_zero:
             sc.mean_zero.add(sc.ns.symbols[sym.name])
+    for space, size in spec.spaces.items():  # a space of any size: its size is a whole-number symbol
+        if isinstance(size, str) and size in sc.ns.symbols:
+            sc.spaces[space] = sc.ns.symbols[size]
     for name, _loc in defined_by_chains:  # a chain may name its result: declared or new symbol
         sc.ns.symbols.setdefault(name, sp.Symbol(name, real=True))
     for fn in spec.functions:
@@ -257,9 +268,31 @@ def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
     except ExprSyntaxError as exc:
         issues.append(SpecIssue(text.loc, str(exc)))
         return None
-    problems = undeclared_structure(expr, sc)
+    problems = undeclared_structure(expr, sc) + ill_typed_arguments(expr, sc)
     issues.extend(SpecIssue(text.loc, p) for p in problems)
     return None if problems else expr
+
+
+def ill_typed_arguments(expr: Any, sc: Scope) -> list[str]:
+    """Arguments outside the space a declared function takes there: a symbol of another finite
+    space, or a number that is not a point of the space (points are 0 .. size - 1)."""
+    out = []
+    for node in expr.atoms(AppliedUndef):
+        info = sc.functions.get(node.func.__name__)
+        if info is None or len(node.args) != len(info.spaces):
+            continue
+        for i, (arg, space) in enumerate(zip(node.args, info.spaces), 1):
+            if space == "R":
+                continue
+            own = sc.symbol_space.get(arg)
+            if own is not None and own != space:
+                out.append(f"argument {i} of {info.name} must be a point of space {space}, but '{arg}' "
+                           f"ranges over {own}")
+            elif arg.is_Integer and isinstance(sc.spaces.get(space), int) \
+                    and not 0 <= int(arg) < sc.spaces[space]:
+                out.append(f"argument {i} of {info.name} must be a point of space {space} "
+                           f"(0 .. {sc.spaces.get(space, 0) - 1}), got {arg}")
+    return sorted(set(out))
 
 
 def undeclared_structure(expr: Any, sc: Scope) -> list[str]:

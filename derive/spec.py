@@ -202,7 +202,7 @@ class ProblemSpec:
     statement: Text
     symbols: tuple[SymbolSpec, ...]
     functions: tuple[FunctionSpec, ...]
-    spaces: dict[str, int]
+    spaces: dict[str, int | str]
     definitions: tuple[DefinitionSpec, ...]
     hypotheses: tuple[HypothesisSpec, ...]
     solution: tuple[BlockSpec, ...]
@@ -362,6 +362,8 @@ def _symbol(r: _Reader, name: str, value: Any, loc: Loc) -> SymbolSpec | None:
     if space is not None:
         space = r.name(space, r.loc(node, "space", _join(loc.key, "space")), "space")
     bools = {key: _flag(r, node, key, loc.key) for key in ("random", "mean_zero", "indexed")}
+    if bools["mean_zero"] and not bools["random"]:
+        r.issue(r.loc(node, "mean_zero", _join(loc.key, "mean_zero")), "mean_zero needs random: true")
     shape = []
     for item, iloc in r.sequence(node, "shape", loc.key):
         if isinstance(item, (str, int)) and not isinstance(item, bool):
@@ -879,12 +881,17 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
     if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float))):
         r.issue(r.loc(node, "points", "points"), f"expected a number, got {_kind(points)}")
         points = None
-    spaces: dict[str, int] = {}
+    spaces: dict[str, int | str] = {}
+    sized: dict[str, Loc] = {}
     for name, size, loc in r.entries(node, "spaces", ""):
         if isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= 6:
             spaces[name] = size
+        elif isinstance(size, str) and size.isidentifier():  # a size for every n: instances vary it
+            spaces[name] = size
+            sized[size] = loc
         else:
-            r.issue(loc, f"a space's instance size must be a whole number from 1 to 6, got {size!r}")
+            r.issue(loc, f"a space's size must be a whole number from 1 to 6, or the name of a positive "
+                         f"integer symbol (a space of any size), got {size!r}")
     solution = tuple(b for item, loc in r.sequence(node, "solution", "") if (b := _block(r, item, loc)))
     _check_mdp_blocks(r, solution)
     spec = ProblemSpec(
@@ -903,6 +910,10 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
     if isinstance(pid, str):
         _tex(r, r.loc(node, "id", "id"), texguard.check_line, pid, "id")
     _check_tex(r, spec, title)
+    whole = {sym.name for sym in spec.symbols if {"positive", "integer"} <= set(sym.assumptions)}
+    for size, loc in sized.items():
+        if size not in whole:
+            r.issue(loc, f"the size '{size}' of a space must be a symbol declared positive integer")
     return spec, r.issues
 
 

@@ -12,7 +12,8 @@ import sympy as sp
 
 from derive.exprs import parse
 from derive.matrix_eval import iv, iv_digits
-from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, largest_eigenvalue, random_with_sigma_max
+from derive.matrices import random_matrix
+from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, largest_eigenvalue
 from derive.scope import Rewrite, Scope
 from derive.verify import Context, StepRejected, check
 
@@ -41,7 +42,7 @@ def p(text: str) -> sp.Expr:
 
 @pytest.mark.parametrize("size", [1, 2, 3])
 def test_random_matrix_has_the_prescribed_largest_singular_value(size: int) -> None:
-    m = random_with_sigma_max(size, size, random.Random(size), top=sp.Rational(1, 2))
+    m = random_matrix(size, size, None, random.Random(size), top=sp.Rational(1, 2))
     assert all(v.is_Rational for v in m)
     assert MatrixEval({}, SC.unfold).sigma_max(m) == sp.Rational(1, 2)
 

@@ -156,7 +156,10 @@ def test_cited_hypothesis_is_applied() -> None:
 
 def test_numeric_only_step_says_so() -> None:
     """A bound no certificate covers is checked at sample points and labelled numeric."""
-    assert verdict("sin(x)", "<=", "1") == Verdict("numeric", "holds at 24 random points (not a proof)")
+    assert verdict("sin(x)", "<=", "1") == Verdict(
+        "numeric", "holds at 40 sample points (x from -oo to oo: uniform, near 0, near each end, magnitudes 1e-6 to "
+                   "1e6 where unbounded); not a proof: no sign certificate was found, and only real symbols occur "
+                   "(no exact instance applies)")
     err = rejected("sin(x)", "<=", "1/2")
     assert err.message == "false at a sample point"
 
@@ -306,7 +309,7 @@ def test_tied_instances_refute_a_bound_with_the_wrong_sign(bounds_scope: Scope) 
     a tied instance finds it."""
     assert bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=",
                         "MaxOver(Abs(f(x2) - h(x2)), x2)").detail.startswith(
-        "holds on 14 random exact instances, 2 with tied tables")
+        "holds on 16 random exact instances, 2 with tied tables, 2 equality cases")
     with pytest.raises(StepRejected) as info:
         bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=", "MaxOver(Abs(f(x2) + h(x2)), x2)")
     assert "right = 0" in info.value.counterexample
@@ -431,7 +434,7 @@ def matrix_scope() -> tuple[Scope, dict]:
 def test_matrix_identity_holds_entry_by_entry() -> None:
     sc, _ = matrix_scope()
     v = check(parse("T(matmul(B, A))", sc.ns), "=", parse("matmul(T(A), T(B))", sc.ns), Context(sc, seed=3))
-    assert v.method == "instance" and v.detail.startswith("equal entry by entry on 6 random exact instances")
+    assert v.method == "instance" and v.detail.startswith("equal entry by entry on 6 random exact matrix instances")
     v = check(parse("matmul(matmul(T(A), A), B)", sc.ns), "=", parse("B", sc.ns), Context(sc, seed=3))
     assert v.method == "instance"
 

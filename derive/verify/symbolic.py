@@ -1,0 +1,204 @@
+"""Symbolic checks (proofs): the difference simplifies to 0 after unfolding definitions and
+carrying out derivatives, sums, integrals and limits; an inequality gets a sign certificate
+(derive/verify/certificates.py); growth classes by the limit of their ratio; steps with a
+Dirac delta after sifting (no other check can evaluate a delta)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from derive.instances import carried_out
+from derive.ops import Theta
+from derive.model import Verdict
+from derive.scope import Scope
+from derive.verify.base import Context, StepRejected, cited, opaque, with_unknowns
+from derive.verify.certificates import order_certificate, sign_certificate
+
+DOIT_ROUNDS = 3
+
+
+def symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
+    """The symbolic verdict for `a rel b` (rel one of = < <=), or None."""
+    sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
+    if rel == "=":
+        return symbolic_equal(sa, sb, ctx)
+    reason = order_certificate(sa, sb, rel == "<", ctx)
+    return Verdict("symbolic", reason) if reason else None
+
+
+def symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
+    if a == b:
+        return Verdict("symbolic", "identical after unfolding definitions" + cited(ctx))
+    if symbolic_zero(a - b, ctx):
+        return Verdict("symbolic", "difference simplifies to 0" + cited(ctx))
+    return None
+
+
+def symbolic_zero(d: Any, ctx: Context) -> bool:
+    """Does d simplify to 0 (derivatives, definite integrals and limits carried out)?"""
+    d = _refine_abs(d, ctx)
+    if sp.expand(d) == 0 or rational_logs_zero(d):
+        return True
+    if _integrates_unknown(d, ctx.scope):
+        return False
+    try:
+        done = d.replace(lambda e: isinstance(e, sp.Sum), carried_out)
+        for _ in range(DOIT_ROUNDS):  # d/de_k of a sum gives a sum with a Kronecker delta: do it again
+            again = done.doit()
+            if again == done:
+                break
+            done = again
+        done = decide_cases(done, ctx)
+        done = _refine_abs(done, ctx)
+        return sp.simplify(done) == 0 or sp.simplify(sp.expand_log(done, force=False)) == 0
+    except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
+        return False
+
+
+def rational_logs_zero(d: Any) -> bool:
+    """Is the number d, built from rationals and logs of positive rationals, exactly 0?
+
+    Each log(p/q) is written as a sum of logs of primes with whole-number coefficients
+    (unique factorisation); the result is a polynomial in those prime logs, and d = 0 when
+    it expands to 0. (The converse is not used: a non-zero polynomial is left to other checks.)
+    """
+    if not isinstance(d, sp.Basic) or d.free_symbols or not d.has(sp.log):
+        return False
+    logs = d.atoms(sp.log)
+    if not all(g.args[0].is_Rational and g.args[0].is_positive for g in logs):
+        return False
+    primes: dict[int, sp.Symbol] = {}
+
+    def split(r: sp.Rational) -> Any:
+        parts = [*((k, e) for k, e in sp.factorint(r.p).items()), *((k, -e) for k, e in sp.factorint(r.q).items())]
+        return sp.Add(*[e * primes.setdefault(k, sp.Symbol(f"log_{k}")) for k, e in parts if k > 1])
+
+    rest = d.xreplace({g: split(g.args[0]) for g in logs})
+    if rest.atoms(sp.Function) or any(not (a.is_Rational or a.is_Symbol) for a in rest.atoms()):
+        return False
+    return sp.expand(rest) == 0
+
+
+def decide_cases(expr: Any, ctx: Context) -> Any:
+    """Replace each Piecewise by its branch where the chain's assumptions decide the
+    conditions: the first branch whose condition is certified true after all earlier ones
+    are certified false (a Piecewise left undecided stays as it is)."""
+    def pick(node: sp.Piecewise) -> Any:
+        for value, cond in node.args:
+            verdict = implied(cond, ctx)
+            if verdict is True:
+                return value
+            if verdict is not False:
+                return node
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
+
+
+def implied(cond: Any, ctx: Context) -> bool | None:
+    """True if the assumptions (and symbol properties) certify cond, False if they certify
+    its negation, None if undecided. Relations are decided by sign certificates: a - b is
+    certified positive, or it exceeds the difference of an assumed relation."""
+    if cond in (sp.true, sp.false):
+        return bool(cond)
+    if isinstance(cond, (sp.And, sp.Or)):
+        parts = [implied(c, ctx) for c in cond.args]
+        want = isinstance(cond, sp.And)
+        if all(p is want for p in parts):
+            return want
+        return (not want) if any(p is (not want) for p in parts) else None
+    if isinstance(cond, (sp.Eq, sp.Ne)):
+        d = cond.lhs - cond.rhs
+        apart = sign_certificate(d, True, ctx) or sign_certificate(-d, True, ctx)
+        return (not isinstance(cond, sp.Eq)) if apart else None
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+        strict = isinstance(cond, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (cond.lhs, cond.rhs) if isinstance(cond, (sp.StrictLessThan, sp.LessThan)) else (cond.rhs, cond.lhs)
+        if _relation_certified(hi - lo, strict, ctx):
+            return True
+        if _relation_certified(lo - hi, not strict, ctx):
+            return False
+    return None
+
+
+def _relation_certified(d: Any, strict: bool, ctx: Context) -> bool:
+    """Is d > 0 (>= 0 unless strict): by a sign certificate, or because d - (b - a) >= 0 for
+    an assumption a < b (a <= b, if not strict)?"""
+    if sign_certificate(d, strict, ctx):
+        return True
+    for rel in ctx.assume:
+        if not isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        a_strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+        lo, hi = (rel.lhs, rel.rhs) if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) else (rel.rhs, rel.lhs)
+        if (a_strict or not strict) and sign_certificate(d - (hi - lo), False, ctx):
+            return True
+    return False
+
+
+def _integrates_unknown(expr: Any, scope: Scope) -> bool:
+    """Does expr integrate an unknown function? SymPy has no closed form for that (and may
+    search long for one); such a step is left to exact instances, where the function is a
+    random polynomial."""
+    return any(f.func.__name__ in scope.functions
+               for node in expr.atoms(sp.Integral) for f in node.function.atoms(AppliedUndef))
+
+
+def _refine_abs(expr: Any, ctx: Context) -> Any:
+    """Replace |x| by x or -x where the sign of x is certified."""
+    def fix(node: Any) -> Any:
+        x = node.args[0]
+        if sign_certificate(x, False, ctx):
+            return x
+        if sign_certificate(-x, False, ctx):
+            return -x
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.Abs), fix)
+
+
+def check_theta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """Theta(f, n) = Theta(g, n) exactly when f/g tends to a finite positive limit."""
+    if not (rel == "=" and isinstance(a, Theta) and isinstance(b, Theta) and a.args[1] == b.args[1]):
+        raise StepRejected("a growth class can only be equated with a growth class in the same variable",
+                           f"{sp.sstr(a)} vs {sp.sstr(b)}")
+    (f, n), g = a.args, b.args[0]
+    lim = sp.limit(f / g, n, sp.oo)
+    if lim.is_positive and lim.is_finite:
+        return Verdict("symbolic", f"the ratio tends to {sp.sstr(lim)}, finite and positive")
+    raise StepRejected("the growth classes differ", f"({sp.sstr(f)})/({sp.sstr(g)}) tends to {sp.sstr(lim)} "
+                                                    f"as {n} grows")
+
+
+def check_delta(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
+    """A step with a Dirac delta holds only if shown symbolically: integrals are carried out
+    (the sifting property), then the difference must simplify to 0 (or get a sign certificate).
+    Otherwise it is rejected; the counterexample gives both sides after sifting, with every
+    remaining unknown (function values, integrals, derivatives, free symbols) set to a random
+    rational, shared by the two sides."""
+    sa, sb = (sifted(opaque(e, ctx.scope)) for e in (a, b))
+    if rel == "=":
+        verdict = symbolic_equal(sa, sb, ctx)
+        if verdict:
+            return Verdict("symbolic", "after sifting the deltas: " + verdict.detail)
+    elif order_certificate(sa, sb, rel == "<", ctx):
+        return Verdict("symbolic", "after sifting the deltas, the difference has a sign certificate")
+    raise StepRejected("not shown symbolically (a step with a Dirac delta has no other check)",
+                       with_unknowns(sa, sb, "after sifting", ctx))
+
+
+def sifted(expr: Any) -> Any:
+    """expr with every integral carried out where SymPy can (a delta is sifted:
+    the integral of delta(z - z0) h(z) over the line is h(z0))."""
+    return expr.replace(lambda e: isinstance(e, sp.Integral), integrate_or_keep)
+
+
+def integrate_or_keep(node: sp.Integral) -> Any:
+    """The integral in closed form when SymPy finds one, else the integral itself."""
+    try:
+        done = node.doit()
+    except (TypeError, ValueError, NotImplementedError):
+        return node
+    return node if done.has(sp.Integral) else done
+
