@@ -185,7 +185,7 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
     set_name, ref = task
     try:
         from derive.engine import derive_problem
-        from derive.render import question, render_problem
+        from derive.booklet import question, render_problem
 
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
@@ -268,7 +268,7 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
     started = time.monotonic()
     spec = load_set(root, name)
     import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
-    from derive.render import render_booklet, render_questions
+    from derive.booklet import render_booklet, render_questions
 
     tasks = [(name, ref) for ref in spec.problems]
     results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, derive_one)

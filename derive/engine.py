@@ -24,6 +24,7 @@ from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notati
                           PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
+from derive.simplest import COMPUTING_RULES, SIMPLIFIED_NOTE, simplest
 from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
                          Text, load_problem)
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
@@ -344,6 +345,9 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
         s = ps.spec
         label = f"{plan.spec.label}.{i}"
         nxt = _next_expr(ps, current, ctx, label)
+        simpler = simplest(nxt, Context(scope, plan.assume)) if ps.to is None and ps.rule \
+            and ps.rule.name in COMPUTING_RULES else None
+        nxt = nxt if simpler is None else simpler
         cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
         seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
@@ -355,7 +359,8 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
                 exc.counterexample) from None
         if (lhs, rel, rhs) != (current, s.rel, nxt):
             verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
-        why = s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")
+        why = (s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")) + \
+            ("" if simpler is None else SIMPLIFIED_NOTE)
         steps.append(Step(s.rel, nxt, ps.rule.name if ps.rule else "claim", why, s.loc, verdict))
         current = nxt
     chain = Chain(plan.spec.label, plan.start, tuple(steps), plan.assume, plan.spec.loc)
