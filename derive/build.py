@@ -56,6 +56,7 @@ class ProblemOutput:
     error: str | None
     spec_error: bool = False
     question: dict[str, str] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)  # derive.html.render_problem_html
 
 
 @dataclass
@@ -190,11 +191,14 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
         asked = question(derivation)
+        from derive.html import render_problem_html
+
+        web = render_problem_html(derivation)
     except DeriveError as exc:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], _internal_error(exc))
-    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked)
+    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked, html=web)
 
 
 def summarize(records: Sequence[dict]) -> dict[str, int]:
@@ -257,10 +261,12 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
-              timeout: float = 300.0, out: Path | None = None, questions: bool = False) -> BuildReport:
+              timeout: float = 300.0, out: Path | None = None, questions: bool = False,
+              html: bool = False) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
     With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
-    written and compiled beside the booklet.
+    written and compiled beside the booklet; with `html`, the web booklet `<set>.html` (and
+    `<set>-questions.html`) with its assets folder (derive.html.write_set).
 
     Raises SpecError for a bad set (before writing anything); per-problem failures and a
     failed compile are recorded in the report, not raised.
@@ -303,6 +309,10 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
             for stem in (f"{name}-partial", f"{name}-questions-partial"):
                 (out_dir / f"{stem}.{stale}").unlink(missing_ok=True)
         (out_dir / "verification-partial.json").unlink(missing_ok=True)
+    if html:
+        from derive.html import write_set
+
+        report.written += write_set(out_dir, name, suffix, spec, good, failed_ids, questions)
     if pdf:
         for stem, tex in documents:
             try:

@@ -73,12 +73,14 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--no-pdf", is_flag=True, help="Write the .tex and verification.json; skip LaTeX.")
 @click.option("--questions", is_flag=True,
               help="Also write the question sheet SET-questions.tex/.pdf (statements only) beside the booklet.")
+@click.option("--html", is_flag=True, help="Also write the web booklet SET.html (and the question sheet's) with its assets.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Problems derived in parallel (default: number of CPUs).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
 @click.pass_obj
-def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float) -> None:
+def build(root: Path, set_name: str, no_pdf: bool, questions: bool, html: bool, jobs: int | None,
+          timeout: float) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
     Prints one line per problem (ok or FAIL with the error), then the files written. If any
@@ -93,7 +95,8 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
     """
     from derive.build import build_set, summarize
 
-    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions)
+    report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
+                       html=html)
     for output in report.outputs:
         if output.error is None:
             c = summarize(output.records)

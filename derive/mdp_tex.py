@@ -66,7 +66,7 @@ def policy_table_context(d: model.Derivation, t: model.PolicyTable) -> tuple[dic
         bold = "\\mathbf{{{}}}" if row.optimal else "{}"
         values = [f"${bold.format(decimal_tex(v))}$" for v in row.values]
         rows.append({"mark": "$\\star$" if row.optimal else "", "cells": cells + values,
-                     "check": check_tag(row.verdict.method)})
+                     "check": check_tag(row.verdict.method), "method": row.verdict.method})
     answer = []
     for s, a, c in zip(t.mdp.states, t.policy, t.optimal):
         records.append(_record(d, t.label, c, "bellman_optimal",
