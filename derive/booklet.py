@@ -14,6 +14,7 @@ import jinja2
 from sympy import LessThan, StrictLessThan
 
 from derive import model
+from derive.draw import figure_file
 from derive.mathprint import INLINE_START, LINE_BUDGET, RELATION_LATEX, Printer, width
 from derive.mdp_tex import evaluation_context, mdp_context, policy_table_context, cite_tex
 from derive.render import METHOD_NAMES, check_tag, escape_text, prose
@@ -135,6 +136,10 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
             continue
         if isinstance(block, model.MDP):
             blocks.append(mdp_context(block))
+            continue
+        if isinstance(block, model.Figure):
+            blocks.append({"kind": "figure", "file": f"figures/{figure_file(d, block)}.pdf",
+                           "caption": text(block.text["caption"], "figure")})
             continue
         if isinstance(block, (model.PolicyTable, model.PolicyEvaluation)):
             context, block_records = (policy_table_context if isinstance(block, model.PolicyTable)

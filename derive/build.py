@@ -57,6 +57,7 @@ class ProblemOutput:
     spec_error: bool = False
     question: dict[str, str] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # derive.html.render_problem_html
+    figures: dict[str, bytes] = field(default_factory=dict)  # derive.draw.draw_figures: file name -> bytes
 
 
 @dataclass
@@ -191,14 +192,16 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
         asked = question(derivation)
+        from derive.draw import draw_figures
         from derive.html import render_problem_html
 
-        web = render_problem_html(derivation)
+        web, figures = render_problem_html(derivation), draw_figures(derivation)
     except DeriveError as exc:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], str(exc), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], _internal_error(exc))
-    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked, html=web)
+    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked, html=web,
+                         figures=figures)
 
 
 def summarize(records: Sequence[dict]) -> dict[str, int]:
@@ -243,6 +246,8 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
     try:
         tex_path = work / f"{stem}.tex"
         tex_path.write_text(tex, encoding="utf-8")
+        if (out_dir / "figures").is_dir():  # read by \includegraphics
+            shutil.copytree(out_dir / "figures", work / "figures")
         try:
             pdf = compile_pdf(tex_path)
         except CompileError as exc:
@@ -301,6 +306,10 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
         documents.append((f"{name}-questions{suffix}",
                           render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
     texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
+    (out_dir / "figures").mkdir(exist_ok=True)
+    for o in good:
+        for file, data in o.figures.items():
+            (out_dir / "figures" / file).write_bytes(data)
     for path, text in (*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good))):
         write_atomic(path, text)
         report.written.append(path)

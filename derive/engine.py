@@ -24,6 +24,7 @@ from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notati
                           PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
+from derive.figures import FigureSpec, make_figure, plan_figures
 from derive.simplest import COMPUTING_RULES, SIMPLIFIED_NOTE, simplest
 from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
                          Text, load_problem)
@@ -68,10 +69,11 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
+    figures = plan_figures([b for b in spec.solution if isinstance(b, FigureSpec)], scope, issues)
     _check_latex(spec, scope, issues)
     if issues:
         raise SpecError(issues)
-    blocks = _perform(spec, scope, plans, claims)
+    blocks = _perform(spec, scope, plans, claims, figures)
     notation = Notation(
         symbol_latex=dict(scope.symbol_latex),
         function_latex=dict(scope.function_latex),
@@ -214,7 +216,8 @@ def _safe_math(text: Text | None, issues: list[SpecIssue]) -> None:
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------
-def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], claims: dict[Loc, Any]) -> list[Block]:
+def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], claims: dict[Loc, Any],
+             figures: dict[str, list[Any]]) -> list[Block]:
     blocks: list[Block] = []
     done: dict[str, Chain] = {}
     models: dict[str, MDP] = {}
@@ -232,6 +235,8 @@ def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], cl
         elif isinstance(block, SaySpec):
             blocks.append(Say(block.text.value, tuple((r.token, _cited_value(tasks[r.label], r.key, r.args), r.digits)
                                                       for r in block.refs)))
+        elif isinstance(block, FigureSpec):
+            blocks.append(make_figure(block, figures, models, tasks))
         elif isinstance(block, ChainSpec):
             chain = _run_chain(plans[block.label], scope)
             done[block.label] = chain

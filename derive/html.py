@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from derive import model
 from derive.booklet import TEMPLATES, _assumptions, _boxed
+from derive.draw import figure_file
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.mdp_tex import cite_tex, evaluation_context, mdp_context, policy_table_context
 from derive.render import METHOD_NAMES, METHOD_TAGS, prose
@@ -147,6 +148,9 @@ def render_problem_html(d: model.Derivation) -> dict[str, str]:
             for token, value, digits in block.refs:
                 cited = cited.replace(token, cite_tex(value, digits))
             blocks.append({"kind": "say", "text": _problem_text(d, cited, "say")})
+        elif isinstance(block, model.Figure):
+            blocks.append({"kind": "figure", "src": f"figures/{figure_file(d, block)}.svg",
+                           "alt": block.text["caption"], "caption": _problem_text(d, block.text["caption"], "figure")})
         elif isinstance(block, (model.MDP, model.PolicyTable, model.PolicyEvaluation)):
             blocks.append(_mdp_html(d, block))
         elif isinstance(block, model.Chain):

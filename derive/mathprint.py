@@ -21,6 +21,7 @@ import re
 from sympy import Abs, Derivative, Indexed, Integer, Integral, Mul, S, Sum, Symbol, evaluate
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from derive import model, ops
 from derive.render import check_math
@@ -214,12 +215,14 @@ class Printer(LatexPrinter):
         free = expr.expr.free_symbols
         if len(free) <= 1 and set(expr.variables) <= free:
             return super()._print_Derivative(expr)
-        saved = self._settings["diff_operator_latex"]
-        self._settings["diff_operator_latex"] = r"\partial"
-        try:
-            return super()._print_Derivative(expr)
-        finally:
-            self._settings["diff_operator_latex"] = saved
+        below = " ".join(f"\\partial {self._print(v)}" if n == 1 else
+                         f"\\partial {self.parenthesize_super(self._print(v))}^{{{n}}}"
+                         for v, n in reversed(expr.variable_count))
+        order = sum(n for _, n in expr.variable_count)
+        head = "\\partial" if order == 1 else f"\\partial^{{{order}}}"
+        body = self.parenthesize(expr.expr, PRECEDENCE["Mul"], is_neg=expr.expr.could_extract_minus_sign(),
+                                 strict=True)
+        return f"\\frac{{{head}}}{{{below}}} {body}"
 
     def _print_Mul(self, expr) -> str:
         """A product as a careful author writes it (see the module rules)."""

@@ -100,3 +100,12 @@ def test_rule_step_without_to_prints_the_simplest_form_and_says_so(tmp_path: Pat
     assert step.why == "summing (convergence and ranges decided by the assumptions)" + SIMPLIFIED_NOTE
     fragment, _ = render_problem(d)
     assert r"&= \mu \left(1 - \beta^{t}\right) \tag*" in fragment
+
+
+def test_partial_derivative_of_an_integral_keeps_its_d() -> None:
+    mu_, sig = sp.symbols("mu sigma")
+    integral = sp.Integral(f(z) * q(z), (z, -sp.oo, sp.oo))
+    assert P.doprint(sp.Derivative(integral, mu_)) == \
+        r"\frac{\partial}{\partial \mu} \int\limits_{-\infty}^{\infty} f\left(z\right) q\left(z\right)\, dz"
+    assert P.doprint(sp.Derivative(f(x, y), x, 2)) == \
+        r"\frac{\partial^{2}}{\partial x^{2}} f\left(x, y\right)"
