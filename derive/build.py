@@ -306,10 +306,10 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
         documents.append((f"{name}-questions{suffix}",
                           render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
     texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
-    (out_dir / "figures").mkdir(exist_ok=True)
-    for o in good:
-        for file, data in o.figures.items():
-            (out_dir / "figures" / file).write_bytes(data)
+    figures = {f: b for o in good for f, b in o.figures.items()}
+    for file, data in figures.items():
+        (out_dir / "figures").mkdir(exist_ok=True)
+        (out_dir / "figures" / file).write_bytes(data)
     for path, text in (*texts, (out_dir / f"verification{suffix}.json", verification_json(name, good))):
         write_atomic(path, text)
         report.written.append(path)
