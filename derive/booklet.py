@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any, Callable
 
 import jinja2
 from sympy import LessThan, StrictLessThan
@@ -37,16 +38,22 @@ ENV = jinja2.Environment(
 
 
 
+def step_note(chain: model.Chain, i: int, step: model.Step, as_prose: Callable[[str], Any] = prose) -> Any:
+    """The justification of step `i` of `chain` through `as_prose`; a step without a verdict or
+    unsafe text raises ValueError naming the step's file and line."""
+    if step.verdict is None:
+        raise ValueError(f"{step.loc}: step {i} of chain {chain.label!r} was never verified")
+    try:
+        return as_prose(step.why.strip())
+    except ValueError as e:
+        raise ValueError(f"{step.loc}: {e}") from None
+
+
 def _chain_context(d: model.Derivation, chain: model.Chain, printer: Printer) -> tuple[dict, list[dict]]:
     """A chain as template data (start, steps with justification and tag) and its records."""
     steps, records = [], []
     for i, step in enumerate(chain.steps, start=1):
-        if step.verdict is None:
-            raise ValueError(f"{step.loc}: step {i} of chain {chain.label!r} was never verified")
-        try:
-            why = prose(step.why.strip())
-        except ValueError as e:
-            raise ValueError(f"{step.loc}: {e}") from None
+        why = step_note(chain, i, step)
         steps.append(
             {
                 "rel": RELATION_LATEX[step.rel],
@@ -70,7 +77,7 @@ def _chain_context(d: model.Derivation, chain: model.Chain, printer: Printer) ->
                 "line": step.loc.line,
             }
         )
-    assume = ", ".join(f"${a}$" for a in _assumptions(chain.assume, printer))
+    assume = ", ".join(f"${a}$" for a in assumptions_tex(chain.assume, printer))
     start = printer.lines(chain.start)
     first = steps[0]["lines"][0] if steps else ""
     block = {
@@ -83,7 +90,7 @@ def _chain_context(d: model.Derivation, chain: model.Chain, printer: Printer) ->
     return block, records
 
 
-def _assumptions(relations: tuple, printer: Printer) -> list[str]:
+def assumptions_tex(relations: tuple, printer: Printer) -> list[str]:
     """The chain's assumptions as LaTeX; `a < b` followed by `b < c` prints as `a < b < c`."""
     out: list[str] = []
     previous = None
@@ -98,7 +105,7 @@ def _assumptions(relations: tuple, printer: Printer) -> list[str]:
     return out
 
 
-def _boxed(printer: Printer, chain: model.Chain, below: model.Chain | None = None) -> str:
+def boxed_tex(printer: Printer, chain: model.Chain, below: model.Chain | None = None) -> str:
     """`\\boxed{start rel final}` (with a lower chain: `low rel start rel final`); when too
     wide, laid out like a chain: start, then `rel final`."""
     rel = RELATION_LATEX[chain.relation]
@@ -155,7 +162,7 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
         if isinstance(block, model.Chain):
             blocks.append(chain_block)
         else:
-            boxed = _boxed(Printer(d.notation.long()) if block.long else printer, chain, block.below)
+            boxed = boxed_tex(Printer(d.notation.long()) if block.long else printer, chain, block.below)
             blocks.append({"kind": "answer", "boxed": boxed, "text": text(block.text, "answer")})
     fragment = ENV.get_template("problem.tex.j2").render(blocks=blocks, **question(d))
     return fragment, records

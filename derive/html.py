@@ -23,7 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from derive import model
-from derive.booklet import TEMPLATES, _assumptions, _boxed
+from derive.booklet import TEMPLATES, assumptions_tex, boxed_tex, step_note
 from derive.draw import figure_file
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.mdp_tex import cite_tex, evaluation_context, mdp_context, policy_table_context
@@ -94,18 +94,13 @@ def _problem_text(d: model.Derivation, s: str, where: str) -> Markup:
 def _chain_html(chain: model.Chain, printer: Printer) -> dict:
     """A chain: its assumptions, its start and one row per step (relation, lines, note, tag)."""
     steps = []
-    for step in chain.steps:
-        if step.verdict is None:
-            raise ValueError(f"{step.loc}: a step of chain {chain.label!r} was never verified")
-        try:
-            why = prose_html(step.why.strip())
-        except ValueError as e:
-            raise ValueError(f"{step.loc}: {e}") from None
+    for i, step in enumerate(chain.steps, start=1):
+        why = step_note(chain, i, step, prose_html)
         lines = printer.lines(step.expr)
         steps.append({"first": math_html(f"{RELATION_LATEX[step.rel]} {lines[0]}", True),
                       "more": [math_html(line, True) for line in lines[1:]], "why": why,
                       "tag": tag_html(step.verdict.method)})
-    assume = _assumptions(chain.assume, printer)
+    assume = assumptions_tex(chain.assume, printer)
     return {"kind": "chain", "label": chain.label, "assume": [math_html(a) for a in assume],
             "start": [math_html(line, True) for line in printer.lines(chain.start)], "steps": steps}
 
@@ -156,7 +151,7 @@ def render_problem_html(d: model.Derivation) -> dict[str, str]:
         elif isinstance(block, model.Chain):
             blocks.append(_chain_html(block, printer))
         else:
-            boxed = _boxed(Printer(d.notation.long()) if block.long else printer, block.chain, block.below)
+            boxed = boxed_tex(Printer(d.notation.long()) if block.long else printer, block.chain, block.below)
             blocks.append({"kind": "answer", "boxed": math_html(boxed, True),
                            "text": _problem_text(d, block.text, "answer")})
     q = question_html(d)
