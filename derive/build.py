@@ -19,6 +19,7 @@ Rules:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import multiprocessing
@@ -66,6 +67,20 @@ class ProblemOutput:
     error: str | None
     spec_error: bool = False
     question: dict[str, str] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)  # derive.html.render_problem_html
+    figures: dict[str, bytes] = field(default_factory=dict)  # derive.draw.draw_figures: file name -> bytes
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields as JSON data (figures base64-encoded), for the cache."""
+        fields = dataclasses.asdict(self)
+        fields["figures"] = {name: base64.b64encode(data).decode("ascii") for name, data in self.figures.items()}
+        return fields
+
+    @classmethod
+    def from_json(cls, fields: dict[str, Any]) -> ProblemOutput:
+        """The inverse of `as_json`."""
+        figures = {name: base64.b64decode(text) for name, text in fields.get("figures", {}).items()}
+        return cls(**{**fields, "figures": figures})
 
 
 @dataclass
@@ -215,18 +230,23 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
     set_name, ref = task
     try:
         from derive.engine import derive_problem
-        from derive.render import question, render_problem
+        from derive.booklet import question, render_problem
 
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
         asked = question(derivation)
+        from derive.draw import draw_figures
+        from derive.html import render_problem_html
+
+        web, figures = render_problem_html(derivation), draw_figures(derivation)
     except MemoryError:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], memory_message())
     except DeriveError as exc:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], cut(str(exc)), isinstance(exc, SpecError))
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], cut(_internal_error(exc)))
-    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked)
+    return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked, html=web,
+                         figures=figures)
 
 
 def summarize(records: Sequence[dict]) -> dict[str, int]:
@@ -269,6 +289,8 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
     try:
         tex_path = work / f"{stem}.tex"
         tex_path.write_text(tex, encoding="utf-8")
+        if (out_dir / "figures").is_dir():  # read by \includegraphics
+            shutil.copytree(out_dir / "figures", work / "figures")
         try:
             pdf = compile_pdf(tex_path)
         except CompileError as exc:
@@ -288,12 +310,14 @@ def _compile_into(out_dir: Path, stem: str, tex: str) -> Path:
 
 def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = True,
               timeout: float = 300.0, out: Path | None = None, questions: bool = False,
-              memory: int = DEFAULT_MEMORY_MB, force: bool = False,
+              memory: int = DEFAULT_MEMORY_MB, force: bool = False, html: bool = False,
               progress: Callable[[str, ProblemRef, TaskResult | None], None] | None = None) -> BuildReport:
     """Build set `name` under `root` into `out` (default root/build/<name>); see the module rules.
     With `questions`, the question sheet `<set>-questions` (same problems, statements only) is
-    written and compiled beside the booklet. With `force`, the cache is not read. `progress`
-    hears each problem to derive queued, started and ended (cached problems are not derived).
+    written and compiled beside the booklet; with `html`, the web booklet `<set>.html` (and
+    `<set>-questions.html`) with its assets folder (derive.html.write_set). With `force`, the
+    cache is not read. `progress` hears each problem to derive queued, started and ended
+    (cached problems are not derived).
 
     Raises SpecError for a bad set and OutputError for an unwritable output folder (both before
     deriving anything); per-problem failures and a failed compile are recorded in the report.
@@ -306,13 +330,13 @@ def build_set(root: Path, name: str, *, jobs: int | None = None, pdf: bool = Tru
     lock = open_out_dir(out_dir)
     try:
         return _build(spec, out_dir, cache, jobs=jobs, pdf=pdf, timeout=timeout, questions=questions, memory=memory,
-                      progress=progress, started=started)
+                      html=html, progress=progress, started=started)
     finally:
         lock.close()
 
 
 def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf: bool, timeout: float,
-           questions: bool, memory: int, progress: Callable[[str, ProblemRef, TaskResult | None], None] | None,
+           questions: bool, memory: int, html: bool, progress: Callable[[str, ProblemRef, TaskResult | None], None] | None,
            started: float) -> BuildReport:
     """The body of `build_set`, run while `out_dir` is locked."""
     name, root = spec.name, cache.root
@@ -333,7 +357,7 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
 
     report = BuildReport(name, [])
     for ref in spec.problems:
-        result = results.get(ref.stem) or TaskResult(ProblemOutput(**hits[ref.stem]), None, 0.0)
+        result = results.get(ref.stem) or TaskResult(ProblemOutput.from_json(hits[ref.stem]), None, 0.0)
         output = result.value
         if result.error is not None:
             output = ProblemOutput(ref.stem, ref.id, ref.title, "", [], result.error)
@@ -342,7 +366,7 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
         if ref.stem not in results:
             report.cached.append(ref.stem)
         elif output.error is None:
-            cache.store_problem(ref, dataclasses.asdict(output))
+            cache.store_problem(ref, output.as_json())
         if output.error is not None:
             report.failed.append((ref.stem, ref.id, output.error))
     cache.prune([ref.stem for ref in spec.problems])
@@ -354,7 +378,7 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
     if rendered is not None:
         documents, verification = rendered
     else:
-        from derive.render import render_booklet, render_questions
+        from derive.booklet import render_booklet, render_questions
 
         documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
                                                         [r for o in good for r in o.records], failed_ids))]
@@ -365,6 +389,10 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
         if not report.failed:
             cache.store_documents(questions, documents, verification)
     texts = [(out_dir / f"{stem}.tex", tex) for stem, tex in documents]
+    figures = {f: b for o in good for f, b in o.figures.items()}
+    if figures:
+        (out_dir / "figures").mkdir(exist_ok=True)
+        write_all([(out_dir / "figures" / file, data) for file, data in sorted(figures.items())])
     files = [*texts, (out_dir / f"verification{suffix}.json", verification)]
     write_all(files)
     report.written.extend(path for path, _ in files)
@@ -373,6 +401,10 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
             for stem in (f"{name}-partial", f"{name}-questions-partial"):
                 (out_dir / f"{stem}.{stale}").unlink(missing_ok=True)
         (out_dir / "verification-partial.json").unlink(missing_ok=True)
+    if html:
+        from derive.html import write_set
+
+        report.written += write_set(out_dir, name, suffix, spec, good, failed_ids, questions)
     if pdf:
         for stem, tex in documents:
             if cache.pdf_current(stem, tex, out_dir / f"{stem}.pdf"):

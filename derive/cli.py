@@ -88,6 +88,7 @@ def main(ctx: click.Context, root: Path) -> None:
 @_no_pdf
 @click.option("--questions", is_flag=True,
               help="Also write the question sheet SET-questions.tex/.pdf (statements only) beside the booklet.")
+@click.option("--html", is_flag=True, help="Also write the web booklet SET.html (and the question sheet's) with its assets.")
 @_jobs
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               metavar="SECONDS", help="Wall-clock limit per problem; a problem past it fails.")
@@ -97,7 +98,7 @@ def main(ctx: click.Context, root: Path) -> None:
 @_quiet
 @_verbose
 @click.pass_obj
-def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | None, timeout: float,
+def build(root: Path, set_name: str, no_pdf: bool, questions: bool, html: bool, jobs: int | None, timeout: float,
           memory: int, force: bool, quiet: bool, verbose: bool) -> None:
     """Derive, verify and typeset problem set SET into build/SET/.
 
@@ -121,7 +122,7 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, jobs: int | 
     verbosity = _verbosity(quiet, verbose)
     with live(verbosity) as hook:
         report = build_set(root, set_name, jobs=jobs, pdf=not no_pdf, timeout=timeout, questions=questions,
-                           memory=memory, force=force, progress=hook)
+                           memory=memory, force=force, html=html, progress=hook)
     if not no_pdf and "without" in stance():
         click.echo(f"warning: {stance()}", err=True)
     echo_lines(report_lines(report, verbosity))

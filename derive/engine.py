@@ -23,6 +23,8 @@ from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notati
                           PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
+from derive.figures import FigureSpec, make_figure, plan_figures
+from derive.simplest import COMPUTING_RULES, SIMPLIFIED_NOTE, simplest
 from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
                          Text, load_problem)
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
@@ -71,9 +73,10 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
         wrong = contradicted_hypotheses(scope)
         issues += [SpecIssue(h.lhs.loc, f"hypothesis {h.name} {wrong[h.name]}")
                    for h in spec.hypotheses if h.name in wrong]
+    figures = plan_figures([b for b in spec.solution if isinstance(b, FigureSpec)], scope, issues)
     if issues:
         raise SpecError(issues)
-    blocks = _perform(spec, scope, plans, claims)
+    blocks = _perform(spec, scope, plans, claims, figures)
     notation = Notation(
         symbol_latex=dict(scope.symbol_latex),
         function_latex=dict(scope.function_latex),
@@ -188,7 +191,8 @@ def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------
-def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], claims: dict[Loc, Any]) -> list[Block]:
+def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], claims: dict[Loc, Any],
+             figures: dict[str, list[Any]]) -> list[Block]:
     blocks: list[Block] = []
     done: dict[str, Chain] = {}
     models: dict[str, MDP] = {}
@@ -206,6 +210,8 @@ def _perform(spec: ProblemSpec, scope: Scope, plans: dict[str, PlannedChain], cl
         elif isinstance(block, SaySpec):
             blocks.append(Say(block.text.value, tuple((r.token, _cited_value(tasks[r.label], r.key, r.args), r.digits)
                                                       for r in block.refs)))
+        elif isinstance(block, FigureSpec):
+            blocks.append(make_figure(block, figures, models, tasks))
         elif isinstance(block, ChainSpec):
             chain = _run_chain(plans[block.label], scope)
             done[block.label] = chain
@@ -322,6 +328,9 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
             nxt = _next_expr(ps, current, ctx, label)
         except LimitError as exc:
             raise EngineError(s.loc, f"step {label}: {exc}") from None
+        simpler = simplest(nxt, Context(scope, plan.assume)) if ps.to is None and ps.rule \
+            and ps.rule.name in COMPUTING_RULES else None
+        nxt = nxt if simpler is None else simpler
         cited = (scope.hypotheses[ps.args["name"]],) if ps.rule and ps.rule.name == "use" else ()
         seed = zlib.crc32(f"{Path(s.loc.file).name}:{s.loc.line}".encode())
         lhs, rel, rhs = ps.rule.claim(current, s.rel, nxt, ps.args, ctx) if ps.rule else (current, s.rel, nxt)
@@ -341,7 +350,8 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
                                      f"{_plain(rhs)}` ({_failure(exc)})") from None
         if (lhs, rel, rhs) != (current, s.rel, nxt):
             verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
-        why = s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")
+        why = (s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")) + \
+            ("" if simpler is None else SIMPLIFIED_NOTE)
         steps.append(Step(s.rel, nxt, ps.rule.name if ps.rule else "claim", why, s.loc, verdict))
         current = nxt
     chain = Chain(plan.spec.label, plan.start, tuple(steps), plan.assume, plan.spec.loc)

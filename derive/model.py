@@ -160,7 +160,21 @@ class PolicyEvaluation:
     loc: Loc
 
 
-Block = Say | Chain | Answer | MDP | PolicyTable | PolicyEvaluation
+@dataclass(frozen=True)
+class Figure:
+    """A figure drawn from checked objects (derive.figures): `kind` plot (`data` is the x
+    samples, then (label, dashed, y samples) per curve), mdp (the diagram of `mdp`) or values
+    (the value of every policy of each table in `tables`); `text` holds caption and axis labels."""
+
+    label: str
+    kind: str
+    text: dict[str, str]
+    data: tuple
+    mdp: MDP | None
+    tables: tuple[PolicyTable, ...]
+
+
+Block = Say | Chain | Answer | MDP | PolicyTable | PolicyEvaluation | Figure
 
 
 @dataclass(frozen=True)

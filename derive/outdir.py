@@ -82,16 +82,17 @@ def remove_stale(out_dir: Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def write_all(files: Sequence[tuple[Path, str]]) -> None:
-    """Write each (path, text) (UTF-8, LF, mode 644) to a temporary, then rename all into place."""
+def write_all(files: Sequence[tuple[Path, str | bytes]]) -> None:
+    """Write each (path, text or bytes) (text as UTF-8, LF; mode 644) to a temporary, then
+    rename all into place."""
     temps: list[tuple[str, Path]] = []
     path = files[0][0] if files else Path(".")
     try:
         for path, text in files:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             temps.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
+            with os.fdopen(fd, "wb") as f:
+                f.write(text if isinstance(text, bytes) else text.encode("utf-8"))
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o644)

@@ -530,11 +530,11 @@ def _chain(r: _Reader, value: Any, loc: Loc) -> ChainSpec | None:
     return ChainSpec(label, start, tuple(assume), tuple(steps), loc, defines)
 
 
-BLOCK_KINDS = ("say", "chain", "answer", "mdp", "policies", "evaluate")
+BLOCK_KINDS = ("say", "chain", "answer", "mdp", "policies", "evaluate", "figure")
 
 
 def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
-    """A solution block: exactly one of say / chain / answer / mdp / policies / evaluate."""
+    """A solution block: exactly one of say / chain / answer / mdp / policies / evaluate / figure."""
     node = r.mapping(value, loc, set(BLOCK_KINDS), set())
     if node is None:
         return None
@@ -547,6 +547,10 @@ def _block(r: _Reader, value: Any, loc: Loc) -> BlockSpec | None:
     kloc = r.loc(node, key, _join(loc.key, key))
     if key == "mdp":
         return _mdp(r, node["mdp"], kloc)
+    if key == "figure":  # its schema lives in derive.figures
+        from derive.figures import figure_block
+
+        return figure_block(r, node["figure"], kloc)
     if key in ("policies", "evaluate"):
         return _mdp_task(r, key, node[key], kloc)
     if key == "say":

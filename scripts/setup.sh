@@ -4,6 +4,8 @@
 #     sandbox, docs/decisions.md 82) likewise.
 #  2. .venv with derive installed editable, with its test extras; re-installed only when
 #     pyproject.toml changed since the last successful install.
+#  3. Chromium (for the browser tests) and npm from apt, unless already on PATH.
+#  4. KaTeX (math in the web booklet) vendored from npm into vendor/, unless present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -41,4 +43,16 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -x .venv/bin/derive ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
     echo "$want" > "$stamp"
+fi
+
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+    echo "setup: installing chromium and npm (apt)" >&2
+    apt_install chromium npm
+fi
+
+KATEX_VERSION=0.16.47
+if [ "$(cat vendor/.katex-version 2>/dev/null)" != "$KATEX_VERSION" ] || [ ! -f vendor/node_modules/katex/dist/katex.min.js ]; then
+    mkdir -p vendor
+    npm install --prefix vendor --no-save --no-audit --no-fund --loglevel=error "katex@$KATEX_VERSION" >/dev/null
+    echo "$KATEX_VERSION" > vendor/.katex-version
 fi

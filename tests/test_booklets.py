@@ -27,8 +27,12 @@ def build(tmp_path: Path, set_name: str, *options: str) -> tuple[subprocess.Comp
 def test_hw4_booklet(tmp_path: Path) -> None:
     proc, out = build(tmp_path, "hw4", "--questions")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == [
-        "hw4-questions.pdf", "hw4-questions.tex", "hw4.pdf", "hw4.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["figures", "hw4-questions.pdf",
+                                                                          "hw4-questions.tex", "hw4.pdf", "hw4.tex",
+                                                                          "verification.json"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "sigmoid_gradient-dsigma.pdf", "sigmoid_gradient-dsigma.svg", "tanh_gradient-dtanh.pdf",
+        "tanh_gradient-dtanh.svg"]
     report = json.loads((out / "verification.json").read_text())
     assert report["problems"] == ["1.1.1", "1.1.2", "1.2.1", "1.3.1", "1.3.2", "1.3.3", "2.1", "2.2", "2.3", "3.1(a)",
                                   "3.1(b)", "3.1(c)", "3.2.1", "3.2.2"]
@@ -41,7 +45,8 @@ def test_hw4_booklet(tmp_path: Path) -> None:
                    "3.2.2", "using hypothesis ordered", "with tied",
                    "Verification summary", "by definition", "[sym]", "[inst]", "all pass",
                    "How each step was checked", "factor by factor", "holds on 6 random exact instances",
-                   "equal entry by entry", "cheapest order of the product"):
+                   "equal entry by entry", "cheapest order of the product",
+                   "computed from its definition, never exceeds the line 1/4", "reaches the line 1 at u = 0"):
         assert needle in text, needle
     questions = pdf_text(out / "hw4-questions.pdf")
     for pid in report["problems"]:
@@ -57,6 +62,7 @@ def test_assn5_booklet(tmp_path: Path) -> None:
     assert report["summary"] == {"instance": 18, "numeric": 0, "steps": 91, "symbolic": 73}
     text = pdf_text(out / "assn5.pdf")
     assert "KL divergence between two Gaussians" in text
+    assert "The chain drawn from the MDP above" in text and "of each of the 16 policies" in text
     assert "Gaussian moments" in text
     for needle in ("A discounted MDP on a chain of four states", "All 16 deterministic policies",
                    "evaluate_policy", "bellman_optimal", "One greedy step improves on this policy"):

@@ -156,10 +156,12 @@ def test_build_all_ok_writes_tex_and_json_deterministically(tmp_path: Path) -> N
     assert [(o.stem, o.id, o.title, o.error) for o in report.outputs] == [
         ("first", "1.1", "Effect of activation: sigmoid", None),
         ("second", "1.2", "Effect of activation: sigmoid", None)]
-    assert report.written == [out / "mini.tex", out / "verification.json"]
+    assert report.written == [out / "mini.tex", out / "verification.json"]  # figures/ is not listed
     assert set(report.seconds) == {"first", "second"}
     assert report.total_seconds >= max(report.seconds.values())
-    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["mini.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["figures", "mini.tex", "verification.json"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "first-dsigma.pdf", "first-dsigma.svg", "second-dsigma.pdf", "second-dsigma.svg"]
     tex = (out / "mini.tex").read_text(encoding="utf-8")
     assert "Mini set" in tex and "Partial booklet" not in tex
     doc = json.loads((out / "verification.json").read_text(encoding="utf-8"))
@@ -233,7 +235,8 @@ def test_full_build_compiles_pdf_and_removes_stale_partial_outputs(tmp_path: Pat
     report = build_set(tmp_path, "mini")
     assert report.ok
     assert report.written == [out / "mini.tex", out / "verification.json", out / "mini.pdf"]
-    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["mini.pdf", "mini.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["figures", "mini.pdf", "mini.tex",
+                                                                          "verification.json"]
     assert "Effect of activation: sigmoid" in pdf_text(out / "mini.pdf")
 
 
@@ -283,7 +286,8 @@ def test_compile_failure_keeps_earlier_pdf_and_the_log(tmp_path: Path, monkeypat
     assert report.written == [out / "mini.tex", out / "verification.json"]
     assert (out / "mini.pdf").read_text() == "earlier"
     assert "article.cls" in (out / "mini.log").read_text(encoding="utf-8", errors="replace")
-    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["mini.log", "mini.pdf", "mini.tex", "verification.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".cache") == ["figures", "mini.log", "mini.pdf",
+                                                                          "mini.tex", "verification.json"]
 
 
 def test_build_into_explicit_out_dir(tmp_path: Path) -> None:

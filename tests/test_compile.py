@@ -10,7 +10,7 @@ import sympy as sp
 from derive import model
 from derive.compile import compile_pdf, pdf_text
 from derive.errors import CompileError, Loc
-from derive.render import render_booklet, render_problem
+from derive.booklet import render_booklet, render_problem
 
 pytestmark = pytest.mark.tex
 

@@ -588,7 +588,8 @@ def test_every_allowed_command_and_character_compiles(tmp_path: Path) -> None:
     """The allow-list holds only what the booklet's preamble can typeset: each command (with
     arguments where it takes them) and each Unicode symbol compiles in math, each text
     character in text."""
-    from derive.render import ENV, prose
+    from derive.booklet import ENV
+    from derive.render import prose
     from derive.texguard import ARITY, DELIMITER_COMMANDS, SIZED_COMMANDS, TEXT_COMMANDS
 
     skip = {"left", "right", "middle", "begin", "end", "limits", "nolimits", "substack", "&", "\\", "%", "#"}

@@ -1,4 +1,5 @@
-"""derive.render: the printer, prose escaping and checks, problem fragments and the booklet."""
+"""derive.render, derive.mathprint, derive.booklet: prose escaping and checks, the printer, problem
+fragments and the booklet."""
 
 from __future__ import annotations
 
@@ -8,17 +9,9 @@ import sympy as sp
 
 from derive import model, ops
 from derive.errors import Loc
-from derive.render import (
-    ENV,
-    Printer,
-    check_math,
-    latex,
-    prose,
-    question,
-    render_booklet,
-    render_questions,
-    render_problem,
-)
+from derive.booklet import ENV, question, render_booklet, render_problem, render_questions
+from derive.mathprint import Printer, latex
+from derive.render import check_math, prose
 
 a, s, s2, x, y, n, c = sp.symbols("a s s2 x y n c")
 A, B = sp.symbols("A B")
@@ -287,7 +280,7 @@ def test_partial_question_sheet_lists_failed_problems():
 
 # --- finite MDPs ---------------------------------------------------------------------------
 def test_exact_and_decimal_numbers():
-    from derive.render import decimal_tex, exact_tex
+    from derive.mdp_tex import decimal_tex, exact_tex
     assert exact_tex(sp.Rational(100, 99)) == r"\frac{100}{99}"
     assert exact_tex(sp.Rational(-3, 4)) == r"-\frac{3}{4}" and exact_tex(sp.Integer(3)) == "3"
     assert decimal_tex(sp.Rational(100, 99)) == "1.0101"

@@ -218,7 +218,7 @@ solution:
         f"{f}:4: spaces.S: a space's size must be a whole number from 1 to 6, or the name of a positive "
         "integer symbol (a space of any size), got 9",
         f"{f}:16: solution[0].chain.steps: a chain needs at least one step",
-        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer, mdp, policies, evaluate",
+        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer, mdp, policies, evaluate, figure",
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
