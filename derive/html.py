@@ -185,7 +185,7 @@ def render_booklet_html(title: str, course: str, set_name: str, fragments: list[
 def write_html(out_dir: Path, stem: str, pages: dict[str, str]) -> list[Path]:
     """Write each page `{file stem: html}` into `out_dir` and the KaTeX assets into
     `<stem>_files/` (the pages name that folder); returns the paths written."""
-    from derive.build import write_atomic
+    from derive.outdir import write_all
 
     if not (KATEX / "katex.min.js").is_file():
         raise FileNotFoundError(f"KaTeX not found in {KATEX}: run scripts/setup.sh (or set DERIVE_KATEX)")
@@ -193,13 +193,13 @@ def write_html(out_dir: Path, stem: str, pages: dict[str, str]) -> list[Path]:
     (assets / "fonts").mkdir(parents=True, exist_ok=True)
     for name in KATEX_FILES:
         shutil.copyfile(KATEX / name, assets / name)
-    write_atomic(assets / "typeset.js", TYPESET_JS)
+    write_all([(assets / "typeset.js", TYPESET_JS)])
     for font in sorted((KATEX / "fonts").glob("*.woff2")):
         shutil.copyfile(font, assets / "fonts" / font.name)
     written = [assets]
-    for page, text in pages.items():
-        write_atomic(out_dir / f"{page}.html", text)
-        written.append(out_dir / f"{page}.html")
+    files = [(out_dir / f"{page}.html", text) for page, text in pages.items()]
+    write_all(files)
+    written += [path for path, _ in files]
     return written
 
 

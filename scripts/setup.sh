@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine (Python 3.11) to build and test derive. Safe to re-run.
 #  1. TeX Live, latexmk and pdftotext from apt, unless already on PATH; bubblewrap (the LaTeX
-#     sandbox, docs/decisions.md 82) likewise.
+#     sandbox, docs/decisions.md 88) likewise.
 #  2. .venv with derive installed editable, with its test extras; re-installed only when
 #     pyproject.toml changed since the last successful install.
 #  3. Chromium (for the browser tests) and npm from apt, unless already on PATH.

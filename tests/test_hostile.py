@@ -306,7 +306,7 @@ def test_integer_of_5000_digits(tmp_path: Path) -> None:
 def test_typo_in_a_block_kind(tmp_path: Path) -> None:
     make(tmp_path, problem().replace("  - answer: c\n", "  - sey: hello\n  - answer: c\n"))
     assert_bad_alone(tmp_path, build(tmp_path), 13, "solution[1].sey",
-                     "unknown key; expected one of: answer, chain, evaluate, mdp, policies, say")
+                     "unknown key; expected one of: answer, chain, evaluate, figure, mdp, policies, say")
 
 
 def test_duplicate_key_fails_that_problem_alone(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_class_operators() -> None:
 def test_definitions_and_assumptions_are_mutated() -> None:
     ms = mutants("hw4:sigmoid_gradient")
     assert [(m.where, m.to) for m in ms if m.kind == "dropped assumption"] == [
-        (("solution", 3, "chain", "assume", 0), ""), (("solution", 4, "chain", "assume", 0), "")]
+        (("solution", 4, "chain", "assume", 0), ""), (("solution", 5, "chain", "assume", 0), "")]
     assert {m.where[:2] for m in ms if m.kind == "definition body"} == {
         ("definitions", "sigma"), ("definitions", "z"), ("definitions", "h")}
 

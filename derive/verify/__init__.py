@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
+from derive.errors import LimitError
 from derive.instances import is_abstract
 from derive.matrices import is_matrix
 from derive.matrix_eval import uses_matrix_calculus
@@ -107,7 +108,7 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     except RecursionError:
         raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
                            shown) from None
-    except StepRejected:
+    except (StepRejected, LimitError, MemoryError):  # a refusal past a limit fails the problem as such
         raise
     except Exception as exc:  # noqa: BLE001 -- a crash in a check decides nothing: undecided
         raise StepRejected(f"undecided: the check failed with {type(exc).__name__}: {str(exc)[:200]}",
