@@ -28,7 +28,9 @@ Equivalent mutants (not wrong steps), by a stated method (docs/decisions.md):
   verdict, it is a survivor.
 Every other mutant must be rejected by the engine with a message naming the file and the
 step (for a definition, any step; for an assumption, a step of its chain), with a
-counterexample or a located refusal of a rule. A crash is a survivor.
+counterexample or a located refusal of a rule, or refused when the spec is loaded with a
+message naming the file, line and key of the mutated text (e.g. an argument swapped out of its
+function's space). A crash is a survivor.
 
 Run `python -m tests.mutation [--every K] [SET[:STEM] ...]` for the score table (every K-th
 mutant of each problem; the default 1 is every mutant).
@@ -174,13 +176,14 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                 if next(candidate) % every == 0:
                     out.append(Mutant(set_name, ref.stem, b, -1, "dropped assumption", "", "=",
                                       f"{block['chain']['label']}.", where=("solution", b, "chain", "assume", i)))
-        out.extend(m for m in _definition_mutants(set_name, ref.stem, data, parse, scope, names)
-                   if next(candidate) % every == 0)
+        out.extend(_definition_mutants(set_name, ref.stem, data, parse, scope, names,
+                                       lambda: next(candidate) % every == 0))
     return out
 
 
-def _definition_mutants(set_name: str, stem: str, data: dict, parse, scope, names) -> list[Mutant]:
-    """Mutants of the definitions' bodies and base cases (not equivalent to the original)."""
+def _definition_mutants(set_name: str, stem: str, data: dict, parse, scope, names, keep) -> list[Mutant]:
+    """Mutants of the definitions' bodies and base cases (not equivalent to the original); `keep()`
+    says whether the next candidate is in the sample (asked before equivalence is decided)."""
     out = []
     for name, value in (data.get("definitions") or {}).items():
         texts = [(("definitions", name), value)] if isinstance(value, str) else \
@@ -190,6 +193,8 @@ def _definition_mutants(set_name: str, stem: str, data: dict, parse, scope, name
             original = parse(str(text))
             found = [(kind, t) for kind, t in expression_mutants(str(text)) + class_mutants(str(text), *names)]
             for kind, mutated in _spread(found, MAX_PER_KIND * 2):
+                if not keep():
+                    continue
                 try:
                     if _equivalent(original, parse(mutated), scope):
                         continue
@@ -297,7 +302,7 @@ def _tagged(task: tuple[str, str, int]) -> tuple[tuple[str, str, int], tuple]:
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
     """Build the mutated problem in a temporary copy; (mutant, rejected properly, message)."""
     from derive.engine import derive_problem
-    from derive.errors import DeriveError
+    from derive.errors import DeriveError, SpecError
 
     with tempfile.TemporaryDirectory() as tmp:
         src = ROOT / "problems" / m.set_name
@@ -337,6 +342,9 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
             d = derive_problem(m.set_name, path)
         except MutantTimeout:
             return m, False, f"not decided within {MUTANT_SECONDS} s"
+        except SpecError as exc:  # refused when loaded: killed if it names the mutated key
+            msg = str(exc)
+            return m, f"{m.stem}.yaml:" in msg and _mutated_key(m) in msg, msg
         except DeriveError as exc:
             msg = str(exc)
             located = "counterexample:" in msg or "does not apply" in msg
@@ -351,6 +359,15 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
             return m, False, f"{PROVED}: " + "; ".join(sorted({v.detail for v in verdicts}))[:300]
         return m, False, "accepted: " + "; ".join(sorted({f"{v.method}: {v.detail}" for v in verdicts
                                                          if v.method != "symbolic"}))[:300]
+
+
+def _mutated_key(m: Mutant) -> str:
+    """The spec key a load-time refusal of mutant `m` must name: its step, or its definition."""
+    if m.where and m.where[0] == "definitions":
+        return f"definitions.{m.where[1]}"
+    if m.where:
+        return f"solution[{m.where[1]}]"
+    return f"solution[{m.block}].chain.steps[{m.step}]"
 
 
 JUDGED_AFTER = {"strict inequality", "tightened constant", "definition body", "dropped assumption"}

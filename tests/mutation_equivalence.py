@@ -3,6 +3,9 @@ wrong steps: equal to the original (SymPy, or six exact instances) or weaker bou
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import sympy as sp
@@ -43,7 +46,38 @@ def _parser(path: Path):
     return meaning, scope
 
 
+BUDGET = 10.0  # seconds for deciding one mutant equivalent (or weaker) before running it
+
+
+@contextmanager
+def _budget(seconds: float = BUDGET):
+    """Raise TimeoutError in the main thread after `seconds` (elsewhere: no limit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"not decided within {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def _equivalent(a, b, scope=None) -> bool:
+    """Within BUDGET seconds (past it: not known equivalent, so the verifier judges the mutant)."""
+    try:
+        with _budget():
+            return _decide_equivalent(a, b, scope)
+    except TimeoutError:
+        return False
+
+
+def _decide_equivalent(a, b, scope=None) -> bool:
     """Does SymPy show a = b, or, when abstract objects occur, do they agree exactly on six exact
     instances (e.g. f(m - s e) for f(m + s e) under a symmetric density, or a term that
     vanishes because a density is normalised)?"""
@@ -69,6 +103,15 @@ def _equivalent(a, b, scope=None) -> bool:
 
 
 def _weaker(original, mutated, rel: str, scope=None) -> bool:
+    """Within BUDGET seconds (past it: not known weaker, so the verifier judges the mutant)."""
+    try:
+        with _budget():
+            return _decide_weaker(original, mutated, rel, scope)
+    except TimeoutError:
+        return False
+
+
+def _decide_weaker(original, mutated, rel: str, scope=None) -> bool:
     """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
 
     Decided by sampling: mutated - original keeps the loosening sign at every point. When it
