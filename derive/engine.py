@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from derive import mdp as mdps
 from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
@@ -396,6 +397,20 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+class _StableStr(StrPrinter):
+    """SymPy's str printer; a sum with two terms that print alike up to their sign (e.g. -2*E(X)
+    and 2*E(X) over symbols that differ only in assumptions), whose order SymPy leaves to the
+    hash seed, is printed in one fixed order."""
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+        terms = super()._as_ordered_terms(expr, order=order)
+        alike = [sp.sstr(term).lstrip("-") for term in terms]
+        if len(set(alike)) == len(alike):
+            return terms
+        return sorted(terms, key=lambda term: (sp.sstr(term).lstrip("-"), sp.sstr(term), sp.srepr(term)))
+
+
 def _plain(expr: Any) -> str:
-    text = sp.sstr(expr)
+    """An expression as plain text for a step's detail (the same bytes under any hash seed)."""
+    text = _StableStr().doprint(expr)
     return text if len(text) < 200 else text[:197] + "..."
