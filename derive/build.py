@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 from derive.cache import BuildCache
 from derive.errors import CompileError, DeriveError, SpecError, cut
 from derive.framestack import reserved_call
-from derive.limits import DEFAULT_MEMORY_MB, die_with_parent, limit_memory, memory_message
+from derive.limits import DEFAULT_MEMORY_MB, die_with_parent, limit_memory, memory_message, reached_limit
 from derive.outdir import open_out_dir, write_all
 from derive.spec import ProblemRef
 
@@ -134,7 +134,7 @@ def _child(conn: Connection, target: Callable[[Any], Any], task: Any, parent: in
     except MemoryError:
         message = ("error", memory_message())
     except BaseException as exc:  # the worker must report, not die, on any exception
-        message = ("error", _internal_error(exc))
+        message = ("error", memory_message() if reached_limit() else _internal_error(exc))
     try:
         conn.send(message)
     except Exception as exc:  # e.g. an unpicklable value

@@ -6,6 +6,11 @@ Rules:
 - kpathsea is paranoid (openin_any=p, openout_any=p): no absolute paths, no parent folders,
   no dot files; shell_escape=f. SOURCE_DATE_EPOCH (default 0) and FORCE_SOURCE_DATE=1 make
   the PDF reproducible.
+- latexmk 4.79 (Debian 12) decides "file unchanged" from an mtime of whole seconds plus the size:
+  a .toc rewritten within the same second with the same size ("page 2" -> "page 3") is taken
+  as unchanged and the last pass is skipped, so the table of contents could point one page
+  off, depending on the machine's speed. `HIRES_STAT` makes latexmk read nanosecond mtimes
+  (Time::HiRes::stat), so every rewrite is seen and the md5 decides.
 - latexmk runs inside bubblewrap when it is usable (derive/sandbox.py: only the TeX tree and
   the work folder are visible) and dies with its parent; without bubblewrap it still dies with
   its parent (PR_SET_PDEATHSIG) and runs under a memory cap (derive/limits.py).
@@ -28,6 +33,9 @@ from derive.limits import child_setup
 SETUP_HINT = "run `bash scripts/setup.sh` (see README.md) to install TeX Live"
 MAX_ERROR_LINES = 6
 _ERROR_LINE = re.compile(r"^(! .*|\S+:\d+: .*|l\.\d+ .*)$")
+# Perl run by latexmk's -e after its own subs are defined: replace its whole-second stat.
+HIRES_STAT = ('use Time::HiRes (); no warnings "redefine"; '
+              '*main::get_time_size = sub { my @s = Time::HiRes::stat($_[0]); @s ? ($s[9], $s[7]) : (0, -1) };')
 
 
 def _env() -> dict[str, str]:
@@ -59,7 +67,7 @@ def compile_pdf(tex_path: Path, timeout: float = 120.0) -> Path:
     tex_path = Path(tex_path).resolve()
     cmd = [
         latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error",
-        "-no-shell-escape", "-file-line-error", tex_path.name,
+        "-no-shell-escape", "-file-line-error", "-e", HIRES_STAT, tex_path.name,
     ]
     env = _env()
     if sandbox.use_bwrap():

@@ -2,7 +2,11 @@
 
 Rules:
 - `limit_memory(mb)` caps the address space of the calling process (RLIMIT_AS); past it an
-  allocation fails with MemoryError, which the worker reports as MEMORY_MESSAGE.
+  allocation fails with MemoryError, which the worker reports as `memory_message()`.
+- An allocation that fails inside the interpreter itself (a frame-stack chunk on 3.11) can
+  surface as another exception, e.g. SystemError "error return without exception set". So a
+  worker also counts as out of memory when `reached_limit()`: its peak address space (VmPeak)
+  came within `_MARGIN_MB` of the cap.
 - `die_with_parent()` asks Linux to SIGKILL the calling process when its parent dies
   (PR_SET_PDEATHSIG) and exits at once if the parent is already gone. Elsewhere it does nothing.
 - Every worker and every LaTeX run calls both (LaTeX through `child_setup`).
@@ -15,10 +19,12 @@ import os
 import resource
 import signal
 import sys
+from pathlib import Path
 
 DEFAULT_MEMORY_MB = 2048
 LATEX_MEMORY_MB = 2048
 _PR_SET_PDEATHSIG = 1
+_MARGIN_MB = 32
 _limit_mb: int | None = None
 
 
@@ -36,6 +42,19 @@ def limit_memory(mb: int) -> None:
 def memory_message() -> str:
     """The error of a worker that ran out of its memory limit."""
     return f"memory limit of {_limit_mb} MB exceeded (raise it with --memory MB)"
+
+
+def reached_limit() -> bool:
+    """True when a cap is set and this process's peak address space came within `_MARGIN_MB` of it."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if _limit_mb is None or soft == resource.RLIM_INFINITY:
+        return False
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    peak_kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmPeak:")), 0)
+    return peak_kib * 1024 >= soft - _MARGIN_MB * 1024 * 1024
 
 
 def die_with_parent(parent: int | None = None) -> None:

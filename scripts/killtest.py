@@ -133,9 +133,12 @@ def main() -> int:
             if i % 10 == 0 or i == args.n:
                 code = start(root, f"clean{i}").wait()
                 after = stale(out)
-                clean = code == 0 and not after and outputs(out) == reference
+                rebuilt = outputs(out)
+                differ = sorted(name for name in set(rebuilt) | set(reference) if rebuilt.get(name) != reference.get(name))
+                clean = code == 0 and not after and not differ
                 failures += not clean
-                print(f"complete build after kill {i}: {'ok' if clean else 'FAIL'} (exit {code}, stale left: {after})")
+                print(f"complete build after kill {i}: {'ok' if clean else 'FAIL'} (exit {code}, stale left: {after}"
+                      f"{', differ from the reference: ' + str(differ) if differ else ''})")
     print(f"{args.n} kills: {failures} failures; {stale_seen} kills left temporaries, all removed by the next build"
           if not failures else f"{args.n} kills: {failures} failures")
     return 1 if failures else 0

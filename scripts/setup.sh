@@ -45,9 +45,14 @@ if [ ! -x .venv/bin/derive ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     echo "$want" > "$stamp"
 fi
 
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
-    echo "setup: installing chromium and npm (apt)" >&2
-    apt_install chromium npm
+# Only what is missing: Debian's npm conflicts with a Node.js that ships its own npm.
+missing=""
+command -v chromium >/dev/null || missing="chromium"
+command -v npm >/dev/null || missing="$missing npm"
+if [ -n "$missing" ]; then
+    echo "setup: installing ${missing# } (apt)" >&2
+    # shellcheck disable=SC2086
+    apt_install $missing
 fi
 
 KATEX_VERSION=0.16.47

@@ -369,6 +369,27 @@ def test_a_worker_past_its_memory_limit_fails_alone() -> None:
     assert time.monotonic() - started < 10
 
 
+def _hog_then_system_error(_task: int) -> int:
+    """Run out of memory, then fail the way CPython 3.11 does when a frame-stack chunk cannot be
+    allocated: a SystemError with no MemoryError in sight."""
+    try:
+        _hog(_task)
+    except MemoryError:
+        pass
+    raise SystemError("error return without exception set")
+
+
+def _system_error(_task: int) -> int:
+    raise SystemError("error return without exception set")
+
+
+def test_any_failure_at_the_memory_limit_is_reported_as_the_memory_limit() -> None:
+    results = run_pool([1, 2], 1, 30.0, lambda task: (_hog_then_system_error if task == 1 else _system_error)(task),
+                       memory_mb=600)
+    assert results[0].error == "memory limit of 600 MB exceeded (raise it with --memory MB)"
+    assert results[1].error.startswith("internal error: SystemError: error return without exception set")
+
+
 def test_the_worker_peak_memory_stays_under_the_limit() -> None:
     code = ("import resource; from derive.build import run_pool; from tests.test_hostile import _hog; "
             "r = run_pool([1], 1, 30.0, _hog, memory_mb=600); "
