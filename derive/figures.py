@@ -5,8 +5,9 @@ Rules:
   expressions in the problem's scope with every definition unfolded and every derivative
   carried out; an `mdp` figure is the diagram of an earlier `mdp` block (moves and rewards);
   a `values` figure shows the exact value of every policy of earlier `policies` blocks.
-- Every key takes effect or is an error naming file, line and key; captions, labels and
-  curve names are prose/math checked like all spec text.
+- Every key takes effect or is an error naming file, line and key (its keys and types are
+  declared in derive/schema.py); captions, labels and curve names are prose/math checked
+  like all spec text.
 - The data handed to the renderer is plain numbers (model.Figure); drawing is derive.draw.
 """
 
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 
 from derive.errors import EngineError, Loc, SpecIssue
 from derive.model import Figure, PolicyTable
-from derive.spec import Text, _exact, _flag, _join, _Reader
+from derive.spec import Text
 
-FIGURE_KINDS = ("plot", "mdp", "values")
+if TYPE_CHECKING:
+    from derive.spec_read import Reader
+
 SAMPLES = 201  # points per curve
 MAX_ABS = 1e6  # a sampled value beyond this (or not real) is an error
 
@@ -52,53 +54,22 @@ class FigureSpec:
     names: tuple[str, ...] = ()  # the mdp block (one) or the policies blocks (values)
 
 
-def figure_block(r: _Reader, value: Any, loc: Loc) -> FigureSpec | None:
-    """Read a `figure` block (see docs/spec.md); issues go to `r`."""
-    node = r.mapping(value, loc, {"label", "caption", *FIGURE_KINDS}, {"label", "caption"})
-    if node is None:
+def figure_block(r: "Reader", v: Any, path: tuple) -> FigureSpec | None:
+    """The FigureSpec of a validated `figure` block (see docs/spec.md); issues go to `r`."""
+    loc, caption = r.loc(*path), r.text(v.caption, *path, "caption")
+    if v.mdp is not None:
+        return FigureSpec(v.label, caption, "mdp", loc, names=(v.mdp,))
+    if v.values is not None:
+        names = (v.values,) if isinstance(v.values, str) else tuple(v.values)
+        return FigureSpec(v.label, caption, "values", loc, names=names)
+    p, ppath = v.plot, (*path, "plot")
+    if not p.from_ < p.to:
+        r.issue(r.loc(*ppath, "to"), f"'to' ({p.to}) must be greater than 'from' ({p.from_})")
         return None
-    label = r.name(node.get("label"), r.loc(node, "label", _join(loc.key, "label")), "figure label") \
-        if "label" in node else None
-    caption = r.string(node, "caption", loc.key, required=True)
-    kinds = [k for k in FIGURE_KINDS if k in node]
-    if len(kinds) != 1:
-        r.issue(loc, f"a figure has exactly one of: {', '.join(FIGURE_KINDS)}")
-        return None
-    kind = kinds[0]
-    kloc = r.loc(node, kind, _join(loc.key, kind))
-    if label is None or caption is None:
-        return None
-    if kind == "mdp":
-        name = r.name(node["mdp"], kloc, "mdp")
-        return FigureSpec(label, caption, kind, loc, names=(name,)) if name else None
-    if kind == "values":
-        items = node["values"] if isinstance(node["values"], list) else [node["values"]]
-        names = [r.name(v, kloc, "policies label") for v in items]
-        return FigureSpec(label, caption, kind, loc, names=tuple(names)) if all(names) and names else None
-    return _plot(r, node["plot"], kloc, label, caption, loc)
-
-
-def _plot(r: _Reader, value: Any, loc: Loc, label: str, caption: Text, floc: Loc) -> FigureSpec | None:
-    """`plot: {x, from, to, xlabel, ylabel, curves: [{y, label, dashed}]}`."""
-    p = r.mapping(value, loc, {"x", "from", "to", "xlabel", "ylabel", "curves"}, {"x", "from", "to", "curves"})
-    if p is None:
-        return None
-    x = r.string(p, "x", loc.key, required=True)
-    lo, hi = (_exact(r, p[k], r.loc(p, k, _join(loc.key, k)), k) if k in p else None for k in ("from", "to"))
-    if lo is not None and hi is not None and not lo < hi:
-        r.issue(r.loc(p, "to", _join(loc.key, "to")), f"'to' ({hi}) must be greater than 'from' ({lo})")
-        return None
-    curves = []
-    for item, iloc in r.sequence(p, "curves", loc.key):
-        c = r.mapping(item, iloc, {"y", "label", "dashed"}, {"y"})
-        if c is not None and (y := r.string(c, "y", iloc.key, required=True)):
-            curves.append(CurveSpec(y, r.string(c, "label", iloc.key), _flag(r, c, "dashed", iloc.key)))
-    if "curves" in p and not curves:
-        r.issue(r.loc(p, "curves", _join(loc.key, "curves")), "a plot needs at least one curve")
-    if x is None or lo is None or hi is None or not curves:
-        return None
-    return FigureSpec(label, caption, "plot", floc, x, lo, hi, r.string(p, "xlabel", loc.key),
-                      r.string(p, "ylabel", loc.key), tuple(curves))
+    curves = tuple(CurveSpec(r.text(c.y, *cp, "y"), r.text(c.label, *cp, "label"), c.dashed)
+                   for c, cp in r.items(p.curves, *ppath, "curves"))
+    return FigureSpec(v.label, caption, "plot", loc, r.text(p.x, *ppath, "x"), p.from_, p.to,
+                      r.text(p.xlabel, *ppath, "xlabel"), r.text(p.ylabel, *ppath, "ylabel"), curves)
 
 
 def plan_figures(figures: list[FigureSpec], scope, issues: list[SpecIssue]) -> dict[str, list[Any]]:

@@ -58,8 +58,8 @@ def test_all_spec_issues_of_a_problem_are_raised_together(tmp_path: Path) -> Non
     path = write(tmp_path, ALL_ISSUES)
     f = str(path)
     assert spec_issues(path) == [
-        f"{f}:10: solution[0].chain.colour: unknown key; expected one of: assume, defines, label, start, steps",
         f"{f}:5: symbols.x.latex: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
+        f"{f}:10: solution[0].chain.colour: unknown key; expected one of: assume, defines, label, start, steps",
         f"{f}:11: solution[0].chain.start: undefined symbol 'y' (declare it under symbols)",
         f"{f}:13: solution[0].chain.steps[0].by: unknown rule 'teleport'; known rules: {KNOWN_RULES}",
         f"{f}:14: solution[0].chain.steps[1].to: malformed expression at column 4: invalid syntax",
@@ -97,8 +97,8 @@ solution:
 """)
     f = str(path)
     assert spec_issues(path) == [
-        f"{f}:19: solution[0].chain.steps[5].why: expected a string, got a number",
         f"{f}:3: statement: unbalanced '$' in text: 'Unbalanced $x'",
+        f"{f}:19: solution[0].chain.steps[5].why: expected a string, got a number",
         f"{f}:22: solution[3].say: control sequence \\input is not allowed in math: '\\\\input{{x}}'",
         f"{f}:11: solution[0].chain.assume[0]: expected a relation such as 0 < s or s <= 1",
         f"{f}:11: solution[0].chain.assume[1]: undefined symbol 'z' (declare it under symbols)",

@@ -61,7 +61,7 @@ def test_every_figure_key_is_checked_with_its_line(tmp_path: Path) -> None:
             x: z
             from: 2
             to: 1
-            curves: []
+            curves: [{y: "1"}]
       - figure:
           label: two
           caption: "c"
@@ -71,6 +71,10 @@ def test_every_figure_key_is_checked_with_its_line(tmp_path: Path) -> None:
           label: unsafe
           caption: "$\\\\input{x}$"
           mdp: m
+      - figure:
+          label: empty
+          caption: "c"
+          plot: {x: x, from: 0, to: 1, curves: []}
     """)
     with pytest.raises(SpecError) as info:
         derive_problem("s", path)
@@ -79,6 +83,7 @@ def test_every_figure_key_is_checked_with_its_line(tmp_path: Path) -> None:
         "p:11: solution[0].figure.colour: unknown key; expected one of: caption, label, mdp, plot, values",
         "p:15: solution[0].figure.plot.to: 'to' (1) must be greater than 'from' (2)",
         "p:17: solution[1].figure: a figure has exactly one of: plot, mdp, values",
+        "p:29: solution[3].figure.plot.curves: a plot needs at least one curve",
         "p:24: solution[2].figure.caption: control sequence \\input is not allowed in math: '\\\\input{x}'",
     ]
 

@@ -155,15 +155,16 @@ def test_valid_problem_loads_into_exact_dataclasses(tmp_path: Path) -> None:
 
 # ---- issues, all at once ---------------------------------------------------------------------
 def test_every_issue_is_collected_at_once_with_file_line_key(tmp_path: Path) -> None:
-    """Unknown key, wrong type, an empty step with an unknown key and a bad relation are all reported."""
+    """Unknown key, wrong type, an empty step with an unknown key and a bad relation are all
+    reported, in the order of the file."""
     path = write(tmp_path, "bad", ISSUES)
     spec, issues = load_problem(path)
     assert spec is not None and spec.id == "1" and spec.points is None
     f = str(path)
     assert [str(i) for i in issues] == [
-        f"{f}:5: colour: unknown key; expected one of: definitions, functions, hypotheses, id, points, "
-        "solution, spaces, statement, symbols, title",
         f"{f}:3: points: expected a number, got a string",
+        f"{f}:5: colour: unknown key; expected one of: definitions, errata, functions, hypotheses, id, points, "
+        "solution, spaces, statement, symbols, title",
         f"{f}:13: solution[0].chain.steps[0]: a step needs 'by' (a rule) or 'to' (a claimed expression)",
         f"{f}:13: solution[0].chain.steps[0].wibble: unknown key; a claim step takes only to, rel, why "
         "(rule parameters need 'by')",
@@ -217,18 +218,18 @@ solution:
     assert issues_of(path) == [
         f"{f}:4: spaces.S: a space's size must be a whole number from 1 to 6, or the name of a positive "
         "integer symbol (a space of any size), got 9",
-        f"{f}:16: solution[0].chain.steps: a chain needs at least one step",
-        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer, mdp, policies, evaluate, figure",
         f"{f}:6: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, "
         "negative, nonzero, integer",
+        f"{f}:7: symbols.y.random: expected true or false, got a string",
         f"{f}:7: symbols.y.colour: unknown key; expected one of: indexed, integer, latex, long, mean_zero, "
         "negative, nonnegative, nonzero, positive, random, real, shape, sigma_max, space, structure",
-        f"{f}:7: symbols.y.random: expected true or false, got a string",
         f"{f}:9: functions.P.given: expected a whole number from 0 to 0 (fewer than the arguments), got 2",
         f"{f}:11: definitions.d.at: 'at' maps whole numbers to base-case expressions, for a one-argument "
         "definition",
         f"{f}:12: definitions.e.body: must not be empty",
         f"{f}:14: hypotheses.h.rel: relation must be one of =, <=, <, >=, >, got '~~'",
+        f"{f}:16: solution[0].chain.steps: a chain needs at least one step",
+        f"{f}:17: solution[1]: a solution block has exactly one of: say, chain, answer, mdp, policies, evaluate, figure",
     ]
 
 
@@ -324,7 +325,7 @@ def test_set_naming_a_missing_problem_file(tmp_path: Path) -> None:
     d = tmp_path / "problems" / "mini"
     assert [str(i) for i in info.value.issues] == [
         f"{path}:5: order[1]: no problem file nope.yaml in {d}",
-        f"{path}:6: order[2]: problem file stem must be a plain identifier, got '9x'",
+        f"{path}:6: order[2]: expected a plain identifier (a letter, then letters, digits and _), got '9x'",
     ]
 
 
@@ -357,8 +358,8 @@ def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
 def test_unknown_top_level_key_path_is_the_key_itself(tmp_path: Path) -> None:
     """The key path of an unknown top-level key is the key, like `points` or `id`."""
     path = write(tmp_path, "bad", ISSUES)
-    assert issues_of(path)[0] == (f"{path}:5: colour: unknown key; expected one of: definitions, functions, "
-                                  "hypotheses, id, points, solution, spaces, statement, symbols, title")
+    assert issues_of(path)[1] == (f"{path}:5: colour: unknown key; expected one of: definitions, errata, "
+                                  "functions, hypotheses, id, points, solution, spaces, statement, symbols, title")
 
 
 def test_missing_id_is_reported_once(tmp_path: Path) -> None:
@@ -436,19 +437,19 @@ def test_bad_mdp_data_is_reported_with_file_line_and_key(tmp_path: Path) -> None
     f = str(path)
     assert issues_of(path) == [
         f"{f}:7: solution[0].mdp.states[2]: state 's' listed twice",
-        f"{f}:11: solution[0].mdp.transitions.t.fly: unknown action 'fly'; actions: go, stay",
-        f"{f}:12: solution[0].mdp.transitions.w: unknown state 'w'; states: s, t",
+        f"{f}:9: solution[0].mdp.transitions: no transition for (t, stay)",
         f"{f}:10: solution[0].mdp.transitions.s.go: probabilities of the next states sum to 3/4, not 1",
         f"{f}:10: solution[0].mdp.transitions.s.stay: unknown next state 'u'; states: s, t",
+        f"{f}:11: solution[0].mdp.transitions.t.fly: unknown action 'fly'; actions: go, stay",
         f"{f}:11: solution[0].mdp.transitions.t.go.t: a probability must lie in [0, 1], got 2",
         f"{f}:11: solution[0].mdp.transitions.t.go.s: a probability must lie in [0, 1], got -1",
-        f"{f}:9: solution[0].mdp.transitions: no transition for (t, stay)",
-        f"{f}:13: solution[0].mdp.rewards.s.go: a reward must be a number or a fraction like \"1/3\", got 'x'",
+        f"{f}:12: solution[0].mdp.transitions.w: unknown state 'w'; states: s, t",
+        f"{f}:13: solution[0].mdp.rewards.s.go: expected a number or a fraction like \"1/3\", got 'x'",
         f"{f}:14: solution[1].policies.gamma: the discount gamma must lie in [0, 1), got 1",
-        f"{f}:16: solution[3].evaluate.loss: a claimed loss needs 'compare'",
-        f"{f}:17: solution[4].say: citation '@{{b.v(s)}}' must stand inside $...$",
         f"{f}:15: solution[2].policies: no MDP named 'nope' defined before this block",
+        f"{f}:16: solution[3].evaluate.loss: a claimed loss needs 'compare'",
         f"{f}:16: solution[3].evaluate.policy.s: a policy needs an action for every state: s, t",
+        f"{f}:17: solution[4].say: citation '@{{b.v(s)}}' must stand inside $...$",
         f"{f}:17: solution[4].say: citation '@{{zz.v(s)}}': no policies or evaluate block labelled 'zz' before it",
         f"{f}:17: solution[4].say: citation '@{{b.w}}': a policies block offers v, q, gamma",
     ]
@@ -525,5 +526,6 @@ def test_sigma_max_needs_a_shape_and_a_number(tmp_path: Path) -> None:
     path = write(tmp_path, "p", 'id: "1"\ntitle: "T"\nstatement: "S"\nsymbols:\n'
                  '  W: {sigma_max: [1]}\nsolution:\n  - chain: {label: c, start: "1", steps: [{to: "1"}]}\n')
     f = str(path)
-    assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too",
-                               f"{f}:5: symbols.W.sigma_max: sigma_max must be a positive number, got a list"]
+    assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: expected an expression or a number, got a list"]
+    path.write_text(path.read_text().replace("[1]", '"1/2"'))
+    assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too"]

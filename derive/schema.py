@@ -1,0 +1,406 @@
+"""The structure of set.yaml and of a problem file, declared once (pydantic models).
+
+Rules:
+- These models are the only statement of which keys exist, their types, which are required
+  and how they nest. derive/validate.py checks a file against them (every issue with its
+  line); `json_schema` turns them into the JSON Schemas that editors use
+  (derive/schemas/*.schema.json, written by `derive schema --write`).
+- Strict types: a number is not a string, "yes" is not true; unknown keys are errors.
+- Scalars with a rule of their own (identifiers, exact numbers, state names, relations ...)
+  are `_scalar` types: one check function and the JSON Schema it stands for.
+- A union is told apart by a discriminator whose tags start with `~`, so that a key path
+  never shows them (derive/validate.py drops them).
+- Relations between keys (a `given` below the number of arguments, states named in an MDP's
+  tables, labels defined earlier) are checked when the spec objects are built (derive/spec.py,
+  derive/spec_mdp.py, derive/figures.py).
+"""
+
+import re
+from fractions import Fraction
+from typing import Annotated, Any, Callable, ClassVar, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from derive.model import RELATIONS, STRUCTURES
+
+ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
+IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MDP_NAME = re.compile(r"^[A-Za-z0-9+-]{1,12}$")
+MAX_SPACE = 6
+
+
+def kind(value: Any) -> str:
+    """How an error message names the type of a YAML value."""
+    if value is None:
+        return "nothing"
+    for types, name in ((bool, "a boolean"), ((int, float), "a number"), (str, "a string"),
+                        (list, "a list"), (dict, "a mapping")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("spec", message)
+
+
+def _scalar(check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
+    """A scalar type: `check` returns the value read or raises with the spec's message."""
+    return Annotated[Any, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _ident(value: Any) -> str:
+    if not isinstance(value, str) or not IDENT.match(value):
+        raise _refuse(f"expected a plain identifier (a letter, then letters, digits and _), got {value!r}")
+    return value
+
+
+def _nonempty(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _refuse(f"expected a string, got {kind(value)}")
+    if not value.strip():
+        raise _refuse("must not be empty")
+    return value
+
+
+def _id(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _refuse(f'expected a string (quote numbers like "1.1.1"), got {kind(value)}')
+    return value
+
+
+def _points(value: Any) -> float:
+    if not _number(value):
+        raise _refuse(f"expected a number, got {kind(value)}")
+    return float(value)
+
+
+def _expr(value: Any) -> str:
+    """An expression written as a string, or a plain number (kept as written)."""
+    if isinstance(value, str) or _number(value):
+        return repr(value) if isinstance(value, float) else str(value)
+    raise _refuse(f"expected an expression or a number, got {kind(value)}")
+
+
+def _exact(value: Any) -> Fraction:
+    """An integer, a decimal (read from its shortest repr: 0.1 is 1/10) or a string p/q."""
+    try:
+        if isinstance(value, str) or _number(value):
+            return Fraction(repr(value) if isinstance(value, float) else str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        pass
+    raise _refuse(f'expected a number or a fraction like "1/3", got {value!r}')
+
+
+def _state(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not MDP_NAME.match(str(value)):
+        raise _refuse(f"expected a whole number or up to 12 letters, digits, '+' or '-', got {value!r}")
+    return str(value)
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _refuse(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    words = tuple(str(value).replace(",", " ").split())
+    bad = [w for w in words if w not in ASSUMPTIONS]
+    if bad:
+        raise _refuse(f"unknown assumption {bad[0]!r}; expected some of: {', '.join(ASSUMPTIONS)}")
+    return words
+
+
+def _one_of(names: tuple[str, ...], message: str) -> Callable[[Any], str]:
+    """A value from `names`; `message` is formatted with `names` and `value`."""
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in names:
+            raise _refuse(message.format(names=", ".join(names), value=value))
+        return value
+    return check
+
+
+def _space_size(value: Any) -> int | str:
+    if (_number(value) and isinstance(value, int) and 1 <= value <= MAX_SPACE) or (
+            isinstance(value, str) and IDENT.match(value)):
+        return value
+    raise _refuse(f"a space's size must be a whole number from 1 to {MAX_SPACE}, or the name of a positive "
+                  f"integer symbol (a space of any size), got {value!r}")
+
+
+_IDENT_SCHEMA = {"type": "string", "pattern": IDENT.pattern}
+_NUMBER_OR_TEXT = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+Ident = _scalar(_ident, _IDENT_SCHEMA)
+Nonempty = _scalar(_nonempty, {"type": "string", "pattern": r"\S"})
+Expr = _scalar(_expr, _NUMBER_OR_TEXT)
+Exact = _scalar(_exact, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[0-9.]+(\s*/\s*[0-9]+)?\s*$"}]})
+State = _scalar(_state, {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": MDP_NAME.pattern}]})
+Whole = _scalar(_whole, {"type": "integer", "minimum": 0})
+Relation = _scalar(_one_of(RELATIONS, "relation must be one of {names}, got {value!r}"), {"enum": list(RELATIONS)})
+Structure = _scalar(_one_of(STRUCTURES, "unknown structure {value!r}; expected one of: {names}"),
+                    {"enum": list(STRUCTURES)})
+_WORD = "(" + "|".join(ASSUMPTIONS) + ")"
+Words = _scalar(_words, {"type": "string", "pattern": rf"^\s*({_WORD}[\s,]*)*$"})
+SpaceSize = _scalar(_space_size, {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPACE},
+                                            _IDENT_SCHEMA]})
+
+
+def _union(tag: Callable[[Any], str], *members: tuple[Any, str]) -> Any:
+    """Members told apart by `tag(value)` (a member's name, `~...`)."""
+    return Annotated[Union[tuple(Annotated[m, Tag(name)] for m, name in members)], Discriminator(tag)]
+
+
+def _by_type(value: Any) -> str:
+    return "~map" if isinstance(value, dict) else "~text"
+
+
+class Spec(BaseModel):
+    """Base: strict types, unknown keys refused. `hints` replace the generic message of an
+    issue `(error type, key)` (e.g. a missing key) with the spec's own words."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+    hints: ClassVar[dict[tuple[str, str], str]] = {}
+
+
+class SetFile(Spec):
+    """problems/<set>/set.yaml."""
+
+    title: Nonempty = Field(description="Booklet title (prose, inline math only).")
+    course: str = Field("", description="Course name (prose, inline math only).")
+    order: list[Ident] = Field(description="Problem file stems, in booklet order.")
+
+
+class Symbol(Spec):
+    """A declared symbol with SymPy assumptions, printing and instance options."""
+
+    real: bool = False
+    positive: bool = False
+    nonnegative: bool = False
+    negative: bool = False
+    nonzero: bool = False
+    integer: bool = False
+    latex: str | None = Field(None, description="How the symbol prints (TeX math).")
+    long: str | None = Field(None, description="Written-out form for answers with long: true.")
+    space: Ident | None = Field(None, description="The finite space it ranges over on instances.")
+    random: bool = False
+    mean_zero: bool = False
+    indexed: bool = Field(False, description="Written b[k], printed b_k.")
+    shape: list[Expr] | None = Field(None, description="[rows, columns] of a matrix symbol.")
+    structure: Structure | None = None
+    sigma_max: Expr | None = Field(None, description="Largest singular value of its instances.")
+
+
+class Function(Spec):
+    """An unknown function: the space of each argument."""
+
+    args: list[Ident] = Field(description="Space of each argument (R for the real line).")
+    given: Whole = Field(0, description="Trailing arguments printed after the conditioning bar.")
+    density: bool = False
+    latex: str | None = None
+    subscript: bool = False
+
+
+class Definition(Spec):
+    """name(args) := body; `at` gives base cases of a recursive one-argument definition."""
+
+    args: list[Ident] = []
+    body: Nonempty
+    latex: str | None = None
+    at: dict[Whole, Nonempty] | None = None
+    subscript: bool = False
+    given: Whole = 0
+
+
+class Hypothesis(Spec):
+    """A given relation lhs rel rhs, used by the `use` rule."""
+
+    lhs: Nonempty
+    rel: Relation = "="
+    rhs: Nonempty
+
+
+class RuleStep(Spec):
+    """A step naming a rule; every other key is a parameter of that rule."""
+
+    model_config = ConfigDict(extra="allow")
+    by: Ident = Field(description="The rule the engine performs (docs/rules.md).")
+    to: Nonempty | None = Field(None, description="Claimed result; must equal the rule's.")
+    rel: Relation = "="
+    why: str | None = None
+
+
+class ClaimStep(Spec):
+    """A step that claims the next expression; the engine proves it."""
+
+    to: Nonempty
+    rel: Relation = "="
+    why: str | None = None
+    hints = {("missing", "to"): "a step needs 'by' (a rule) or 'to' (a claimed expression)",
+             ("extra_forbidden", ""): "unknown key; a claim step takes only to, rel, why (rule parameters need 'by')"}
+
+
+Step = _union(lambda v: "~rule" if isinstance(v, dict) and "by" in v else "~claim",
+              (RuleStep, "~rule"), (ClaimStep, "~claim"))
+
+
+class Chain(Spec):
+    """A chain of steps from `start`, under `assume`."""
+
+    label: Ident
+    defines: Ident | None = Field(None, description="Later chains may use this name for the result.")
+    assume: list[str] = Field([], description="Relations used by certificates, sampling and instances.")
+    start: Nonempty
+    steps: list[Step] = Field(min_length=1)
+    hints = {("too_short", "steps"): "a chain needs at least one step"}
+
+
+class Answer(Spec):
+    """The boxed answer: the relation a chain established."""
+
+    chain: Nonempty
+    below: Nonempty | None = Field(None, description="A chain bounding the same start from below.")
+    text: str = ""
+    long: bool = False
+
+
+class Mdp(Spec):
+    """A finite MDP: transitions {state: {action: next | {next: p}}}, rewards {state: {action: r}}."""
+
+    name: Ident
+    states: list[State] = Field(min_length=1)
+    actions: list[State] = Field(min_length=1)
+    transitions: dict[State, dict[State, _union(_by_type, (State, "~text"), (dict[State, Exact], "~map"))]]
+    rewards: dict[State, dict[State, Exact]] = {}
+    hints = {("too_short", "states"): "needs at least one state", ("too_short", "actions"): "needs at least one action"}
+
+
+class Optimal(Spec):
+    """Claimed optimal actions and values (checked)."""
+
+    policy: dict[State, State] = {}
+    values: dict[State, Expr] = {}
+
+
+class Policies(Spec):
+    """Every deterministic policy of an MDP, evaluated and ranked at discount gamma."""
+
+    label: Ident
+    mdp: Ident
+    gamma: Exact
+    optimal: Optimal | None = None
+
+
+class Evaluate(Spec):
+    """One policy evaluated; with `compare`, its loss against a policies block."""
+
+    label: Ident
+    mdp: Ident
+    gamma: Exact
+    policy: _union(_by_type, (Ident, "~text"), (dict[State, State], "~map")) = Field(
+        description="A policies block's label (its optimal policy), or {state: action}.")
+    compare: Ident | None = None
+    values: dict[State, Expr] = {}
+    loss: dict[State, Expr] = {}
+
+
+class Curve(Spec):
+    """One curve of a plot."""
+
+    y: Nonempty
+    label: str | None = None
+    dashed: bool = False
+
+
+class Plot(Spec):
+    """Curves sampled over the range from..to of the symbol x."""
+
+    x: Nonempty
+    from_: Exact = Field(alias="from")
+    to: Exact
+    xlabel: str | None = None
+    ylabel: str | None = None
+    curves: list[Curve] = Field(min_length=1)
+    hints = {("too_short", "curves"): "a plot needs at least one curve"}
+
+
+FIGURE_KINDS = ("plot", "mdp", "values")
+
+
+class Figure(Spec):
+    """A figure drawn from the problem's objects: exactly one of plot, mdp, values."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": [k]} for k in FIGURE_KINDS]})
+    label: Ident
+    caption: Nonempty
+    plot: Plot | None = None
+    mdp: Ident | None = None
+    values: _union(lambda v: "~list" if isinstance(v, list) else "~text",
+                   (Ident, "~text"), (list[Ident], "~list")) | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Figure":
+        if sum(getattr(self, k) is not None for k in FIGURE_KINDS) != 1:
+            raise _refuse(f"a figure has exactly one of: {', '.join(FIGURE_KINDS)}")
+        return self
+
+
+class Erratum(Spec):
+    """A mistake in a source and its correction (prose); `chain` carries the correction."""
+
+    source: Nonempty
+    place: Nonempty
+    says: Nonempty
+    correction: Nonempty
+    chain: Ident | None = None
+
+
+def _block(name: str, body: Any) -> type[Spec]:
+    return type(f"{name.capitalize()}Block", (Spec,), {"__annotations__": {name: body},
+                                                        "__doc__": f"A `{name}` block."})
+
+
+BLOCKS: dict[str, Any] = {
+    "say": Nonempty, "chain": Chain, "answer": _union(_by_type, (Nonempty, "~text"), (Answer, "~map")),
+    "mdp": Mdp, "policies": Policies, "evaluate": Evaluate, "figure": Figure}
+BLOCK_MODELS = {name: _block(name, body) for name, body in BLOCKS.items()}
+
+
+def _block_tag(value: Any) -> str | None:
+    return f"~{next(iter(value))}" if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in BLOCKS \
+        else None
+
+
+Block = Annotated[Union[tuple(Annotated[m, Tag(f"~{n}")] for n, m in BLOCK_MODELS.items())],
+                  Discriminator(_block_tag, custom_error_type="block",
+                                custom_error_message=f"a solution block has exactly one of: {', '.join(BLOCKS)}")]
+
+
+class ProblemFile(Spec):
+    """One problem file of problems/<set>/."""
+
+    id: _scalar(_id, {"type": "string"}) = Field(description='Section number; quote it: "1.1".')
+    title: Nonempty
+    points: _scalar(_points, {"type": "number"}) | None = None
+    statement: Nonempty = Field(description="The question (prose with $math$).")
+    symbols: dict[Ident, _union(_by_type, (Words, "~text"), (Symbol, "~map"))] = {}
+    functions: dict[Ident, Function] = {}
+    spaces: dict[Ident, SpaceSize] = {}
+    definitions: dict[Ident, _union(_by_type, (Nonempty, "~text"), (Definition, "~map"))] = {}
+    hypotheses: dict[Ident, Hypothesis] = {}
+    solution: list[Block]
+    errata: list[Erratum] = []
+
+
+FILES: dict[str, type[Spec]] = {"problem": ProblemFile, "set": SetFile}
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a `problem` or `set` file."""
+    schema = FILES[name].model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -1,0 +1,217 @@
+"""Check a parsed YAML file against its model in derive/schema.py; issues carry file:line.
+
+Rules:
+- Every structural issue of a file is reported at once, as `file:line: key: message`: the
+  line is ruamel.yaml's position of the key (or list item) the issue is about, the key path
+  is written `solution[1].chain.steps[0].to`.
+- pydantic's error types are put in the spec's words (`expected a string, got a number`,
+  `unknown key; expected one of: ...`, `missing required key 'id'`); a model's `hints`
+  replace them where it has its own.
+- What can be read is still read: the offending values are left out (a missing required key
+  leaves out the mapping that lacks it) and the rest is validated again, so that later checks
+  (expressions, references) see every sound part of the file. `Checked.kept` gives the
+  original positions of the list items that were kept.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Tag, ValidationError
+
+from derive.errors import Loc, SpecIssue
+from derive.schema import BLOCKS, Spec, kind
+
+TOP = "(top)"
+Path = tuple[Any, ...]
+_MESSAGES = {"string_type": "expected a string", "bool_type": "expected true or false",
+             "list_type": "expected a list", "dict_type": "expected a mapping", "model_type": "expected a mapping",
+             "model_attributes_type": "expected a mapping", "int_type": "expected a whole number",
+             "float_type": "expected a number"}
+_MAX_ROUNDS = 64
+
+
+def key_path(root: Any, path: Path) -> str:
+    """`('solution', 1, 'chain')` -> `solution[1].chain` (a list index in brackets, a mapping's
+    key after a dot: `at.0`); the empty path is `(top)`."""
+    out, node = "", root
+    for part in path:
+        out += f"[{part}]" if isinstance(node, list) else f".{part}" if out else str(part)
+        node = node[part] if isinstance(node, (list, dict)) and _has(node, part) else None
+    return out or TOP
+
+
+def line_of(root: Any, path: Path) -> int:
+    """ruamel's 1-based line of the key or item at `path` (of its nearest located parent)."""
+    node, line = root, 1
+    for part in path:
+        try:
+            line = (node.lc.item(part) if isinstance(node, list) else node.lc.key(part))[0] + 1
+            node = node[part]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+@dataclass
+class Checked:
+    """The model read from a file (None when nothing sound is left) and its issues."""
+
+    model: BaseModel | None
+    issues: list[SpecIssue]
+    pruned: set[Path] = field(default_factory=set)
+
+    def kept(self, path: Path, raw: list) -> list[int]:
+        """Original indices of the items of the list at `path` that the model holds."""
+        return [i for i in range(len(raw)) if (*path, i) not in self.pruned]
+
+
+def check(model: type[Spec], data: Any, file: str) -> Checked:
+    """Validate `data` (ruamel's tree) against `model`; see the module rules."""
+    pruned: set[Path] = set()
+    issues: list[SpecIssue] | None = None
+    for _ in range(_MAX_ROUNDS):
+        try:
+            return Checked(model.model_validate(_plain(data, (), pruned)), issues or [], pruned)
+        except ValidationError as exc:
+            errors = [(_original(data, _untagged(e["loc"]), pruned), e) for e in exc.errors()]
+        if issues is None:
+            issues = [_issue(model, data, file, path, e) for path, e in errors]
+        cut = {_prunable(data, path, pruned) for path, _ in errors}
+        if () in cut or cut <= pruned:
+            break
+        pruned |= cut
+    return Checked(None, issues or [], pruned)
+
+
+def _plain(node: Any, path: Path, pruned: set[Path]) -> Any:
+    """ruamel's tree as plain dicts, lists and scalars, leaving out the pruned paths."""
+    if isinstance(node, dict):
+        return {k: _plain(v, (*path, k), pruned) for k, v in node.items() if (*path, k) not in pruned}
+    if isinstance(node, list):
+        return [_plain(v, (*path, i), pruned) for i, v in enumerate(node) if (*path, i) not in pruned]
+    if isinstance(node, bool) or node is None:
+        return node
+    for t in (str, int, float):
+        if isinstance(node, t):
+            return t(node)
+    return node
+
+
+def _untagged(loc: tuple) -> Path:
+    """pydantic's error location without union tags (`~...`) and with `[key]` for a key's own issue."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("~")))
+
+
+def _original(data: Any, path: Path, pruned: set[Path]) -> Path:
+    """`path` in the pruned copy -> the same place in the original tree."""
+    out: list[Any] = []
+    node = data
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int):
+            kept = [i for i in range(len(node)) if (*out, i) not in pruned]
+            part = kept[part] if part < len(kept) else part
+        out.append(part)
+        node = node[part] if isinstance(node, (list, dict)) and _has(node, part) else None
+    return tuple(out)
+
+
+def _has(node: Any, part: Any) -> bool:
+    return 0 <= part < len(node) if isinstance(node, list) else part in node
+
+
+def _prunable(data: Any, path: Path, pruned: set[Path]) -> Path:
+    """What to leave out for an issue at `path`: the value there, or (a missing key, an issue
+    of a dict key) the mapping that holds it."""
+    if path and path[-1] == "[key]":
+        return path[:-1]
+    node = data
+    for i, part in enumerate(path):
+        if not isinstance(node, (list, dict)) or not _has(node, part) or path[: i + 1] in pruned:
+            return path[:i]
+        node = node[part]
+    return path
+
+
+def _issue(model: type[Spec], data: Any, file: str, path: Path, error: dict) -> SpecIssue:
+    """One pydantic error as a spec issue at its line."""
+    etype, value = error["type"], error.get("input")
+    owner = _model_at(model, error["loc"][:-1])
+    last = str(path[-1]) if path else ""
+    hints = owner.hints if owner else {}
+    if path and path[-1] == "[key]":
+        path = path[:-1]
+        message = error["msg"]
+    elif etype == "missing":
+        message = hints.get(("missing", last), f"missing required key '{_alias(owner, last)}'")
+        path = path[:-1]
+    elif etype == "extra_forbidden":
+        allowed = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []
+        message = hints.get(("extra_forbidden", ""), f"unknown key; expected one of: {', '.join(allowed)}")
+    elif etype == "too_short":
+        message = hints.get(("too_short", last), "needs at least one entry")
+    elif etype in _MESSAGES:
+        message = f"{_MESSAGES[etype]}, got {kind(value)}"
+    elif etype == "block" and not isinstance(value, dict):
+        message = f"expected a mapping, got {kind(value)}"
+    elif etype == "block" and len(value) == 1:
+        path = (*path, next(iter(value)))
+        message = f"unknown key; expected one of: {', '.join(sorted(BLOCKS))}"
+    else:
+        message = error["msg"]
+    return SpecIssue(Loc(file, line_of(data, path), key_path(data, path)), message)
+
+
+def _alias(owner: type[Spec] | None, name: str) -> str:
+    info = owner.model_fields.get(name) if owner else None
+    return info.alias or name if info else name
+
+
+def _model_at(model: type[Spec], loc: tuple) -> type[Spec] | None:
+    """The model class of the mapping at pydantic's `loc` (union tags select members)."""
+    tp: Any = model
+    for part in loc:
+        tp = _tagged(tp, part) if isinstance(part, str) and part.startswith("~") else _inner(tp, part)
+    tp = _choices(tp)
+    models = [t for t in tp if isinstance(t, type) and issubclass(t, Spec)]
+    return models[0] if len(models) == 1 else None
+
+
+def _choices(tp: Any) -> list[Any]:
+    """The alternatives of a type: Annotated and Optional unwrapped, union members listed."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _choices(typing.get_args(tp)[0])
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [c for arg in typing.get_args(tp) if arg is not type(None) for c in _choices(arg)]
+    return [tp]
+
+
+def _inner(tp: Any, part: Any) -> Any:
+    """The type of the value at `part` inside a value of type `tp`."""
+    for choice in _choices(tp):
+        if isinstance(choice, type) and issubclass(choice, BaseModel):
+            info = next((f for n, f in choice.model_fields.items() if part in (n, f.alias)), None)
+            if info is not None:
+                return info.annotation
+        elif typing.get_origin(choice) is list and isinstance(part, int):
+            return typing.get_args(choice)[0]
+        elif typing.get_origin(choice) is dict:
+            return typing.get_args(choice)[1]
+    return None
+
+
+def _tagged(tp: Any, tag: str) -> Any:
+    """The member of a discriminated union that carries `tag`."""
+    if typing.get_origin(tp) is typing.Annotated and not _tag_of(tp):
+        return _tagged(typing.get_args(tp)[0], tag)
+    return next((m for m in typing.get_args(tp) if _tag_of(m) == tag), None)
+
+
+def _tag_of(tp: Any) -> str | None:
+    meta = getattr(tp, "__metadata__", ())
+    return next((m.tag for m in meta if isinstance(m, Tag)), None)
+
+
