@@ -176,6 +176,18 @@ def rules(markdown: bool) -> None:
     click.echo(rules_doc.markdown() if markdown else rules_doc.listing(), nl=not markdown)
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["problem", "set"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a problem file or of set.yaml (for editors; docs/editor.md).
+
+    The published copies are derive/schemas/derive-KIND.schema.json, this output.
+    """
+    from derive.schema import schema_text
+
+    click.echo(schema_text(kind), nl=False)
+
+
 @main.command("list")
 @click.pass_obj
 def list_(root: Path) -> None:

@@ -15,11 +15,16 @@ Rules:
   derive/spec_mdp.py, derive/figures.py).
 """
 
+import json
 import re
 from fractions import Fraction
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Annotated, Any, Callable, ClassVar, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag, WithJsonSchema, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, GetJsonSchemaHandler, PlainValidator, Tag,
+                      WithJsonSchema, model_validator)
 from pydantic_core import PydanticCustomError
 
 from derive.model import RELATIONS, STRUCTURES
@@ -151,6 +156,21 @@ SpaceSize = _scalar(_space_size, {"anyOf": [{"type": "integer", "minimum": 1, "m
                                             _IDENT_SCHEMA]})
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """JSON Schema of the keys of a mapping whose keys are checked by a `_scalar` type."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(core), "propertyNames": {"pattern": self.pattern}}
+
+
+def _by_state(value: Any) -> Any:
+    """A mapping keyed by state (or action) names."""
+    return Annotated[dict[State, value], _Keys(MDP_NAME.pattern)]
+
+
 def _union(tag: Callable[[Any], str], *members: tuple[Any, str]) -> Any:
     """Members told apart by `tag(value)` (a member's name, `~...`)."""
     return Annotated[Union[tuple(Annotated[m, Tag(name)] for m, name in members)], Discriminator(tag)]
@@ -212,7 +232,7 @@ class Definition(Spec):
     args: list[Ident] = []
     body: Nonempty
     latex: str | None = None
-    at: dict[Whole, Nonempty] | None = None
+    at: Annotated[dict[Whole, Nonempty], _Keys("^[0-9]+$")] | None = None
     subscript: bool = False
     given: Whole = 0
 
@@ -275,16 +295,16 @@ class Mdp(Spec):
     name: Ident
     states: list[State] = Field(min_length=1)
     actions: list[State] = Field(min_length=1)
-    transitions: dict[State, dict[State, _union(_by_type, (State, "~text"), (dict[State, Exact], "~map"))]]
-    rewards: dict[State, dict[State, Exact]] = {}
+    transitions: _by_state(_by_state(_union(_by_type, (State, "~text"), (_by_state(Exact), "~map"))))
+    rewards: _by_state(_by_state(Exact)) = {}
     hints = {("too_short", "states"): "needs at least one state", ("too_short", "actions"): "needs at least one action"}
 
 
 class Optimal(Spec):
     """Claimed optimal actions and values (checked)."""
 
-    policy: dict[State, State] = {}
-    values: dict[State, Expr] = {}
+    policy: _by_state(State) = {}
+    values: _by_state(Expr) = {}
 
 
 class Policies(Spec):
@@ -302,11 +322,11 @@ class Evaluate(Spec):
     label: Ident
     mdp: Ident
     gamma: Exact
-    policy: _union(_by_type, (Ident, "~text"), (dict[State, State], "~map")) = Field(
+    policy: _union(_by_type, (Ident, "~text"), (_by_state(State), "~map")) = Field(
         description="A policies block's label (its optimal policy), or {state: action}.")
     compare: Ident | None = None
-    values: dict[State, Expr] = {}
-    loss: dict[State, Expr] = {}
+    values: _by_state(Expr) = {}
+    loss: _by_state(Expr) = {}
 
 
 class Curve(Spec):
@@ -403,4 +423,26 @@ FILES: dict[str, type[Spec]] = {"problem": ProblemFile, "set": SetFile}
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a `problem` or `set` file."""
     schema = FILES[name].model_json_schema(by_alias=True)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_closed(schema)}
+
+
+def _closed(node: Any) -> Any:
+    """Mappings keyed by a pattern (identifiers) take no other keys, as the validator."""
+    if isinstance(node, list):
+        return [_closed(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _closed(v) for k, v in node.items()}
+    if "patternProperties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def schema_text(name: str) -> str:
+    """The published form of `json_schema(name)`: derive/schemas/derive-NAME.schema.json."""
+    return json.dumps(json_schema(name), indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_file(name: str) -> Traversable:
+    """The installed file of the schema of `name` (package data)."""
+    return files("derive").joinpath("schemas", f"derive-{name}.schema.json")
