@@ -11,15 +11,19 @@ from click.testing import CliRunner
 from derive.build import build_set
 from derive.cli import main
 from derive.errors import SpecError
-from derive.scaffold import new_problem, new_set
+from derive.scaffold import modeline, new_problem, new_set
 from derive.spec import load_set
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_new_set_writes_a_commented_empty_set_that_builds(tmp_path: Path) -> None:
     path = new_set(tmp_path, "hw9")
     assert path == tmp_path / "problems" / "hw9" / "set.yaml"
     text = path.read_text()
-    assert text.startswith("# Problem set hw9.")
+    first, second = text.splitlines()[:2]
+    assert first == f"# yaml-language-server: $schema={(ROOT / 'derive/schemas/derive-set.schema.json').as_uri()}"
+    assert second.startswith("# Problem set hw9.")
     assert 'title: "Problem set hw9"' in text
     spec = load_set(tmp_path, "hw9")
     assert (spec.title, spec.problems) == ("Problem set hw9", ())
@@ -40,6 +44,14 @@ def test_new_problem_builds_and_verifies_every_step(tmp_path: Path) -> None:
         ("bound", 3, "claim", "symbolic"), ("slope", 1, "unfold", "symbolic"),
         ("slope", 2, "differentiate", "symbolic"), ("slope", 3, "claim", "symbolic"),
         ("slope", 4, "claim", "symbolic")]
+
+
+def test_files_in_the_repository_name_the_schema_by_a_relative_path() -> None:
+    """Under the repository's own problems/ the modeline is relative, so the checkout can move;
+    the schema it names is the published one."""
+    line = modeline(ROOT / "problems" / "hw9" / "first.yaml", ROOT, "problem")
+    assert line == "# yaml-language-server: $schema=../../derive/schemas/derive-problem.schema.json\n"
+    assert (ROOT / "problems" / "hw9" / "../../derive/schemas/derive-problem.schema.json").resolve().is_file()
 
 
 def test_a_second_problem_is_appended_and_comments_stay(tmp_path: Path) -> None:

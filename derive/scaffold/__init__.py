@@ -6,12 +6,16 @@ Rules:
   verifies as it stands, and appends its stem to the set's `order:` (the set is created first
   when it does not exist); an existing problem file is an error. set.yaml is edited
   round-trip, so its comments and layout stay.
+- Each file starts with a `# yaml-language-server: $schema=...` line naming the JSON Schema
+  of derive/schemas/ (docs/editor.md): a path relative to the file when the schema lies under
+  the root (this repository), else the installed file's `file://` address.
 - Names are checked before anything is written: a set name as `derive build` takes it, a
   problem name a plain identifier. Files are written atomically.
 """
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import jinja2
 
 from derive.outdir import write_all
 from derive.errors import Loc, SpecError, SpecIssue
+from derive.schema import schema_file
 from derive.spec import IDENT, SET_NAME, load_set
 
 _ENV = jinja2.Environment(
@@ -31,6 +36,16 @@ _ENV = jinja2.Environment(
 
 def _refuse(key: str, message: str) -> SpecError:
     return SpecError([SpecIssue(Loc("<command line>", 0, key), message)])
+
+
+def modeline(path: Path, root: Path, kind: str) -> str:
+    """The first line of a scaffolded file: where an editor finds its JSON Schema."""
+    schema = Path(str(schema_file(kind))).resolve()
+    if schema.is_relative_to(root.resolve()):
+        where = Path(os.path.relpath(schema, path.parent.resolve())).as_posix()
+    else:
+        where = schema.as_uri()
+    return f"# yaml-language-server: $schema={where}\n"
 
 
 def _title(name: str) -> str:
@@ -46,7 +61,8 @@ def new_set(root: Path, name: str) -> Path:
     if path.exists():
         raise _refuse("SET", f"{path} exists already")
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_all([(path, _ENV.get_template("set.yaml.j2").render(name=name, title=f"Problem set {name}"))])
+    text = _ENV.get_template("set.yaml.j2").render(name=name, title=f"Problem set {name}")
+    write_all([(path, modeline(path, root, "set") + text)])
     return path
 
 
@@ -62,7 +78,7 @@ def new_problem(root: Path, name: str, problem: str) -> list[Path]:
         raise _refuse("PROBLEM", f"{path} exists already")
     text = _ENV.get_template("problem.yaml.j2").render(
         name=name, stem=problem, number=len(spec.problems) + 1, title=_title(problem))
-    write_all([(path, text)])
+    write_all([(path, modeline(path, root, "problem") + text)])
     _append_to_order(path.parent / "set.yaml", problem)
     return [*written, path]
 
