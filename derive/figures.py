@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from derive.errors import EngineError, Loc, SpecIssue
 from derive.model import Figure, PolicyTable
 from derive.spec import Text
-
-if TYPE_CHECKING:
-    from derive.spec_read import Reader
+from derive.validate import Reader
 
 SAMPLES = 201  # points per curve
 MAX_ABS = 1e6  # a sampled value beyond this (or not real) is an error
@@ -54,7 +52,7 @@ class FigureSpec:
     names: tuple[str, ...] = ()  # the mdp block (one) or the policies blocks (values)
 
 
-def figure_block(r: "Reader", v: Any, path: tuple) -> FigureSpec | None:
+def figure_block(r: Reader, v: Any, path: tuple) -> FigureSpec | None:
     """The FigureSpec of a validated `figure` block (see docs/spec.md); issues go to `r`."""
     loc, caption = r.loc(*path), r.text(v.caption, *path, "caption")
     if v.mdp is not None:

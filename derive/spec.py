@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from derive import texguard
 from derive.errors import Loc, SpecError, SpecIssue
 from derive.safeyaml import read_yaml
 from derive.schema import IDENT, ProblemFile, SetFile
-from derive.validate import check, key_path, line_of
+
+if TYPE_CHECKING:
+    from derive.validate import Reader
 
 MAX_STEM = 64
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -243,7 +245,8 @@ class SetSpec:
 
 def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
     """Read one problem file; return what could be read and every issue found."""
-    from derive.spec_read import Reader, problem
+    from derive.spec_read import problem  # the builders import the spec objects above
+    from derive.validate import Reader, check
 
     try:
         data = read_yaml(path)
@@ -273,47 +276,45 @@ def load_set(root: Path, name: str) -> SetSpec:
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), f"no problem set named {name!r} (known: {known})")])
     if not _inside(path, root / "problems"):
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), "a link to a file outside problems/; copy it instead")])
+    from derive.validate import Reader, check
+
     data = read_yaml(path)
     checked = check(SetFile, data, str(path))
-    issues = list(checked.issues)
+    r = Reader(str(path), data, checked, list(checked.issues))
     m = checked.model
-    problems: list[ProblemRef] = []
-    if m is not None:
-        for key in ("title", "course"):
-            try:
-                texguard.inline_prose(getattr(m, key))
-            except texguard.TexError as exc:
-                issues.append(SpecIssue(_loc(data, str(path), key), str(exc)))
-        seen: set[str] = set()
-        for stem, i in zip(m.order, checked.kept(("order",), data["order"])):
-            loc = _loc(data, str(path), "order", i)
-            if len(stem) > MAX_STEM:
-                issues.append(SpecIssue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}"))
-                continue
-            if stem in seen:
-                issues.append(SpecIssue(loc, f"problem {stem!r} is listed twice"))
-                continue
-            seen.add(stem)
-            ppath = set_dir / f"{stem}.yaml"
-            if not ppath.is_file():
-                issues.append(SpecIssue(loc, f"no problem file {ppath.name} in {set_dir}"))
-                continue
-            if not _inside(ppath, root / "problems"):
-                issues.append(SpecIssue(loc, f"{ppath.name} is a link to a file outside problems/; copy the file instead"))
-                continue
-            problems.append(_problem_ref(stem, ppath))
-    if issues or m is None:
-        raise SpecError(in_file_order(issues))
+    problems = [] if m is None else _listed(r, m, root, set_dir)
+    if r.issues or m is None:
+        raise SpecError(in_file_order(r.issues))
     return SetSpec(name, m.title, m.course, tuple(problems))
+
+
+def _listed(r: Reader, m: SetFile, root: Path, set_dir: Path) -> list[ProblemRef]:
+    """The problems of `order`, each a file of the set inside problems/, listed once; the
+    set's title and course pass the TeX allow-list."""
+    for key in ("title", "course"):
+        r.tex(r.text(getattr(m, key), key), texguard.inline_prose)
+    seen: set[str] = set()
+    problems = []
+    for stem, path in r.items(m.order, "order"):
+        loc = r.loc(*path)
+        ppath = set_dir / f"{stem}.yaml"
+        if len(stem) > MAX_STEM:
+            r.issue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}")
+        elif stem in seen:
+            r.issue(loc, f"problem {stem!r} is listed twice")
+        elif not ppath.is_file():
+            r.issue(loc, f"no problem file {ppath.name} in {set_dir}")
+        elif not _inside(ppath, root / "problems"):
+            r.issue(loc, f"{ppath.name} is a link to a file outside problems/; copy the file instead")
+        else:
+            problems.append(_problem_ref(stem, ppath))
+        seen.add(stem)
+    return problems
 
 
 def in_file_order(issues: list[SpecIssue]) -> list[SpecIssue]:
     """Issues by line (a stable sort: those of one line in the order they were found)."""
     return sorted(issues, key=lambda i: i.loc.line)
-
-
-def _loc(data: Any, file: str, *path: Any) -> Loc:
-    return Loc(file, line_of(data, path), key_path(data, path))
 
 
 def _inside(path: Path, base: Path) -> bool:

@@ -20,8 +20,7 @@ from typing import Any
 from derive import schema as s
 from derive.errors import Loc
 from derive.spec import BlockSpec, EvaluateSpec, MdpSpec, PoliciesSpec, RefSpec, SaySpec, Text
-from derive.spec_read import Reader
-from derive.validate import Path
+from derive.validate import Path, Reader
 
 REF = re.compile(r"@\{([^{}]*)\}")
 REF_BODY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.([a-z]+)(?:\(([^()]*)\))?(?::([0-9]))?$")

@@ -11,72 +11,19 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, Callable
 
 from derive import schema as s
 from derive import texguard
-from derive.errors import Loc, SpecIssue
+from derive.figures import figure_block
 from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, ErratumSpec, FunctionSpec, HypothesisSpec,
                          ProblemSpec, SaySpec, StepSpec, SymbolSpec, Text)
-from derive.validate import Checked, Path, key_path, line_of
-
-RESERVED_STEP_KEYS = ("by", "to", "rel", "why")
-
-
-@dataclass
-class Reader:
-    """The raw tree, what validation left out, and the issues found while building."""
-
-    file: str
-    data: Any
-    checked: Checked
-    issues: list[SpecIssue]
-
-    def loc(self, *path: Any) -> Loc:
-        return Loc(self.file, line_of(self.data, path), key_path(self.data, path))
-
-    def text(self, value: str | None, *path: Any) -> Text | None:
-        return None if value is None else Text(value, self.loc(*path))
-
-    def issue(self, loc: Loc, message: str) -> None:
-        self.issues.append(SpecIssue(loc, message))
-
-    def raw(self, *path: Any) -> Any:
-        """The value at `path` in ruamel's tree (None where there is none: a default)."""
-        node = self.data
-        for part in path:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return node
-
-    def items(self, values: list, *path: Any) -> list[tuple[Any, tuple]]:
-        """The model's list items with the original path of each."""
-        return [(v, (*path, i)) for v, i in zip(values, self.checked.kept(path, self.raw(*path) or []))]
-
-    def entries(self, values: dict, *path: Any) -> list[tuple[str, Any, tuple]]:
-        """The model's mapping entries (name, value, original path), keys as written."""
-        kept = [k for k in self.raw(*path) or {} if (*path, k) not in self.checked.pruned]
-        return [(str(k), v, (*path, k)) for k, (_, v) in zip(kept, values.items())]
-
-    def tex(self, text: Text | None, check: Callable[[str], Any]) -> None:
-        """`text` passes the allow-list `check`, else an issue at its line."""
-        if text is None:
-            return
-        try:
-            check(text.value)
-        except texguard.TexError as exc:
-            self.issue(text.loc, str(exc))
-
+from derive.spec_mdp import check_mdp_blocks, mdp_block, refs
+from derive.validate import Path, Reader
 
 def problem(r: Reader, m: s.ProblemFile, path: FilePath) -> ProblemSpec:
     """The ProblemSpec of a validated problem file (MDP blocks and figures by their modules)."""
-    from derive.figures import figure_block
-    from derive.spec_mdp import check_mdp_blocks, mdp_block
-
     solution: list[Any] = []
     for block, bpath in r.items(m.solution, "solution"):
         name = next(iter(block.model_fields_set))
@@ -178,8 +125,6 @@ def _answer(r: Reader, v: s.Answer | str, path: Path) -> AnswerSpec:
 
 
 def _say(r: Reader, v: str, path: Path) -> SaySpec:
-    from derive.spec_mdp import refs
-
     text = Text(v, r.loc(*path))
     return SaySpec(text, refs(r, text))
 

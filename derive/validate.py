@@ -9,8 +9,8 @@ Rules:
   replace them where it has its own.
 - What can be read is still read: the offending values are left out (a missing required key
   leaves out the mapping that lacks it) and the rest is validated again, so that later checks
-  (expressions, references) see every sound part of the file. `Checked.kept` gives the
-  original positions of the list items that were kept.
+  (expressions, references) see every sound part of the file. `Reader` walks the model
+  beside ruamel's tree, so each value read keeps its original line and key path.
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, Tag, ValidationError
 
+from derive import texguard
 from derive.errors import Loc, SpecIssue
 from derive.schema import BLOCKS, Spec, kind
+from derive.spec import Text
 
 TOP = "(top)"
 Path = tuple[Any, ...]
 _MESSAGES = {"string_type": "expected a string", "bool_type": "expected true or false",
-             "list_type": "expected a list", "dict_type": "expected a mapping", "model_type": "expected a mapping",
-             "model_attributes_type": "expected a mapping", "int_type": "expected a whole number",
-             "float_type": "expected a number"}
+             "list_type": "expected a list", "dict_type": "expected a mapping", "model_type": "expected a mapping"}
 _MAX_ROUNDS = 64
 
 
@@ -67,6 +67,53 @@ class Checked:
     def kept(self, path: Path, raw: list) -> list[int]:
         """Original indices of the items of the list at `path` that the model holds."""
         return [i for i in range(len(raw)) if (*path, i) not in self.pruned]
+
+
+@dataclass
+class Reader:
+    """The raw tree, what validation left out, and the issues found while building."""
+
+    file: str
+    data: Any
+    checked: Checked
+    issues: list[SpecIssue]
+
+    def loc(self, *path: Any) -> Loc:
+        return Loc(self.file, line_of(self.data, path), key_path(self.data, path))
+
+    def text(self, value: str | None, *path: Any) -> Text | None:
+        return None if value is None else Text(value, self.loc(*path))
+
+    def issue(self, loc: Loc, message: str) -> None:
+        self.issues.append(SpecIssue(loc, message))
+
+    def raw(self, *path: Any) -> Any:
+        """The value at `path` in ruamel's tree (None where there is none: a default)."""
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def items(self, values: list, *path: Any) -> list[tuple[Any, tuple]]:
+        """The model's list items with the original path of each."""
+        return [(v, (*path, i)) for v, i in zip(values, self.checked.kept(path, self.raw(*path) or []))]
+
+    def entries(self, values: dict, *path: Any) -> list[tuple[str, Any, tuple]]:
+        """The model's mapping entries (name, value, original path), keys as written."""
+        kept = [k for k in self.raw(*path) or {} if (*path, k) not in self.checked.pruned]
+        return [(str(k), v, (*path, k)) for k, (_, v) in zip(kept, values.items())]
+
+    def tex(self, text: Text | None, check: Callable[[str], Any]) -> None:
+        """`text` passes the allow-list `check`, else an issue at its line."""
+        if text is None:
+            return
+        try:
+            check(text.value)
+        except texguard.TexError as exc:
+            self.issue(text.loc, str(exc))
 
 
 def check(model: type[Spec], data: Any, file: str) -> Checked:
