@@ -4,181 +4,25 @@ Rules:
 - These models are the only statement of which keys exist, their types, which are required
   and how they nest. derive/validate.py checks a file against them (every issue with its
   line); `json_schema` turns them into the JSON Schemas that editors use
-  (derive/schemas/*.schema.json, written by `derive schema --write`).
+  (derive/schemas/derive-KIND.schema.json, the output of `derive schema KIND`).
 - Strict types: a number is not a string, "yes" is not true; unknown keys are errors.
 - Scalars with a rule of their own (identifiers, exact numbers, state names, relations ...)
-  are `_scalar` types: one check function and the JSON Schema it stands for.
-- A union is told apart by a discriminator whose tags start with `~`, so that a key path
-  never shows them (derive/validate.py drops them).
+  and unions are the types of derive/schema_types.py.
 - Relations between keys (a `given` below the number of arguments, states named in an MDP's
   tables, labels defined earlier) are checked when the spec objects are built (derive/spec.py,
   derive/spec_mdp.py, derive/figures.py).
 """
 
 import json
-import re
-from fractions import Fraction
-from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import Annotated, Any, Callable, ClassVar, Union
+from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, GetJsonSchemaHandler, PlainValidator, Tag,
-                      WithJsonSchema, model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from derive.model import RELATIONS, STRUCTURES
-
-ASSUMPTIONS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
-IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-MDP_NAME = re.compile(r"^[A-Za-z0-9+-]{1,12}$")
-MAX_SPACE = 6
-
-
-def kind(value: Any) -> str:
-    """How an error message names the type of a YAML value."""
-    if value is None:
-        return "nothing"
-    for types, name in ((bool, "a boolean"), ((int, float), "a number"), (str, "a string"),
-                        (list, "a list"), (dict, "a mapping")):
-        if isinstance(value, types):
-            return name
-    return type(value).__name__
-
-
-def _refuse(message: str) -> PydanticCustomError:
-    return PydanticCustomError("spec", message)
-
-
-def _scalar(check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
-    """A scalar type: `check` returns the value read or raises with the spec's message."""
-    return Annotated[Any, PlainValidator(check), WithJsonSchema(schema)]
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _ident(value: Any) -> str:
-    if not isinstance(value, str) or not IDENT.match(value):
-        raise _refuse(f"expected a plain identifier (a letter, then letters, digits and _), got {value!r}")
-    return value
-
-
-def _nonempty(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _refuse(f"expected a string, got {kind(value)}")
-    if not value.strip():
-        raise _refuse("must not be empty")
-    return value
-
-
-def _id(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _refuse(f'expected a string (quote numbers like "1.1.1"), got {kind(value)}')
-    return value
-
-
-def _points(value: Any) -> float:
-    if not _number(value):
-        raise _refuse(f"expected a number, got {kind(value)}")
-    return float(value)
-
-
-def _expr(value: Any) -> str:
-    """An expression written as a string, or a plain number (kept as written)."""
-    if isinstance(value, str) or _number(value):
-        return repr(value) if isinstance(value, float) else str(value)
-    raise _refuse(f"expected an expression or a number, got {kind(value)}")
-
-
-def _exact(value: Any) -> Fraction:
-    """An integer, a decimal (read from its shortest repr: 0.1 is 1/10) or a string p/q."""
-    try:
-        if isinstance(value, str) or _number(value):
-            return Fraction(repr(value) if isinstance(value, float) else str(value).strip())
-    except (ValueError, ZeroDivisionError):
-        pass
-    raise _refuse(f'expected a number or a fraction like "1/3", got {value!r}')
-
-
-def _state(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not MDP_NAME.match(str(value)):
-        raise _refuse(f"expected a whole number or up to 12 letters, digits, '+' or '-', got {value!r}")
-    return str(value)
-
-
-def _whole(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _refuse(f"expected a whole number, got {value!r}")
-    return value
-
-
-def _words(value: Any) -> tuple[str, ...]:
-    words = tuple(str(value).replace(",", " ").split())
-    bad = [w for w in words if w not in ASSUMPTIONS]
-    if bad:
-        raise _refuse(f"unknown assumption {bad[0]!r}; expected some of: {', '.join(ASSUMPTIONS)}")
-    return words
-
-
-def _one_of(names: tuple[str, ...], message: str) -> Callable[[Any], str]:
-    """A value from `names`; `message` is formatted with `names` and `value`."""
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or value not in names:
-            raise _refuse(message.format(names=", ".join(names), value=value))
-        return value
-    return check
-
-
-def _space_size(value: Any) -> int | str:
-    if (_number(value) and isinstance(value, int) and 1 <= value <= MAX_SPACE) or (
-            isinstance(value, str) and IDENT.match(value)):
-        return value
-    raise _refuse(f"a space's size must be a whole number from 1 to {MAX_SPACE}, or the name of a positive "
-                  f"integer symbol (a space of any size), got {value!r}")
-
-
-_IDENT_SCHEMA = {"type": "string", "pattern": IDENT.pattern}
-_NUMBER_OR_TEXT = {"anyOf": [{"type": "number"}, {"type": "string"}]}
-Ident = _scalar(_ident, _IDENT_SCHEMA)
-Nonempty = _scalar(_nonempty, {"type": "string", "pattern": r"\S"})
-Expr = _scalar(_expr, _NUMBER_OR_TEXT)
-Exact = _scalar(_exact, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[0-9.]+(\s*/\s*[0-9]+)?\s*$"}]})
-State = _scalar(_state, {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": MDP_NAME.pattern}]})
-Whole = _scalar(_whole, {"type": "integer", "minimum": 0})
-Relation = _scalar(_one_of(RELATIONS, "relation must be one of {names}, got {value!r}"), {"enum": list(RELATIONS)})
-Structure = _scalar(_one_of(STRUCTURES, "unknown structure {value!r}; expected one of: {names}"),
-                    {"enum": list(STRUCTURES)})
-_WORD = "(" + "|".join(ASSUMPTIONS) + ")"
-Words = _scalar(_words, {"type": "string", "pattern": rf"^\s*({_WORD}[\s,]*)*$"})
-SpaceSize = _scalar(_space_size, {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPACE},
-                                            _IDENT_SCHEMA]})
-
-
-@dataclass(frozen=True)
-class _Keys:
-    """JSON Schema of the keys of a mapping whose keys are checked by a `_scalar` type."""
-
-    pattern: str
-
-    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        return {**handler(core), "propertyNames": {"pattern": self.pattern}}
-
-
-def _by_state(value: Any) -> Any:
-    """A mapping keyed by state (or action) names."""
-    return Annotated[dict[State, value], _Keys(MDP_NAME.pattern)]
-
-
-def _union(tag: Callable[[Any], str], *members: tuple[Any, str]) -> Any:
-    """Members told apart by `tag(value)` (a member's name, `~...`)."""
-    return Annotated[Union[tuple(Annotated[m, Tag(name)] for m, name in members)], Discriminator(tag)]
-
-
-def _by_type(value: Any) -> str:
-    return "~map" if isinstance(value, dict) else "~text"
-
+from derive.schema_types import (ASSUMPTIONS, IDENT, Exact, Expr, Ident, Nonempty, Relation, SpaceSize, State,
+                                 Keys, Structure, Whole, Words, by_state, by_type, kind, Points, ProblemId,
+                                 refuse, union)
 
 class Spec(BaseModel):
     """Base: strict types, unknown keys refused. `hints` replace the generic message of an
@@ -232,7 +76,7 @@ class Definition(Spec):
     args: list[Ident] = []
     body: Nonempty
     latex: str | None = None
-    at: Annotated[dict[Whole, Nonempty], _Keys("^[0-9]+$")] | None = None
+    at: Annotated[dict[Whole, Nonempty], Keys("^[0-9]+$")] | None = None
     subscript: bool = False
     given: Whole = 0
 
@@ -265,7 +109,7 @@ class ClaimStep(Spec):
              ("extra_forbidden", ""): "unknown key; a claim step takes only to, rel, why (rule parameters need 'by')"}
 
 
-Step = _union(lambda v: "~rule" if isinstance(v, dict) and "by" in v else "~claim",
+Step = union(lambda v: "~rule" if isinstance(v, dict) and "by" in v else "~claim",
               (RuleStep, "~rule"), (ClaimStep, "~claim"))
 
 
@@ -295,16 +139,16 @@ class Mdp(Spec):
     name: Ident
     states: list[State] = Field(min_length=1)
     actions: list[State] = Field(min_length=1)
-    transitions: _by_state(_by_state(_union(_by_type, (State, "~text"), (_by_state(Exact), "~map"))))
-    rewards: _by_state(_by_state(Exact)) = {}
+    transitions: by_state(by_state(union(by_type, (State, "~text"), (by_state(Exact), "~map"))))
+    rewards: by_state(by_state(Exact)) = {}
     hints = {("too_short", "states"): "needs at least one state", ("too_short", "actions"): "needs at least one action"}
 
 
 class Optimal(Spec):
     """Claimed optimal actions and values (checked)."""
 
-    policy: _by_state(State) = {}
-    values: _by_state(Expr) = {}
+    policy: by_state(State) = {}
+    values: by_state(Expr) = {}
 
 
 class Policies(Spec):
@@ -322,11 +166,11 @@ class Evaluate(Spec):
     label: Ident
     mdp: Ident
     gamma: Exact
-    policy: _union(_by_type, (Ident, "~text"), (_by_state(State), "~map")) = Field(
+    policy: union(by_type, (Ident, "~text"), (by_state(State), "~map")) = Field(
         description="A policies block's label (its optimal policy), or {state: action}.")
     compare: Ident | None = None
-    values: _by_state(Expr) = {}
-    loss: _by_state(Expr) = {}
+    values: by_state(Expr) = {}
+    loss: by_state(Expr) = {}
 
 
 class Curve(Spec):
@@ -360,13 +204,13 @@ class Figure(Spec):
     caption: Nonempty
     plot: Plot | None = None
     mdp: Ident | None = None
-    values: _union(lambda v: "~list" if isinstance(v, list) else "~text",
+    values: union(lambda v: "~list" if isinstance(v, list) else "~text",
                    (Ident, "~text"), (list[Ident], "~list")) | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Figure":
         if sum(getattr(self, k) is not None for k in FIGURE_KINDS) != 1:
-            raise _refuse(f"a figure has exactly one of: {', '.join(FIGURE_KINDS)}")
+            raise refuse(f"a figure has exactly one of: {', '.join(FIGURE_KINDS)}")
         return self
 
 
@@ -386,7 +230,7 @@ def _block(name: str, body: Any) -> type[Spec]:
 
 
 BLOCKS: dict[str, Any] = {
-    "say": Nonempty, "chain": Chain, "answer": _union(_by_type, (Nonempty, "~text"), (Answer, "~map")),
+    "say": Nonempty, "chain": Chain, "answer": union(by_type, (Nonempty, "~text"), (Answer, "~map")),
     "mdp": Mdp, "policies": Policies, "evaluate": Evaluate, "figure": Figure}
 BLOCK_MODELS = {name: _block(name, body) for name, body in BLOCKS.items()}
 
@@ -404,14 +248,14 @@ Block = Annotated[Union[tuple(Annotated[m, Tag(f"~{n}")] for n, m in BLOCK_MODEL
 class ProblemFile(Spec):
     """One problem file of problems/<set>/."""
 
-    id: _scalar(_id, {"type": "string"}) = Field(description='Section number; quote it: "1.1".')
+    id: ProblemId = Field(description='Section number; quote it: "1.1".')
     title: Nonempty
-    points: _scalar(_points, {"type": "number"}) | None = None
+    points: Points | None = None
     statement: Nonempty = Field(description="The question (prose with $math$).")
-    symbols: dict[Ident, _union(_by_type, (Words, "~text"), (Symbol, "~map"))] = {}
+    symbols: dict[Ident, union(by_type, (Words, "~text"), (Symbol, "~map"))] = {}
     functions: dict[Ident, Function] = {}
     spaces: dict[Ident, SpaceSize] = {}
-    definitions: dict[Ident, _union(_by_type, (Nonempty, "~text"), (Definition, "~map"))] = {}
+    definitions: dict[Ident, union(by_type, (Nonempty, "~text"), (Definition, "~map"))] = {}
     hypotheses: dict[Ident, Hypothesis] = {}
     solution: list[Block]
     errata: list[Erratum] = []
