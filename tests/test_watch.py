@@ -41,9 +41,9 @@ def test_saving_a_file_rebuilds_and_prints_the_change(tmp_path: Path) -> None:
         done = _wait_for(lines, "w: 1 ok, 1 failed", start)
         rebuilt = lines[start + 1:done + 1]
         assert rebuilt[0] == f"changed {problem}"
-        assert rebuilt[1].startswith(f"FAIL 1 First: {problem}:21: solution[1].chain.steps[1]: step bound.2: "
+        assert rebuilt[1].startswith(f"FAIL 1 First: {problem}:22: solution[1].chain.steps[1]: step bound.2: "
                                      "rule 'complete_square' gives `(x - 1)**2 + 1`, not the claimed `(x - 1)**2 + 2`")
-        assert rebuilt[2].startswith(f"    {problem}:21: ")  # the first error, once; problem 2 is unchanged
+        assert rebuilt[2].startswith(f"    {problem}:22: ")  # the first error, once; problem 2 is unchanged
         assert not any("Second" in line for line in rebuilt)
     finally:
         stop.set()
