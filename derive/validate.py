@@ -119,19 +119,29 @@ class Reader:
 def check(model: type[Spec], data: Any, file: str) -> Checked:
     """Validate `data` (ruamel's tree) against `model`; see the module rules."""
     pruned: set[Path] = set()
-    issues: list[SpecIssue] | None = None
-    for _ in range(_MAX_ROUNDS):
+    changed: set[Path] = set()  # pruned values other than unknown keys
+    issues: list[SpecIssue] = []
+    for round_ in range(_MAX_ROUNDS):
         try:
-            return Checked(model.model_validate(_plain(data, (), pruned)), issues or [], pruned)
+            return Checked(model.model_validate(_plain(data, (), pruned)), issues, pruned)
         except ValidationError as exc:
             errors = [(_original(data, _untagged(e["loc"]), pruned), e) for e in exc.errors()]
-        if issues is None:
-            issues = [_issue(model, data, file, path, e) for path, e in errors]
-        cut = {_prunable(data, path, pruned) for path, _ in errors}
+        issues += [_issue(model, data, file, path, e) for path, e in errors
+                   if round_ == 0 or _first_seen(path, e, changed)]
+        cuts = [(_prunable(data, path, pruned), e["type"]) for path, e in errors]
+        cut = {c for c, _ in cuts}
         if () in cut or cut <= pruned:
             break
         pruned |= cut
-    return Checked(None, issues or [], pruned)
+        changed |= {c for c, etype in cuts if etype != "extra_forbidden"}
+    return Checked(None, issues, pruned)
+
+
+def _first_seen(path: Path, error: dict, changed: set[Path]) -> bool:
+    """An issue of a later round that is not a consequence of leaving values out: a check of a
+    whole mapping (a model validator, which runs only once its keys pass) on a mapping whose
+    values were all kept."""
+    return error["type"] == "spec" and not any(p[: len(path)] == path for p in changed)
 
 
 def _plain(node: Any, path: Path, pruned: set[Path]) -> Any:

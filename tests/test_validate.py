@@ -91,3 +91,18 @@ def test_hints_word_issues_of_a_model_its_own_way(tmp_path: Path) -> None:
         "p.yaml:14: solution[1].chain.steps[2].wibble: unknown key; a claim step takes only to, rel, why "
         "(rule parameters need 'by')",
     ]
+
+
+def test_a_check_of_a_whole_mapping_is_reported_with_its_unknown_key() -> None:
+    """A figure with an unknown key and two kinds: both issues, though "exactly one kind" is
+    checked only once the figure's keys pass; a figure whose plot was left out gets no
+    "exactly one kind" (a consequence, not an issue of the file)."""
+    text = PROBLEM.replace('  - {sey: "typo"}\n', '  - figure: {label: f, caption: c, colour: red, mdp: m, values: a}\n'
+                           '  - figure: {label: g, caption: c, plot: {x: x, from: 0, to: 1, curves: []}}\n')
+    assert [str(i) for i in check(ProblemFile, tree(text), "p.yaml").issues] == [
+        "p.yaml:12: solution[1].chain.steps[0].why: expected a string, got a number",
+        "p.yaml:13: solution[1].chain.steps[1].rel: relation must be one of =, <=, <, >=, >, got '~'",
+        "p.yaml:15: solution[2].figure.colour: unknown key; expected one of: caption, label, mdp, plot, values",
+        "p.yaml:16: solution[3].figure.plot.curves: a plot needs at least one curve",
+        "p.yaml:15: solution[2].figure: a figure has exactly one of: plot, mdp, values",
+    ]
