@@ -135,14 +135,15 @@ _NUMBER_OR_TEXT = {"anyOf": [{"type": "number"}, {"type": "string"}]}
 Ident = _scalar(_ident, _IDENT_SCHEMA)
 Nonempty = _scalar(_nonempty, {"type": "string", "pattern": r"\S"})
 Expr = _scalar(_expr, _NUMBER_OR_TEXT)
-Exact = _scalar(_exact, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[0-9.]+(\s*/\s*[0-9]+)?\s*$"}]})
+_FRACTION = r"^\s*[-+]?([0-9]+/[0-9]+|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?)\s*$"  # as Fraction reads
+Exact = _scalar(_exact, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _FRACTION}]})
 State = _scalar(_state, {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": MDP_NAME.pattern}]})
 Whole = _scalar(_whole, {"type": "integer", "minimum": 0})
 Relation = _scalar(_one_of(RELATIONS, "relation must be one of {names}, got {value!r}"), {"enum": list(RELATIONS)})
 Structure = _scalar(_one_of(STRUCTURES, "unknown structure {value!r}; expected one of: {names}"),
                     {"enum": list(STRUCTURES)})
 _WORD = "(" + "|".join(ASSUMPTIONS) + ")"
-Words = _scalar(_words, {"type": "string", "pattern": rf"^\s*({_WORD}[\s,]*)*$"})
+Words = _scalar(_words, {"type": "string", "pattern": rf"^[\s,]*({_WORD}([\s,]+|$))*$"})
 SpaceSize = _scalar(_space_size, {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPACE},
                                             _IDENT_SCHEMA]})
 
