@@ -24,6 +24,7 @@ from pydantic import BaseModel, Tag, ValidationError
 
 from derive import texguard
 from derive.errors import Loc, SpecIssue
+from derive.safeyaml import MAX_DEPTH
 from derive.schema import BLOCKS, Spec, kind
 from derive.spec import Text
 
@@ -31,7 +32,7 @@ TOP = "(top)"
 Path = tuple[Any, ...]
 _MESSAGES = {"string_type": "expected a string", "bool_type": "expected true or false",
              "list_type": "expected a list", "dict_type": "expected a mapping", "model_type": "expected a mapping"}
-_MAX_ROUNDS = 64
+_MAX_ROUNDS = MAX_DEPTH + 2  # a round leaves out at least one more level of a nested value
 
 
 def key_path(root: Any, path: Path) -> str:
@@ -125,7 +126,8 @@ def check(model: type[Spec], data: Any, file: str) -> Checked:
         try:
             return Checked(model.model_validate(_plain(data, (), pruned)), issues, pruned)
         except ValidationError as exc:
-            errors = [(_original(data, _untagged(e["loc"]), pruned), e) for e in exc.errors()]
+            kept: dict[Path, list[int]] = {}
+            errors = [(_original(data, _untagged(e["loc"]), pruned, kept), e) for e in exc.errors()]
         issues += [_issue(model, data, file, path, e) for path, e in errors
                    if round_ == 0 or _first_seen(path, e, changed)]
         cuts = [(_prunable(data, path, pruned), e["type"]) for path, e in errors]
@@ -163,14 +165,17 @@ def _untagged(loc: tuple) -> Path:
     return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("~")))
 
 
-def _original(data: Any, path: Path, pruned: set[Path]) -> Path:
-    """`path` in the pruned copy -> the same place in the original tree."""
+def _original(data: Any, path: Path, pruned: set[Path], kept: dict[Path, list[int]]) -> Path:
+    """`path` in the pruned copy -> the same place in the original tree (`kept`: the original
+    indices of each list's remaining items, filled as needed)."""
     out: list[Any] = []
     node = data
     for part in path:
         if isinstance(node, list) and isinstance(part, int):
-            kept = [i for i in range(len(node)) if (*out, i) not in pruned]
-            part = kept[part] if part < len(kept) else part
+            at = tuple(out)
+            if at not in kept:
+                kept[at] = [i for i in range(len(node)) if (*at, i) not in pruned]
+            part = kept[at][part] if part < len(kept[at]) else part
         out.append(part)
         node = node[part] if isinstance(node, (list, dict)) and _has(node, part) else None
     return tuple(out)
