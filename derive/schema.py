@@ -73,19 +73,20 @@ class Function(Spec):
 class Definition(Spec):
     """name(args) := body; `at` gives base cases of a recursive one-argument definition."""
 
-    args: list[Ident] = []
-    body: Nonempty
+    args: list[Ident] = Field([], description="Parameters (need not be declared).")
+    body: Nonempty = Field(description="The defining expression.")
     latex: str | None = None
-    at: Annotated[dict[Whole, Nonempty], Keys("^[0-9]+$")] | None = None
-    subscript: bool = False
-    given: Whole = 0
+    at: Annotated[dict[Whole, Nonempty], Keys("^[0-9]+$")] | None = Field(
+        None, description="Base cases {whole number: expression} of a recursive definition.")
+    subscript: bool = Field(False, description="Print f(k) as f_k.")
+    given: Whole = Field(0, description="Trailing parameters printed after the conditioning bar.")
 
 
 class Hypothesis(Spec):
     """A given relation lhs rel rhs, used by the `use` rule."""
 
     lhs: Nonempty
-    rel: Relation = "="
+    rel: Relation = Field("=", description="One of = <= < >= >.")
     rhs: Nonempty
 
 
@@ -95,16 +96,16 @@ class RuleStep(Spec):
     model_config = ConfigDict(extra="allow")
     by: Ident = Field(description="The rule the engine performs (docs/rules.md).")
     to: Nonempty | None = Field(None, description="Claimed result; must equal the rule's.")
-    rel: Relation = "="
-    why: str | None = None
+    rel: Relation = Field("=", description="Relation to the previous expression: = <= < >= >.")
+    why: str | None = Field(None, description="Justification printed beside the step (inline prose).")
 
 
 class ClaimStep(Spec):
     """A step that claims the next expression; the engine proves it."""
 
-    to: Nonempty
-    rel: Relation = "="
-    why: str | None = None
+    to: Nonempty = Field(description="The claimed next expression; the engine proves it.")
+    rel: Relation = Field("=", description="Relation to the previous expression: = <= < >= >.")
+    why: str | None = Field(None, description="Justification printed beside the step (inline prose).")
     hints = {("missing", "to"): "a step needs 'by' (a rule) or 'to' (a claimed expression)",
              ("extra_forbidden", ""): "unknown key; a claim step takes only to, rel, why (rule parameters need 'by')"}
 
@@ -116,21 +117,21 @@ Step = union(lambda v: "~rule" if isinstance(v, dict) and "by" in v else "~claim
 class Chain(Spec):
     """A chain of steps from `start`, under `assume`."""
 
-    label: Ident
+    label: Ident = Field(description="Unique name of the chain (answers and later chains use it).")
     defines: Ident | None = Field(None, description="Later chains may use this name for the result.")
     assume: list[str] = Field([], description="Relations used by certificates, sampling and instances.")
-    start: Nonempty
-    steps: list[Step] = Field(min_length=1)
+    start: Nonempty = Field(description="The first expression.")
+    steps: list[Step] = Field(min_length=1, description="Each step: `by` a rule, `to` a claim, or both.")
     hints = {("too_short", "steps"): "a chain needs at least one step"}
 
 
 class Answer(Spec):
     """The boxed answer: the relation a chain established."""
 
-    chain: Nonempty
+    chain: Nonempty = Field(description="The chain whose relation is boxed.")
     below: Nonempty | None = Field(None, description="A chain bounding the same start from below.")
-    text: str = ""
-    long: bool = False
+    text: str = Field("", description="Prose after the boxed answer.")
+    long: bool = Field(False, description="Print symbols in their `long` form.")
 
 
 class Mdp(Spec):
@@ -156,8 +157,8 @@ class Policies(Spec):
 
     label: Ident
     mdp: Ident
-    gamma: Exact
-    optimal: Optimal | None = None
+    gamma: Exact = Field(description="The discount, in [0, 1); decimals are exact.")
+    optimal: Optimal | None = Field(None, description="Claimed optimal actions and values (checked).")
 
 
 class Evaluate(Spec):
@@ -200,10 +201,10 @@ class Figure(Spec):
     """A figure drawn from the problem's objects: exactly one of plot, mdp, values."""
 
     model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": [k]} for k in FIGURE_KINDS]})
-    label: Ident
+    label: Ident = Field(description="Names the files build/SET/figures/<problem>-<label>.pdf/.svg.")
     caption: Nonempty
     plot: Plot | None = None
-    mdp: Ident | None = None
+    mdp: Ident | None = Field(None, description="The diagram of an earlier mdp block.")
     values: union(lambda v: "~list" if isinstance(v, list) else "~text",
                    (Ident, "~text"), (list[Ident], "~list")) | None = None
 
@@ -221,7 +222,7 @@ class Erratum(Spec):
     place: Nonempty
     says: Nonempty
     correction: Nonempty
-    chain: Ident | None = None
+    chain: Ident | None = Field(None, description="The chain of this problem that carries the correction.")
 
 
 def _block(name: str, body: Any) -> type[Spec]:
@@ -249,16 +250,19 @@ class ProblemFile(Spec):
     """One problem file of problems/<set>/."""
 
     id: ProblemId = Field(description='Section number; quote it: "1.1".')
-    title: Nonempty
-    points: Points | None = None
+    title: Nonempty = Field(description="Section title (prose, inline math only).")
+    points: Points | None = Field(None, description="Shown beside the title.")
     statement: Nonempty = Field(description="The question (prose with $math$).")
-    symbols: dict[Ident, union(by_type, (Words, "~text"), (Symbol, "~map"))] = {}
-    functions: dict[Ident, Function] = {}
-    spaces: dict[Ident, SpaceSize] = {}
-    definitions: dict[Ident, union(by_type, (Nonempty, "~text"), (Definition, "~map"))] = {}
-    hypotheses: dict[Ident, Hypothesis] = {}
-    solution: list[Block]
-    errata: list[Erratum] = []
+    symbols: dict[Ident, union(by_type, (Words, "~text"), (Symbol, "~map"))] = Field(
+        {}, description='Declared symbols: "positive integer" or {latex: ..., space: ..., shape: ...}.')
+    functions: dict[Ident, Function] = Field({}, description="Unknown functions, e.g. densities.")
+    spaces: dict[Ident, SpaceSize] = Field(
+        {}, description="Finite spaces: a size 1..6 or a positive-integer symbol (any size).")
+    definitions: dict[Ident, union(by_type, (Nonempty, "~text"), (Definition, "~map"))] = Field(
+        {}, description="Named definitions, unfolded by `unfold` and by the verifier.")
+    hypotheses: dict[Ident, Hypothesis] = Field({}, description="Given relations, used by `use`.")
+    solution: list[Block] = Field(description="Blocks: say, chain, answer, mdp, policies, evaluate, figure.")
+    errata: list[Erratum] = Field([], description="Mistakes of the source and their corrections.")
 
 
 FILES: dict[str, type[Spec]] = {"problem": ProblemFile, "set": SetFile}
