@@ -192,6 +192,19 @@ BlockSpec = SaySpec | ChainSpec | AnswerSpec | MdpSpec | PoliciesSpec | Evaluate
 
 
 @dataclass(frozen=True)
+class ErratumSpec:
+    """A place where a source is wrong: what it says, the verified correction, and the chain
+    of this problem that carries the correction (if one does)."""
+
+    source: Text
+    place: Text
+    says: Text
+    correction: Text
+    chain: str | None
+    loc: Loc
+
+
+@dataclass(frozen=True)
 class ProblemSpec:
     """One problem file, as read."""
 
@@ -206,6 +219,7 @@ class ProblemSpec:
     definitions: tuple[DefinitionSpec, ...]
     hypotheses: tuple[HypothesisSpec, ...]
     solution: tuple[BlockSpec, ...]
+    errata: tuple[ErratumSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -859,7 +873,28 @@ def _check_ref(r: _Reader, loc: Loc, ref: RefSpec, tasks: dict[str, PoliciesSpec
 
 
 PROBLEM_KEYS = {"id", "title", "points", "statement", "symbols", "functions", "spaces",
-                "definitions", "hypotheses", "solution"}
+                "definitions", "hypotheses", "solution", "errata"}
+ERRATUM_TEXTS = ("source", "place", "says", "correction")
+
+
+def _erratum(r: _Reader, value: Any, loc: Loc, chains: set[str]) -> ErratumSpec | None:
+    """`{source, place, says, correction: prose, chain: label}`; `chain` names a chain of this problem."""
+    node = r.mapping(value, loc, {*ERRATUM_TEXTS, "chain"}, set(ERRATUM_TEXTS))
+    if node is None:
+        return None
+    texts = [r.string(node, key, loc.key, required=True) for key in ERRATUM_TEXTS]
+    chain = node.get("chain")
+    if chain is not None and (not isinstance(chain, str) or chain not in chains):
+        known = ", ".join(sorted(chains)) or "none"
+        r.issue(r.loc(node, "chain", _join(loc.key, "chain")),
+                f"not a chain label of this problem: {str(chain)[:40]!r} (known: {known})")
+        chain = None
+    for text in filter(None, texts):
+        _tex(r, text.loc, texguard.prose_parts, text.value)
+    if any(t is None for t in texts):
+        return None
+    source, place, says, correction = texts
+    return ErratumSpec(source, place, says, correction, chain, loc)
 
 
 def _collect(r: _Reader, node: dict, key: str, make: Callable[[_Reader, str, Any, Loc], Any]) -> tuple:
@@ -898,6 +933,8 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
                          f"integer symbol (a space of any size), got {size!r}")
     solution = tuple(b for item, loc in r.sequence(node, "solution", "") if (b := _block(r, item, loc)))
     _check_mdp_blocks(r, solution)
+    labels = {b.label for b in solution if isinstance(b, ChainSpec)}
+    errata = tuple(e for item, loc in r.sequence(node, "errata", "") if (e := _erratum(r, item, loc, labels)))
     spec = ProblemSpec(
         path=path,
         id=pid if isinstance(pid, str) else "?",
@@ -910,6 +947,7 @@ def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
         definitions=_collect(r, node, "definitions", _definition),
         hypotheses=_collect(r, node, "hypotheses", _hypothesis),
         solution=solution,
+        errata=errata,
     )
     if isinstance(pid, str):
         _tex(r, r.loc(node, "id", "id"), texguard.check_line, pid, "id")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from derive.errors import Loc, SpecError
-from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, FunctionSpec, HypothesisSpec, ProblemRef,
+from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, ErratumSpec, FunctionSpec, HypothesisSpec, ProblemRef,
                          ProblemSpec, SaySpec, SetSpec, StepSpec, SymbolSpec, Text, list_sets, load_problem,
                          load_set)
 
@@ -161,7 +161,7 @@ def test_every_issue_is_collected_at_once_with_file_line_key(tmp_path: Path) -> 
     assert spec is not None and spec.id == "1" and spec.points is None
     f = str(path)
     assert [str(i) for i in issues] == [
-        f"{f}:5: colour: unknown key; expected one of: definitions, functions, hypotheses, id, points, "
+        f"{f}:5: colour: unknown key; expected one of: definitions, errata, functions, hypotheses, id, points, "
         "solution, spaces, statement, symbols, title",
         f"{f}:3: points: expected a number, got a string",
         f"{f}:13: solution[0].chain.steps[0]: a step needs 'by' (a rule) or 'to' (a claimed expression)",
@@ -357,8 +357,8 @@ def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
 def test_unknown_top_level_key_path_is_the_key_itself(tmp_path: Path) -> None:
     """The key path of an unknown top-level key is the key, like `points` or `id`."""
     path = write(tmp_path, "bad", ISSUES)
-    assert issues_of(path)[0] == (f"{path}:5: colour: unknown key; expected one of: definitions, functions, "
-                                  "hypotheses, id, points, solution, spaces, statement, symbols, title")
+    assert issues_of(path)[0] == (f"{path}:5: colour: unknown key; expected one of: definitions, errata, "
+                                  "functions, hypotheses, id, points, solution, spaces, statement, symbols, title")
 
 
 def test_missing_id_is_reported_once(tmp_path: Path) -> None:
@@ -527,3 +527,48 @@ def test_sigma_max_needs_a_shape_and_a_number(tmp_path: Path) -> None:
     f = str(path)
     assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too",
                                f"{f}:5: symbols.W.sigma_max: sigma_max must be a positive number, got a list"]
+
+
+# ---- errata ----------------------------------------------------------------------------------
+ERRATUM = """\
+errata:
+  - source: "The handout"
+    place: "problem 2.1"
+    says: "$x \\\\le 2x$"
+    correction: "$x \\\\le x$ holds too."
+    chain: first
+"""
+
+
+def test_errata_are_read_with_their_chain(tmp_path: Path) -> None:
+    path = write(tmp_path, "ok", VALID + ERRATUM)
+    spec, issues = load_problem(path)
+    assert issues == []
+
+    def text(value: str, line: int, key: str) -> Text:
+        return Text(value, Loc(str(path), line, f"errata[0].{key}"))
+
+    assert spec.errata == (ErratumSpec(text("The handout", 32, "source"), text("problem 2.1", 33, "place"),
+                                       text("$x \\le 2x$", 34, "says"), text("$x \\le x$ holds too.", 35, "correction"),
+                                       "first", Loc(str(path), 32, "errata[0]")),)
+
+
+def test_errata_issues_name_file_line_and_key(tmp_path: Path) -> None:
+    text = VALID + """\
+errata:
+  - source: "The handout"
+    place: ""
+    says: "$\\\\input{/etc/passwd}$"
+    chain: nowhere
+    colour: red
+"""
+    path = write(tmp_path, "bad", text)
+    spec, issues = load_problem(path)
+    f = str(path)
+    assert [str(i) for i in issues] == [
+        f"{f}:36: errata[0].colour: unknown key; expected one of: chain, correction, place, says, source",
+        f"{f}:32: errata[0]: missing required key 'correction'",
+        f"{f}:33: errata[0].place: must not be empty",
+        f"{f}:35: errata[0].chain: not a chain label of this problem: 'nowhere' (known: first)",
+        f"{f}:34: errata[0].says: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
+    ]
