@@ -18,7 +18,7 @@ from derive import model
 from derive.draw import figure_file
 from derive.mathprint import INLINE_START, LINE_BUDGET, RELATION_LATEX, Printer, width
 from derive.mdp_tex import evaluation_context, mdp_context, policy_table_context, cite_tex
-from derive.render import METHOD_NAMES, check_tag, escape_text, prose
+from derive.render import METHOD_LEGEND, METHOD_NAMES, check_tag, escape_text, prose
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -160,12 +160,48 @@ def render_problem(d: model.Derivation) -> tuple[str, list[dict]]:
             recorded.add(chain.label)
             records.extend(chain_records)
         if isinstance(block, model.Chain):
-            blocks.append(chain_block)
+            blocks.append({**chain_block, "anchor": chain_anchor(d, chain.label)})
         else:
             boxed = boxed_tex(Printer(d.notation.long()) if block.long else printer, chain, block.below)
             blocks.append({"kind": "answer", "boxed": boxed, "text": text(block.text, "answer")})
-    fragment = ENV.get_template("problem.tex.j2").render(blocks=blocks, **question(d))
+    fragment = ENV.get_template("problem.tex.j2").render(blocks=blocks, errata=errata_tex(d), **question(d))
     return fragment, records
+
+
+ERRATUM_FIELDS = ("source", "place", "says", "correction")  # the prose fields of an erratum
+
+
+def chain_anchor(d: model.Derivation, label: str) -> str:
+    """The link target of chain `label` of problem `d` (stems and labels are identifiers)."""
+    return f"chain-{d.stem}-{label}"
+
+
+def errata_context(d: model.Derivation, as_prose: Callable[[str, str], Any] | None = None) -> list[dict]:
+    """The errata of `d` as template data: `anchor`, `name` (problem id and number), the four
+    texts through `as_prose` (LaTeX prose by default; `correction` should end with a full stop), and `chain`/`chain_anchor` when a chain
+    of the problem carries the correction."""
+    text = as_prose or _problem_prose(d)
+    entries = []
+    for i, e in enumerate(d.errata, start=1):
+        entries.append({
+            "anchor": f"erratum-{d.stem}-{i}",
+            "name": f"{d.id}, no. {i}",
+            "problem": d.id,
+            **{key: text(getattr(e, key), f"errata[{i - 1}].{key}") for key in ERRATUM_FIELDS},
+            "chain": e.chain or "",
+            "chain_anchor": chain_anchor(d, e.chain) if e.chain else "",
+        })
+    return entries
+
+
+def _escaped(entries: list[dict]) -> list[dict]:
+    """Errata entries with the plain-text fields (`name`, `problem`, `chain`) escaped for LaTeX."""
+    return [{**e, **{k: escape_text(e[k]) for k in ("name", "problem", "chain")}} for e in entries]
+
+
+def errata_tex(d: model.Derivation) -> list[dict]:
+    """The errata of `d` as LaTeX template data (for the problem and the booklet's list)."""
+    return _escaped(errata_context(d))
 
 
 def _problem_prose(d: model.Derivation):
@@ -221,8 +257,10 @@ def render_booklet(
     fragments: list[str],
     records: list[dict],
     failed: list[str],
+    errata: list[dict] | None = None,
 ) -> str:
-    """The whole booklet (booklet.tex.j2): title page, legend, problems, verification tables.
+    """The whole booklet (booklet.tex.j2): title page, legend, problems, the list of `errata`
+    (from `errata_tex`, each linked to its note in the problem), verification tables.
 
     The summary has one row per problem in order of its first record, then one row per step
     says how that step was checked; `failed` (problem ids)
@@ -264,5 +302,8 @@ def render_booklet(
         total_steps=str(len(records)),
         totals={m: str(totals[m]) for m in METHOD_NAMES},
         tags={m: check_tag(m) for m in METHOD_NAMES},
+        names={m: escape_text(name) for m, name in METHOD_NAMES.items()},
+        legend={m: escape_text(text) for m, text in METHOD_LEGEND.items()},
+        errata=errata or [],
     )
 

@@ -69,6 +69,8 @@ class ProblemOutput:
     question: dict[str, str] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # derive.html.render_problem_html
     figures: dict[str, bytes] = field(default_factory=dict)  # derive.draw.draw_figures: file name -> bytes
+    # the problem's errata: "tex" and "html" (booklet.errata_tex, html.errata_html), "json" (spec text)
+    errata: dict[str, list[dict]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The fields as JSON data (figures base64-encoded), for the cache."""
@@ -230,15 +232,18 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
     set_name, ref = task
     try:
         from derive.engine import derive_problem
-        from derive.booklet import question, render_problem
+        from derive.booklet import ERRATUM_FIELDS, errata_tex, question, render_problem
 
         derivation = derive_problem(set_name, ref.path)
         fragment, records = render_problem(derivation)
         asked = question(derivation)
         from derive.draw import draw_figures
-        from derive.html import render_problem_html
+        from derive.html import errata_html, render_problem_html
 
         web, figures = render_problem_html(derivation), draw_figures(derivation)
+        errata = {"tex": errata_tex(derivation), "html": errata_html(derivation),
+                  "json": [{"problem": derivation.id, "chain": e.chain, **{k: getattr(e, k) for k in ERRATUM_FIELDS}}
+                           for e in derivation.errata]}
     except MemoryError:
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], memory_message())
     except DeriveError as exc:
@@ -246,7 +251,7 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
     except Exception as exc:  # an engine bug fails this problem, not the build
         return ProblemOutput(ref.stem, ref.id, ref.title, "", [], cut(_internal_error(exc)))
     return ProblemOutput(ref.stem, ref.id, ref.title, fragment, records, None, question=asked, html=web,
-                         figures=figures)
+                         figures=figures, errata=errata)
 
 
 def summarize(records: Sequence[dict]) -> dict[str, int]:
@@ -265,7 +270,8 @@ def verification_json(set_name: str, outputs: Sequence[ProblemOutput], root: Pat
     steps = [r for o in outputs for r in o.records]
     if root is not None:
         steps = [_portable(r, Path(os.path.abspath(root))) for r in steps]
-    doc = {"set": set_name, "problems": [o.id for o in outputs], "steps": steps, "summary": summarize(steps)}
+    doc = {"set": set_name, "problems": [o.id for o in outputs], "steps": steps, "summary": summarize(steps),
+           "errata": [e for o in outputs for e in o.errata.get("json", [])]}
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -381,7 +387,8 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
         from derive.booklet import render_booklet, render_questions
 
         documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
-                                                        [r for o in good for r in o.records], failed_ids))]
+                                                        [r for o in good for r in o.records], failed_ids,
+                                                        [e for o in good for e in o.errata.get("tex", [])]))]
         if questions:
             documents.append((f"{name}-questions{suffix}",
                               render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))

@@ -20,8 +20,8 @@ from sympy.printing.str import StrPrinter
 from derive import mdp as mdps
 from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
-from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Notation, PolicyEvaluation, PolicyRow,
-                          PolicyTable, Say, Step, Verdict)
+from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Erratum, Notation, PolicyEvaluation,
+                          PolicyRow, PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
 from derive.figures import FigureSpec, make_figure, plan_figures
@@ -85,8 +85,10 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
         subscript=frozenset(scope.subscript),
         symbol_long=dict(scope.symbol_long),
     )
+    errata = tuple(Erratum(e.source.value, e.place.value, e.says.value, e.correction.value, e.chain)
+                   for e in spec.errata)
     return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
-                      tuple(blocks), notation)
+                      tuple(blocks), notation, errata)
 
 
 # ---- phase 1: plan (collect every issue) ----------------------------------------------------

@@ -23,11 +23,11 @@ import jinja2
 from markupsafe import Markup
 
 from derive import model
-from derive.booklet import TEMPLATES, assumptions_tex, boxed_tex, step_note
+from derive.booklet import ERRATUM_FIELDS, TEMPLATES, assumptions_tex, boxed_tex, chain_anchor, errata_context, step_note
 from derive.draw import figure_file
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.mdp_tex import cite_tex, evaluation_context, mdp_context, policy_table_context
-from derive.render import METHOD_NAMES, METHOD_TAGS, prose
+from derive.render import METHOD_LEGEND, METHOD_NAMES, METHOD_TAGS, prose
 
 KATEX = Path(os.environ.get("DERIVE_KATEX", Path(__file__).resolve().parent.parent / "vendor/node_modules/katex/dist"))
 KATEX_FILES = ("katex.min.js", "katex.min.css")
@@ -91,6 +91,17 @@ def _problem_text(d: model.Derivation, s: str, where: str) -> Markup:
         raise ValueError(f"{d.id}: {where}: {e}") from None
 
 
+def errata_html(d: model.Derivation) -> list[dict]:
+    """The errata of `d` as HTML template data (booklet.errata_context with HTML prose)."""
+    return [{k: str(v) for k, v in e.items()}
+            for e in errata_context(d, lambda s, where: _problem_text(d, s, where))]
+
+
+def _marked(entries: list[dict]) -> list[dict]:
+    """Errata entries (from `errata_html`, stored as plain strings) with their prose back as Markup."""
+    return [{k: Markup(v) if k in ERRATUM_FIELDS else v for k, v in e.items()} for e in entries]
+
+
 def _chain_html(chain: model.Chain, printer: Printer) -> dict:
     """A chain: its assumptions, its start and one row per step (relation, lines, note, tag)."""
     steps = []
@@ -149,13 +160,14 @@ def render_problem_html(d: model.Derivation) -> dict[str, str]:
         elif isinstance(block, (model.MDP, model.PolicyTable, model.PolicyEvaluation)):
             blocks.append(_mdp_html(d, block))
         elif isinstance(block, model.Chain):
-            blocks.append(_chain_html(block, printer))
+            blocks.append({**_chain_html(block, printer), "anchor": chain_anchor(d, block.label)})
         else:
             boxed = boxed_tex(Printer(d.notation.long()) if block.long else printer, block.chain, block.below)
             blocks.append({"kind": "answer", "boxed": math_html(boxed, True),
                            "text": _problem_text(d, block.text, "answer")})
     q = question_html(d)
-    return {"problem": HTML_ENV.get_template("problem.html.j2").render(blocks=blocks, q=q),
+    return {"problem": HTML_ENV.get_template("problem.html.j2").render(blocks=blocks, q=q,
+                                                                       errata=_marked(errata_html(d))),
             "question": HTML_ENV.get_template("question.html.j2").render(q=q)}
 
 
@@ -168,9 +180,11 @@ def question_html(d: model.Derivation) -> dict:
 
 
 def render_booklet_html(title: str, course: str, set_name: str, fragments: list[str], records: list[dict],
-                        failed: list[str], assets: str, questions: bool = False) -> str:
+                        failed: list[str], assets: str, questions: bool = False,
+                        errata: list[dict] | None = None) -> str:
     """The whole web booklet (booklet.html.j2), or with `questions` the question sheet; the
-    fragments come from `render_problem_html`; `records` fill the verification tables."""
+    fragments come from `render_problem_html`; `records` fill the verification tables;
+    `errata` (from `errata_html`) the list of errata, each linked to its note."""
     counts: dict[str, dict[str, int]] = {}
     for r in records:
         row = counts.setdefault(r["problem"], {m: 0 for m in METHOD_NAMES})
@@ -179,7 +193,9 @@ def render_booklet_html(title: str, course: str, set_name: str, fragments: list[
     return HTML_ENV.get_template("booklet.html.j2").render(
         title=prose_html(title), course=prose_html(course), set_name=set_name, assets=assets,
         fragments=[Markup(f) for f in fragments], failed=", ".join(failed), questions=questions,
-        summary=counts, totals=totals, total=len(records), methods=METHOD_NAMES, records=records)
+        summary=counts, totals=totals, total=len(records), methods=METHOD_NAMES, records=records,
+        tags=METHOD_TAGS, legend=METHOD_LEGEND,
+        errata=_marked(errata or []))
 
 
 def write_html(out_dir: Path, stem: str, pages: dict[str, str]) -> list[Path]:
@@ -211,7 +227,7 @@ def write_set(out_dir: Path, name: str, suffix: str, spec, good: list, failed: l
     assets = f"{stem}_files"
     records = [r for o in good for r in o.records]
     pages = {stem: render_booklet_html(spec.title, spec.course, name, [o.html["problem"] for o in good],
-                                       records, failed, assets)}
+                                       records, failed, assets, errata=[e for o in good for e in o.errata.get("html", [])])}
     if questions:
         pages[f"{name}-questions{suffix}"] = render_booklet_html(
             spec.title, spec.course, name, [o.html["question"] for o in good], [], failed, assets, questions=True)

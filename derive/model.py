@@ -195,6 +195,18 @@ class Notation:
 
 
 @dataclass(frozen=True)
+class Erratum:
+    """A place where a source is wrong and the verified correction (spec prose, unrendered);
+    `chain` is the label of the chain that carries the correction, if one does."""
+
+    source: str
+    place: str
+    says: str
+    correction: str
+    chain: str | None
+
+
+@dataclass(frozen=True)
 class Derivation:
     """One problem, derived and checked, ready to render."""
 
@@ -206,3 +218,4 @@ class Derivation:
     statement: str
     blocks: tuple[Block, ...]
     notation: Notation
+    errata: tuple[Erratum, ...] = ()

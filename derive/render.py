@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from derive.texguard import UNICODE_MATH, check_math, prose_parts, text_char_tex
 
-__all__ = ["METHOD_NAMES", "METHOD_TAGS", "check_math", "check_tag", "escape_text", "prose"]
+__all__ = ["METHOD_LEGEND", "METHOD_NAMES", "METHOD_TAGS", "check_math", "check_tag", "escape_text", "prose"]
 
 METHOD_NAMES: dict[str, str] = {"symbolic": "symbolic", "instance": "exact instance", "numeric": "numeric"}
 METHOD_TAGS: dict[str, str] = {"symbolic": "sym", "instance": "inst", "numeric": "num"}
+# What each verdict means, for the booklet's legend (PDF and HTML): plain text, no TeX specials.
+METHOD_LEGEND: dict[str, str] = {
+    "symbolic": "the difference of the two sides simplifies to zero (for an inequality, its sign is certified; "
+                "a claim for every n is proved by induction). This is a proof.",
+    "instance": "the abstract objects (functions, distributions, matrices, whole numbers) are replaced by random "
+                "exact instances and the relation is checked in rational arithmetic. This is evidence, not a "
+                "proof: the closing table says which whole numbers and sizes were tried (small values exhaustively "
+                "where cheap), how many instances, and, for an inequality, the equality cases tried (tables "
+                "constant, densities equal).",
+    "numeric": "the relation is checked at sample points in floating point, near every end of the assumed ranges "
+               "and at magnitudes of both signs; a strict inequality must also survive a search for its equality "
+               "cases. This is the weakest check, used only when no certificate is found and no abstract object "
+               "calls for instances; the closing table says why.",
+}
 
 _TEXT_ESCAPES = str.maketrans(
     {

@@ -190,19 +190,20 @@ class RefSpec:
     digits: int | None
 
 
+BlockSpec = SaySpec | ChainSpec | AnswerSpec | MdpSpec | PoliciesSpec | EvaluateSpec
+
+
 @dataclass(frozen=True)
 class ErratumSpec:
-    """A mistake in a source and its correction (prose); `chain` carries the correction."""
+    """A place where a source is wrong: what it says, the verified correction, and the chain
+    of this problem that carries the correction (if one does)."""
 
     source: Text
     place: Text
     says: Text
     correction: Text
+    chain: str | None
     loc: Loc
-    chain: str | None = None
-
-
-BlockSpec = SaySpec | ChainSpec | AnswerSpec | MdpSpec | PoliciesSpec | EvaluateSpec
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def problem(r: Reader, m: s.ProblemFile, path: FilePath) -> ProblemSpec:
         hypotheses=tuple(HypothesisSpec(n, r.text(v.lhs, *p, "lhs"), v.rel, r.text(v.rhs, *p, "rhs"), r.loc(*p))
                          for n, v, p in r.entries(m.hypotheses, "hypotheses")),
         solution=tuple(solution),
-        errata=tuple(_erratum(r, e, p) for e, p in r.items(m.errata, "errata")),
+        errata=tuple(_erratum(r, e, p, {b.label for b in solution if isinstance(b, ChainSpec)})
+                     for e, p in r.items(m.errata, "errata")),
     )
     _check_sizes(r, spec)
     _check_tex(r, spec)
@@ -132,9 +133,15 @@ def _say(r: Reader, v: str, path: Path) -> SaySpec:
 _BLOCKS: dict[str, Callable[[Reader, Any, Path], Any]] = {"say": _say, "chain": _chain, "answer": _answer}
 
 
-def _erratum(r: Reader, e: s.Erratum, path: Path) -> ErratumSpec:
+def _erratum(r: Reader, e: s.Erratum, path: Path, chains: set[str]) -> ErratumSpec:
+    """An erratum; its `chain` names a chain of this problem."""
+    chain = e.chain
+    if chain is not None and chain not in chains:
+        r.issue(r.loc(*path, "chain"), f"not a chain label of this problem: {chain[:40]!r} "
+                                       f"(known: {', '.join(sorted(chains)) or 'none'})")
+        chain = None
     return ErratumSpec(*(r.text(getattr(e, k), *path, k) for k in ("source", "place", "says", "correction")),
-                       loc=r.loc(*path), chain=e.chain)
+                       chain, r.loc(*path))
 
 
 def _check_sizes(r: Reader, spec: ProblemSpec) -> None:

@@ -82,6 +82,12 @@ def test_quiz4_booklet(tmp_path: Path) -> None:
                    "sg", "summing (convergence and ranges decided by the", "all pass"):
         assert needle in text, needle
     assert "An upper bound on the entropy of the population" in text
+    assert [(e["problem"], e["place"], e["chain"]) for e in report["errata"]] == [
+        ("1", "problem 1(a), the marginal", "rewritten"), ("1", "problems 1(a) and 1(c), brackets", "rewritten"),
+        ("2", "problem 2(b), the SGD update", "update"), ("2", "problem 2(c), the rolling average", "rolling"),
+        ("3", "problem 3(a), wording", None)]
+    assert "Errata in the sources" in text and "Erratum 2, no. 1. The quiz 4 reference solutions" in text
+    assert "The chain update (page" in text and "carries it." in text
 
 
 def test_tex_is_reproducible(tmp_path: Path) -> None:

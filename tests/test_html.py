@@ -70,11 +70,22 @@ class _Text(HTMLParser):
             self.chains[self.stack[-1][1]] = self.chains.get(self.stack[-1][1], "") + data
 
 
+ERRATUM = """\
+errata:
+  - source: "A made-up handout"
+    place: "its problem 1"
+    says: "$\\\\sigma'(x) \\\\le 1/2$"
+    correction: "the bound is $1/4$, and it is reached at $x = 0$."
+    chain: dsigma
+"""
+
+
 @pytest.mark.slow
 def test_booklet_in_a_real_browser(tmp_path: Path) -> None:
     sets = tmp_path / "problems" / "web"
     sets.mkdir(parents=True)
-    shutil.copy(ROOT / "problems/hw4/sigmoid_gradient.yaml", sets)
+    problem = (ROOT / "problems/hw4/sigmoid_gradient.yaml").read_text() + ERRATUM
+    (sets / "sigmoid_gradient.yaml").write_text(problem)
     (sets / "set.yaml").write_text('title: "Web <b>test</b>"\ncourse: "C & D"\norder: [sigmoid_gradient]\n')
     report = build_set(tmp_path, "web", pdf=False, html=True, questions=True)
     assert report.ok
@@ -84,6 +95,9 @@ def test_booklet_in_a_real_browser(tmp_path: Path) -> None:
     source = page.read_text()
     assert "Web &lt;b&gt;test&lt;/b&gt;" in source and "C &amp; D" in source
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", source)  # nothing from the network
+    targets = set(re.findall(r'href="#([^"]+)"', source))
+    assert {"errata", "erratum-sigmoid_gradient-1", "chain-sigmoid_gradient-dsigma"} <= targets
+    assert targets <= set(re.findall(r'id="([^"]+)"', source))  # every link inside the page lands
 
     dom = chromium("--dump-dom", page.as_uri())
     spans = int(re.search(r'data-typeset="(\d+)"', dom).group(1))
@@ -92,6 +106,7 @@ def test_booklet_in_a_real_browser(tmp_path: Path) -> None:
     assert "katex-error" not in dom
     parser = _Text()
     parser.feed(dom)
+    assert "Erratum 1.1.1, no. 1." in dom and "Errata in the sources" in dom
     text = re.sub(r"\s+", "", parser.chains["dsigma"])
     assert "=σ(u)(1−σ(u))since1−σ(u)=e−u/(1+e−u)[sym]" in text, text
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from derive.errors import Loc, SpecError
-from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, FunctionSpec, HypothesisSpec, ProblemRef,
+from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, ErratumSpec, FunctionSpec, HypothesisSpec, ProblemRef,
                          ProblemSpec, SaySpec, SetSpec, StepSpec, SymbolSpec, Text, list_sets, load_problem,
                          load_set)
 
@@ -529,3 +529,55 @@ def test_sigma_max_needs_a_shape_and_a_number(tmp_path: Path) -> None:
     assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: expected an expression or a number, got a list"]
     path.write_text(path.read_text().replace("[1]", '"1/2"'))
     assert issues_of(path) == [f"{f}:5: symbols.W.sigma_max: sigma_max needs a matrix: declare its shape too"]
+
+
+# ---- errata ----------------------------------------------------------------------------------
+ERRATUM = """\
+errata:
+  - source: "The handout"
+    place: "problem 2.1"
+    says: "$x \\\\le 2x$"
+    correction: "$x \\\\le x$ holds too."
+    chain: first
+"""
+
+
+def test_errata_are_read_with_their_chain(tmp_path: Path) -> None:
+    path = write(tmp_path, "ok", VALID + ERRATUM)
+    spec, issues = load_problem(path)
+    assert issues == []
+
+    def text(value: str, line: int, key: str) -> Text:
+        return Text(value, Loc(str(path), line, f"errata[0].{key}"))
+
+    assert spec.errata == (ErratumSpec(text("The handout", 32, "source"), text("problem 2.1", 33, "place"),
+                                       text("$x \\le 2x$", 34, "says"), text("$x \\le x$ holds too.", 35, "correction"),
+                                       "first", Loc(str(path), 32, "errata[0]")),)
+
+
+def test_errata_issues_name_file_line_and_key(tmp_path: Path) -> None:
+    """Structural issues of an erratum (it is then left out), and the chain and TeX of a
+    complete one."""
+    text = VALID + """\
+errata:
+  - source: "The handout"
+    place: ""
+    colour: red
+  - source: "The handout"
+    place: "p. 2"
+    says: "$\\\\input{/etc/passwd}$"
+    correction: "c"
+    chain: nowhere
+"""
+    path = write(tmp_path, "bad", text)
+    spec, issues = load_problem(path)
+    f = str(path)
+    assert [str(i) for i in issues] == [
+        f"{f}:32: errata[0]: missing required key 'says'",
+        f"{f}:32: errata[0]: missing required key 'correction'",
+        f"{f}:33: errata[0].place: must not be empty",
+        f"{f}:34: errata[0].colour: unknown key; expected one of: chain, correction, place, says, source",
+        f"{f}:37: errata[1].says: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
+        f"{f}:39: errata[1].chain: not a chain label of this problem: 'nowhere' (known: first)",
+    ]
+    assert [(e.place.value, e.chain) for e in spec.errata] == [("p. 2", None)]
