@@ -100,6 +100,7 @@ def test_summarize_counts_methods() -> None:
 def test_verification_json_is_sorted_and_indented() -> None:
     out = ProblemOutput("p1", "1.1", "T", "", [{"step": "1", "method": "numeric", "problem": "1.1"}], None)
     assert verification_json("s", [out]) == """{
+  "errata": [],
   "problems": [
     "1.1"
   ],
@@ -208,7 +209,7 @@ def test_problem_past_the_time_limit_fails_alone(tmp_path: Path) -> None:
     assert report.failed == [("first", "1.1", "timed out after 0.05 s"), ("second", "1.2", "timed out after 0.05 s")]
     assert report.written == [out / "mini-partial.tex", out / "verification-partial.json"]
     doc = json.loads((out / "verification-partial.json").read_text(encoding="utf-8"))
-    assert doc == {"set": "mini", "problems": [], "steps": [],
+    assert doc == {"set": "mini", "problems": [], "steps": [], "errata": [],
                    "summary": {"steps": 0, "symbolic": 0, "instance": 0, "numeric": 0}}
 
 
