@@ -33,7 +33,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, tie_leader, tie_names, whole_number_params
+from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, put_free, tie_leader, tie_names, whole_number_params
 from derive.gaussian import gaussian_integral, gaussian_moment
 from derive.matrices import construct_factors, is_matrix, random_matrix, rational_orthogonal, structure_relations
 from derive.matrix_eval import MatrixEval
@@ -212,7 +212,7 @@ class Instance:
 
     def _step(self, expr: Any) -> Any:
         free = free_vars(expr)
-        expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
+        expr = put_free(expr, {k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
         # not inside an integral over an unbounded range without a Gaussian weight: it would diverge
@@ -351,7 +351,7 @@ class Instance:
         cells = _grid(sizes)
         leader = next(f for f in self.scope.functions.values()
                       if f.density and f.spaces == info.spaces and f.given == info.given)
-        tie = self._tied_definition(info) if self.equal == 1 and info.given else None
+        tie = self._tied_definition(info) if self.equal == 1 else None
         if tie is not None:  # only if the definition is a probability table there
             values = [self.evaluate(sp.Function(tie)(*map(sp.Integer, (*cell, *cond)))) for cell in cells]
             if all(v.is_nonnegative for v in values) and sp.simplify(sp.Add(*values) - 1) == 0:
@@ -362,17 +362,25 @@ class Instance:
             for cell in cells:
                 self.tables[(info.name, *cell, *cond)] = self._table(fn(*map(sp.Integer, (*cell, *cond))))
             return
-        weights = [self.rng.randint(1, 9) for _ in cells]
+        # odd trials: weights of mixed magnitudes (1 .. 900), so that a density can concentrate
+        # where another is large, not only near uniform
+        weights = [self.rng.randint(1, 9) * (10 ** self.rng.randint(0, 2) if self.trial % 2 else 1) for _ in cells]
         for cell, w in zip(cells, weights):
             self.tables[(info.name, *cell, *cond)] = sp.Rational(w, sum(weights))
 
     def _tied_definition(self, info: Any) -> str | None:
-        """The first definition on the same argument spaces as the density `info` that does not
-        use it (e.g. a posterior for q): in the first equality case the density equals it."""
+        """The first definition on the same argument spaces as the density `info` that is made of
+        other densities by products, quotients and integrals (a marginal, a posterior: no log or
+        other function): in the first equality case the density equals it (q = posterior, the
+        prior = the marginal)."""
         for name, d in self.scope.definitions.items():
             spaces = tuple(self.scope.symbol_space.get(p) for p in d.params)
-            if spaces == info.spaces and not d.at and info.name not in {
-                    f.func.__name__ for f in self.scope.unfold(d.body).atoms(AppliedUndef)}:
+            if spaces != info.spaces or d.at:
+                continue
+            body = self.scope.unfold(d.body)
+            uses = {f.func.__name__ for f in body.atoms(AppliedUndef)}
+            made_of_densities = all(u in self.scope.functions and self.scope.functions[u].density for u in uses)
+            if info.name not in uses and made_of_densities and not body.has(sp.log, sp.exp):
                 return name
         return None
 
@@ -385,10 +393,17 @@ class Instance:
         return sp.Integer(least_cost(node.args[0], self._sizes()))
 
     def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
-        sizes = {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+        sizes = {s: tuple(int(self._size_value(d)) for d in dims) for s, dims in self.scope.shapes.items()}
         for rows, cols in sizes.values():
             check_matrix(rows, cols)
         return sizes
+
+    def _size_value(self, dim: Any) -> Any:
+        """A matrix dimension's value: a whole number, or an expression in whole-number symbols
+        (drawn now if they have no value yet)."""
+        if not dim.free_symbols <= set(self.values):
+            self.choose_params(dim)
+        return dim.xreplace(self.values) if dim.free_symbols <= set(self.values) else self.evaluate(dim)
 
     # ---- matrices ----------------------------------------------------------------------
     def matrix_value(self, expr: Any) -> sp.MatrixBase:

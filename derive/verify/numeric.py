@@ -9,6 +9,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from derive.instances import carried_out
 from derive.model import Verdict
 from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, with_unknowns
 from derive.verify.symbolic import integrate_or_keep
@@ -230,6 +231,10 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
         return sp.nan
     if expr.is_Rational:
         return expr
+    if any(_infinite(p) for p in expr.atoms(sp.Product)):  # no closed form: SymPy's evalf of it may not end
+        expr = expr.replace(lambda e: isinstance(e, sp.Product) and _infinite(e), carried_out)
+        if any(_infinite(p) for p in expr.atoms(sp.Product)):
+            return sp.nan
     if expr.has(sp.Integral):
         breaks = sorted({float(v) for v in point.values()} | {0.0})
         try:
@@ -243,6 +248,10 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
         return expr.evalf(digits)
     except (ValueError, ArithmeticError):  # e.g. a divergent series: no value, undecided
         return sp.nan
+
+
+def _infinite(node: Any) -> bool:
+    return any(b.is_infinite for _, *lims in node.limits for b in lims)
 
 
 MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
