@@ -45,6 +45,35 @@ def free_vars(expr: Any) -> set:
     return set().union(*(free_vars(a) for a in expr.args))
 
 
+def put_free(expr: Any, values: dict) -> Any:
+    """expr with the free occurrences of the symbols in `values` replaced; a variable bound by
+    Int, MaxOver, ArgMaxOver or SymPy's Sum, Product, Integral keeps its name inside its binder
+    (so Int(P(s, s2), s) - Int(P(s2, s), s2) at s = 0 still sums over s)."""
+    binders = [b for b in sp.preorder_traversal(expr) if isinstance(b, (*BINDING_OPS, sp.Sum, sp.Product, sp.Integral))]
+    if not any(_bound_by(b) & set(values) for b in binders):
+        return expr.xreplace(values)
+    return _put(expr, values)
+
+
+def _bound_by(node: Any) -> set:
+    return set(node.args[1:]) if isinstance(node, BINDING_OPS) else set(node.variables)
+
+
+def _put(expr: Any, values: dict) -> Any:
+    if expr in values:
+        return values[expr]
+    if not isinstance(expr, sp.Basic) or not expr.args or not values:
+        return expr
+    if isinstance(expr, BINDING_OPS):
+        inner = {k: v for k, v in values.items() if k not in _bound_by(expr)}
+        return expr.func(_put(expr.args[0], inner), *expr.args[1:])
+    if isinstance(expr, (sp.Sum, sp.Product, sp.Integral)):
+        inner = {k: v for k, v in values.items() if k not in _bound_by(expr)}
+        limits = [(x, *(_put(b, values) for b in lims)) for x, *lims in expr.limits]
+        return expr.func(_put(expr.function, inner), *limits)
+    return expr.func(*(_put(a, values) for a in expr.args))
+
+
 def whole_number_params(expr: Any) -> list[sp.Symbol]:
     """Integer symbols that are not bound inside expr."""
     return sorted((s for s in free_vars(expr) if s.is_integer), key=str)

@@ -25,7 +25,6 @@ Real symbols are left symbolic (the caller samples them). Everything is exact: n
 
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,13 +32,14 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, tie_leader, tie_names, whole_number_params
+from derive.abstract import ABSTRACT_OPS, free_vars, is_abstract, put_free, tie_names, whole_number_params
 from derive.gaussian import gaussian_integral, gaussian_moment
+from derive.instance_tables import Tables, bounds_concrete, carried_out, grid
 from derive.matrices import construct_factors, is_matrix, random_matrix, rational_orthogonal, structure_relations
 from derive.matrix_eval import MatrixEval
 from derive.op_count import OpCounter, count_cost, least_cost
 from derive.ops import ArgMaxOver, E, Int, MaxOver, T, Var, cost, matmul, min_cost
-from derive.scope import Rewrite, Scope, inequality_hypotheses
+from derive.scope import Scope
 from derive.sizes import check_matrix
 
 __all__ = ["Instance", "OpCounter", "carried_out", "free_vars", "gaussian_integral", "gaussian_moment", "is_abstract",
@@ -59,7 +59,7 @@ POLY_DEGREE = 3
 
 
 @dataclass
-class Instance:
+class Instance(Tables):
     """One random instance; tables are filled lazily so both sides of a step share them."""
 
     scope: Scope
@@ -138,51 +138,6 @@ class Instance:
                 return
         raise ValueError(f"no whole numbers up to {top} satisfy {', '.join(map(str, rels))}")
 
-    def honour_equalities(self) -> None:
-        """Make the instance satisfy each equality among the chain's assumptions that involves
-        tables or indexed values (e.g. Sum(t[i], (i, 1, n)) == 1). Its entries are drawn, then
-        scaled by one common positive factor when the constraint is linear and homogeneous in
-        them plus a constant (a normalised table stays non-negative), else the last entry is
-        solved for. ValueError if the constraint cannot be met."""
-        for rel in self.assume:
-            if not isinstance(rel, sp.Eq):
-                continue
-            d = rel.lhs - rel.rhs
-            self.choose_params(d)
-            d = self.scope.unfold(d.xreplace(self.values))
-            d = d.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
-            entries = sorted((e for e in d.atoms(sp.Indexed, AppliedUndef) if self._entry_key(e)), key=str)
-            if not entries:
-                continue
-            xs = [sp.Dummy(f"e{i}") for i in range(len(entries))]
-            expr = d.xreplace(dict(zip(entries, xs)))
-            current = {x: self.evaluate(e) for x, e in zip(xs, entries)}
-            const = expr.xreplace({x: 0 for x in xs})
-            lin = sp.expand(expr - const)
-            linear = all(not sp.diff(lin, x).free_symbols for x in xs)
-            total = lin.xreplace(current) if linear else sp.S.Zero
-            if linear and total != 0 and (-const / total).is_positive:
-                new = {x: v * (-const / total) for x, v in current.items()}
-            else:
-                rest = {x: v for x, v in current.items() if x is not xs[-1]}
-                sol = sp.solve(expr.xreplace(rest), xs[-1])
-                if len(sol) != 1:
-                    raise ValueError(f"the instance cannot satisfy the assumption {rel}")
-                new = {**rest, xs[-1]: sol[0]}
-            for x, e in zip(xs, entries):
-                self.tables[self._entry_key(e)] = new[x]
-            if sp.simplify(expr.xreplace(new)) != 0:
-                raise ValueError(f"the instance does not satisfy the assumption {rel}")
-
-    def _entry_key(self, e: Any) -> tuple | None:
-        """The table key of a concrete table entry (b[3] or F(0, 1)), else None."""
-        if isinstance(e, sp.Indexed) and e.indices[0].is_Integer:
-            return (str(e.base), int(e.indices[0]))
-        if isinstance(e, AppliedUndef) and e.func.__name__ in self.scope.functions \
-                and all(a.is_Integer for a in e.args):
-            return (e.func.__name__, *map(int, e.args))
-        return None
-
     def size(self, space: str) -> int:
         """The number of points of a space: its declared size, or this instance's value of the
         whole-number symbol that sizes it (a space of any size)."""
@@ -212,9 +167,9 @@ class Instance:
 
     def _step(self, expr: Any) -> Any:
         free = free_vars(expr)
-        expr = expr.xreplace({k: v for k, v in self.values.items() if k in free})
+        expr = put_free(expr, {k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
-        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and _bounds_concrete(e), carried_out)
+        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and bounds_concrete(e), carried_out)
         # not inside an integral over an unbounded range without a Gaussian weight: it would diverge
         unbounded = [i for i in expr.atoms(sp.Integral)
                      if any(lim.has(sp.oo, -sp.oo) for lim in i.limits) and not i.function.has(sp.exp)]
@@ -241,7 +196,7 @@ class Instance:
     def _max(self, node: Any) -> Any:
         """Max (arg max) of the body over every point of the product of its variables' spaces."""
         body, *bound = node.args
-        points = _grid([len(self.space_of(v)) for v in bound])
+        points = grid([len(self.space_of(v)) for v in bound])
         vals = [self.evaluate(body.xreplace({v: sp.Integer(i) for v, i in zip(bound, p)})) for p in points]
         loose = set().union(*(v.free_symbols for v in vals))
         if loose:  # a maximum needs numbers: fix the remaining real symbols of this instance
@@ -303,79 +258,6 @@ class Instance:
         return sp.Add(*[p * body.xreplace({s: self._random_values(s)[w] for s in rand})
                         for w, p in enumerate(self.outcome_p)])
 
-    def _indexed(self, node: sp.Indexed) -> Any:
-        """b[k]: a random rational, or a random point of b's space if it has one."""
-        key = (str(node.base), int(node.indices[0]))
-        if key not in self.tables:
-            space = self.scope.indexed_space.get(str(node.base))
-            low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
-            if self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
-                self.tables[key] = sp.Integer(0)
-            else:
-                self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
-                    else sp.Integer(self.rng.randrange(self.size(space)))
-        return self.tables[key]
-
-    def _table(self, node: AppliedUndef) -> Any:
-        info = self.scope.functions[node.func.__name__]
-        args = tuple(int(a) for a in node.args)
-        key = (info.name, *args)
-        if key not in self.tables:
-            bound = next((h for h in inequality_hypotheses(self.scope) if h.head == info.name), None)
-            if info.density:
-                self._fill_density(info, args)
-            elif bound is not None:
-                self.tables[key] = self._bounded(bound, node)
-            elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
-                self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
-            elif self.equal:  # one value for every argument
-                self.tables[key] = self.tables.setdefault((info.name, "constant"), self.scale * self.rational())
-            else:
-                self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
-        return self.tables[key]
-
-    def _bounded(self, hyp: Rewrite, node: AppliedUndef) -> Any:
-        """The value of F(args) under the hypothesis F(x) rel rhs(x): the right side's value
-        moved by a random slack of the allowed sign (zero allowed unless the bound is strict)."""
-        slack = self.scale * sp.Rational(self.rng.randint(0 if hyp.rel in ("<=", ">=") else 1, 9),
-                                         self.rng.randint(1, 4))
-        bound = self.evaluate(hyp.apply(node))
-        return bound - slack if hyp.rel in ("<", "<=") else bound + slack
-
-    def _fill_density(self, info: Any, args: tuple[int, ...]) -> None:
-        """A random probability table over the free arguments, for these conditioning values.
-        In an equality case, a density equals the first declared density on the same spaces."""
-        n_free = len(info.spaces) - info.given
-        cond = args[n_free:]
-        sizes = [self.size(s) for s in info.spaces[:n_free]]
-        cells = _grid(sizes)
-        leader = next(f for f in self.scope.functions.values()
-                      if f.density and f.spaces == info.spaces and f.given == info.given)
-        tie = self._tied_definition(info) if self.equal == 1 and info.given else None
-        if tie is not None:  # only if the definition is a probability table there
-            values = [self.evaluate(sp.Function(tie)(*map(sp.Integer, (*cell, *cond)))) for cell in cells]
-            if all(v.is_nonnegative for v in values) and sp.simplify(sp.Add(*values) - 1) == 0:
-                self.tables.update({(info.name, *cell, *cond): v for cell, v in zip(cells, values)})
-                return
-        if self.equal and leader.name != info.name:
-            fn = self.scope.ns.functions[leader.name][0]
-            for cell in cells:
-                self.tables[(info.name, *cell, *cond)] = self._table(fn(*map(sp.Integer, (*cell, *cond))))
-            return
-        weights = [self.rng.randint(1, 9) for _ in cells]
-        for cell, w in zip(cells, weights):
-            self.tables[(info.name, *cell, *cond)] = sp.Rational(w, sum(weights))
-
-    def _tied_definition(self, info: Any) -> str | None:
-        """The first definition on the same argument spaces as the density `info` that does not
-        use it (e.g. a posterior for q): in the first equality case the density equals it."""
-        for name, d in self.scope.definitions.items():
-            spaces = tuple(self.scope.symbol_space.get(p) for p in d.params)
-            if spaces == info.spaces and not d.at and info.name not in {
-                    f.func.__name__ for f in self.scope.unfold(d.body).atoms(AppliedUndef)}:
-                return name
-        return None
-
     def _cost(self, node: cost) -> Any:
         """Count operations by running the algorithm on matrices of the instance's sizes."""
         return sp.Integer(count_cost(node.args[0], self._sizes()))
@@ -385,10 +267,17 @@ class Instance:
         return sp.Integer(least_cost(node.args[0], self._sizes()))
 
     def _sizes(self) -> dict[sp.Symbol, tuple[int, int]]:
-        sizes = {s: tuple(int(self.evaluate(d)) for d in dims) for s, dims in self.scope.shapes.items()}
+        sizes = {s: tuple(int(self._size_value(d)) for d in dims) for s, dims in self.scope.shapes.items()}
         for rows, cols in sizes.values():
             check_matrix(rows, cols)
         return sizes
+
+    def _size_value(self, dim: Any) -> Any:
+        """A matrix dimension's value: a whole number, or an expression in whole-number symbols
+        (drawn now if they have no value yet)."""
+        if not dim.free_symbols <= set(self.values):
+            self.choose_params(dim)
+        return dim.xreplace(self.values) if dim.free_symbols <= set(self.values) else self.evaluate(dim)
 
     # ---- matrices ----------------------------------------------------------------------
     def matrix_value(self, expr: Any) -> sp.MatrixBase:
@@ -430,21 +319,3 @@ class Instance:
                 raise ValueError(f"the instance does not satisfy hypothesis {name}: give its matrices a "
                                  f"structure, or put a symbol or X*T(Y) on its left to construct them")
         return self.matrix_values
-
-
-@functools.lru_cache(maxsize=512)
-def carried_out(node: Any) -> Any:
-    """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
-    same sums come back in every step, probe and instance of a chain."""
-    return node.doit()
-
-
-def _bounds_concrete(e: Any) -> bool:
-    return all(not lim.free_symbols for (_, *lims) in e.limits for lim in lims)
-
-
-def _grid(sizes: list[int]) -> list[tuple[int, ...]]:
-    cells: list[tuple[int, ...]] = [()]
-    for size in sizes:
-        cells = [c + (i,) for c in cells for i in range(size)]
-    return cells

@@ -275,8 +275,20 @@ def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
 
 def ill_typed_arguments(expr: Any, sc: Scope) -> list[str]:
     """Arguments outside the space a declared function takes there: a symbol of another finite
-    space, or a number that is not a point of the space (points are 0 .. size - 1)."""
+    space, a number that is not a point of the space (points are 0 .. size - 1), or a symbol
+    without a space of its own (a definition's parameter) used as a point of two different
+    spaces in one expression (e.g. phi(x, b) / Int(exp(phi(u, x)), u) with phi on (A, S))."""
     out = []
+    uses: dict[Any, dict[str, str]] = {}
+    for node in sorted(expr.atoms(AppliedUndef), key=str):
+        info = sc.functions.get(node.func.__name__)
+        if info is not None and len(node.args) == len(info.spaces):
+            for i, (arg, space) in enumerate(zip(node.args, info.spaces), 1):
+                if space != "R" and isinstance(arg, sp.Symbol) and arg not in sc.symbol_space:
+                    uses.setdefault(arg, {}).setdefault(space, f"argument {i} of {info.name}")
+    for arg, where in uses.items():
+        if len(where) > 1:
+            out.append(f"'{arg}' is used as a point of " + " and of ".join(f"{sp_} ({w})" for sp_, w in where.items()))
     for node in expr.atoms(AppliedUndef):
         info = sc.functions.get(node.func.__name__)
         if info is None or len(node.args) != len(info.spaces):

@@ -52,6 +52,7 @@ from pathlib import Path
 import sympy as sp
 from ruamel.yaml import YAML
 
+from derive.exprs import parse_relations
 from tests.mutation_equivalence import _equivalent, _parser, _weaker
 from tests.mutation_ops import MAX_PER_KIND, _spread, class_mutants, inequality_mutants
 
@@ -148,6 +149,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                        if next(candidate) % every == 0)
             if "chain" not in block:
                 continue
+            assume = [r for t in block["chain"].get("assume", []) for r in parse_relations(str(t), scope.ns)]
             for s, step in enumerate(block["chain"]["steps"]):
                 label = f"{block['chain']['label']}.{s + 1}"
                 rel = step.get("rel", "=")
@@ -162,7 +164,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                     except Exception:  # noqa: BLE001 - not a valid expression of this problem: no mutant
                         continue
                     reason = "equivalent" if _equivalent(original, mutated, scope) else \
-                        "weaker bound" if _weaker(original, mutated, rel, scope) else None
+                        "weaker bound" if _weaker(original, mutated, rel, scope, assume) else None
                     if reason is None:
                         out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
                     elif left_out is not None:

@@ -102,19 +102,21 @@ def _decide_equivalent(a, b, scope=None) -> bool:
     return True
 
 
-def _weaker(original, mutated, rel: str, scope=None) -> bool:
+def _weaker(original, mutated, rel: str, scope=None, assume=()) -> bool:
     """Within BUDGET seconds (past it: not known weaker, so the verifier judges the mutant)."""
     try:
         with _budget():
-            return _decide_weaker(original, mutated, rel, scope)
+            return _decide_weaker(original, mutated, rel, scope, tuple(assume))
     except TimeoutError:
         return False
 
 
-def _decide_weaker(original, mutated, rel: str, scope=None) -> bool:
+def _decide_weaker(original, mutated, rel: str, scope=None, assume: tuple = ()) -> bool:
     """Is the mutated bound a weakening of the original (a true step, not a wrong one)?
 
-    Decided by sampling: mutated - original keeps the loosening sign at every point. When it
+    Decided by sampling: mutated - original keeps the loosening sign at every point allowed by
+    the chain's assumptions `assume` and the size relations of declared structures (e.g.
+    d**2*k for k**2*d in an upper bound under k <= d), whole numbers drawn up to 12. When it
     holds abstract objects (densities, finite-space integrals), they are first replaced by
     exact instances, so that, e.g., adding a conditional entropy (non-negative on finite
     spaces) to an upper bound counts as weakening it. Matrix expressions have no value at a
@@ -134,14 +136,31 @@ def _decide_weaker(original, mutated, rel: str, scope=None) -> bool:
     d = (mutated - original) if rel in ("<=", "<") else (original - mutated)
     rng = __import__("random").Random(0)
     abstract = scope is not None and is_abstract(d, scope)
+    if scope is not None:
+        from derive.matrices import structure_relations
+        assume = (*assume, *structure_relations(scope.shapes, scope.structure))
     for trial in range(30):
         try:
-            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial).evaluate(d) if abstract else d
+            value = Instance(scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
+                             assume=assume).evaluate(d) if abstract else d
         except Exception:  # no value: not known weaker; the verifier judges the mutant
             return False
-        point = {s: sp.Integer(rng.randint(1, 6)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
-                 for s in value.free_symbols}
+        point = _allowed_point(value.free_symbols, assume, rng)
+        if point is None:
+            return False
         value = value.xreplace(point).evalf(30)
         if not value.is_number or not value.is_comparable or value < 0:  # not evaluable here: not known to be weaker
             return False
     return True
+
+
+def _allowed_point(free: set, assume: tuple, rng) -> dict | None:
+    """Random values (whole numbers 1 .. 12, positive rationals) for `free` at which every
+    assumption on them holds; None if 200 draws find none."""
+    rels = [r for r in assume if r.free_symbols and r.free_symbols <= free]
+    for _ in range(200):
+        point = {s: sp.Integer(rng.randint(1, 12)) if s.is_integer else sp.Rational(rng.randint(1, 300), 100)
+                 for s in free}
+        if all(bool(r.xreplace(point)) for r in rels):
+            return point
+    return None

@@ -305,14 +305,14 @@ def test_integral_bound_by_the_sup_norm(bounds_scope: Scope) -> None:
 
 
 def test_tied_instances_refute_a_bound_with_the_wrong_sign(bounds_scope: Scope) -> None:
-    """|Int Pd (f - h)| <= ||f + h|| holds for most random tables but not for h = -f:
-    a tied instance finds it."""
+    """|Int Pd (f - h)| <= ||f + h|| is false for h = -f (a tied instance) and, with the densities
+    of mixed magnitudes of odd trials, already on a random instance."""
     assert bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=",
                         "MaxOver(Abs(f(x2) - h(x2)), x2)").detail.startswith(
         "holds on 16 random exact instances, 2 with tied tables, 2 equality cases")
     with pytest.raises(StepRejected) as info:
         bounds_check(bounds_scope, "Abs(Int(Pd(x)*(f(x) - h(x)), x))", "<=", "MaxOver(Abs(f(x2) + h(x2)), x2)")
-    assert "right = 0" in info.value.counterexample
+    assert info.value.message == "false on a random exact instance"
 
 
 def test_a_non_strict_hypothesis_certifies_no_reverse_bound(bounds_scope: Scope) -> None:

@@ -68,7 +68,7 @@ def sc(tmp_path_factory: pytest.TempPathFactory) -> Scope:
 
 
 def run(sc: Scope, lhs: str, rel: str, rhs: str, assume: str | None = None) -> object:
-    rels = tuple(parse_relations(assume, sc.ns)) if assume else ()
+    rels = tuple(r for part in assume.split(";") for r in parse_relations(part, sc.ns)) if assume else ()
     return check(parse(lhs, sc.ns), rel, parse(rhs, sc.ns), Context(sc, rels, seed=5))
 
 
@@ -310,3 +310,68 @@ def test_strict_bound_tight_at_zero_parameters_is_rejected(tmp_path: Path) -> No
     assert run(scope, "Abs(Derivative(h(n), x))", "<=", "1").method in ("symbolic", "instance")
     err = rejected(scope, "Abs(Derivative(h(n), x))", "<", "1")
     assert err.message.startswith("false in an equality case") and "x = 0" in err.counterexample
+
+
+def test_strict_bound_tight_at_the_marginal_is_rejected(tmp_path: Path) -> None:
+    """KL(marginal || prior) > 0 is false when the prior is the marginal: in the first equality
+    case an unconditional density is tied to a definition made of densities (quiz4 1,
+    cross_entropy_z.3), not to one with a log in it."""
+    text = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {Y: 2, Z: 3}
+symbols:
+  y: {space: Y}
+  z: {space: Z}
+functions:
+  pop: {args: [Y], density: true}
+  enc: {args: [Z, Y], given: 1, density: true}
+  prior: {args: [Z], density: true}
+definitions:
+  pz: {args: [z], body: "Int(pop(y)*enc(z, y), y)"}
+  score: {args: [y], body: "Int(enc(z, y)*log(prior(z)), z)"}
+solution:
+  - say: "x"
+"""
+    scope = scope_of(tmp_path, text)
+    kl = "-Int(pz(z)*log(prior(z)/pz(z)), z)"
+    assert run(scope, kl, ">=", "0").method == "instance"
+    assert rejected(scope, kl, ">=", "1/1000").message.startswith("false in an equality case")
+    # KL >= |Z| - sum prior/pz is false where the prior is large where pz is: mixed magnitudes find it
+    assert rejected(scope, kl, ">=", "-Int(prior(z)/pz(z) - 1, z)")
+
+
+def test_a_bound_variable_keeps_its_name_when_a_free_one_is_fixed(sc: Scope) -> None:
+    """Int(q(z), z) + f(z): the instance fixes the free z, the integral still sums over z."""
+    assert run(sc, "Int(q(z), z) + f(z)", "=", "1 + f(z)").method in ("symbolic", "instance")
+    assert rejected(sc, "Int(q(z), z) + f(z)", "=", "2 + f(z)")
+
+
+def test_a_parameter_used_at_two_spaces_is_a_spec_error(sc: Scope) -> None:
+    from derive.errors import Loc
+    from derive.scope import parse_text
+    from derive.spec import Text
+
+    issues: list = []
+    parse_text(Text("Q1(s, x) + Q1(x, s)", Loc("p.yaml", 9, "definitions.d.body")), sc, issues)
+    assert [i.message for i in issues] == [
+        "'s' is used as a point of S (argument 1 of Q1) and of A (argument 2 of Q1)",
+        "'x' is used as a point of A (argument 2 of Q1) and of S (argument 1 of Q1)"]
+
+
+def test_equalities_between_real_symbols_are_honoured_at_sample_points(sc: Scope) -> None:
+    """a == b in `assume`: every sample point lies on it (one symbol solved for)."""
+    verdict = run(sc, "s - x", "=", "0", "s == x")
+    assert verdict.method == "numeric" and "every point on Eq(s, x)" in verdict.detail
+    assert rejected(sc, "s", "=", "2*x", "s == x").message == "false at a random point"
+    # p + mu = 1 with 0 <= p < 1 (mixed bounds): mu = 1 - p > 0 at every point
+    assert run(sc, "0", "<", "mu", "p + mu = 1; 0 <= p < 1") is not None
+    assert rejected(sc, "mu", "<", "1/2", "p + mu = 1; 0 <= p < 1")
+
+
+def test_an_infinite_product_without_closed_form_has_no_value(sc: Scope) -> None:
+    """tau = Product(...) for a series: no closed form, no value at a point: rejected, never hung."""
+    err = rejected(sc, "Sum(p*(1 - p)**(i - 1)*i, (i, 1, oo))", "=", "Product(p*(1 - p)**(i - 1)*i, (i, 1, oo))",
+                   "0 < p < 1")
+    assert "could not evaluate" in err.message or "false" in err.message

@@ -5,7 +5,7 @@ factor by factor). A certificate is a proof, never evidence."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -95,17 +95,21 @@ def _sign(d: Any, strict: bool) -> bool:
 HYPERBOLIC = (sp.tanh, sp.sech, sp.cosh, sp.sinh)
 
 
-def _forms(d: Any) -> list[Any]:
-    """d, factored over a common denominator, simplified, and (when it has hyperbolic
-    functions, whose signs SymPy rarely sees) written with exponentials and factored."""
-    forms = [d]
-    try:
-        forms += [sp.expand(d), sp.factor(sp.together(d)), sp.simplify(d)]
-        if d.has(*HYPERBOLIC):
-            forms.append(sp.factor(sp.together(d.rewrite(sp.exp))))
-    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
-        pass
-    return forms
+def _forms(d: Any) -> Iterator[Any]:
+    """d, then (made only when needed) expanded, factored over a common denominator,
+    simplified (unless a polynomial, whose signs show in the other forms), and (when it has
+    hyperbolic functions, whose signs SymPy rarely sees) written with exponentials and factored."""
+    yield d
+    makers = [sp.expand, lambda e: sp.factor(sp.together(e))]
+    if not d.is_polynomial():
+        makers.append(sp.simplify)
+    if d.has(*HYPERBOLIC):
+        makers.append(lambda e: sp.factor(sp.together(e.rewrite(sp.exp))))
+    for make in makers:
+        try:
+            yield make(d)
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            return
 
 
 def _bounded_substitution(d: Any, ctx: Context) -> list[Any]:

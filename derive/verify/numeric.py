@@ -8,7 +8,9 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
+from derive.instances import carried_out
 from derive.model import Verdict
 from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, with_unknowns
 from derive.verify.symbolic import integrate_or_keep
@@ -45,8 +47,10 @@ def numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     if rel == "<":
         equality_cases(a, b, ctx, [p for p, _ in sorted(tried, key=lambda t: t[1])[:SEARCH_STARTS]])
         strict = "; a search for equality cases (zero, the ends, stationary points of the slack) found none"
+    eqs = [sp.sstr(r) for r in ctx.assume if isinstance(r, sp.Eq) and r.free_symbols & free]
+    on = f"; every point on {', '.join(eqs)} (solved for one symbol)" if eqs else ""
     return Verdict("numeric", f"holds at {NUMERIC_POINTS} sample points ({ends}: uniform, near 0, near each end, "
-                              f"magnitudes 1e-6 to 1e6 where unbounded){strict}; not a proof: no sign certificate "
+                              f"magnitudes 1e-6 to 1e6 where unbounded){on}{strict}; not a proof: no sign certificate "
                               "was found, and only real symbols occur (no exact instance applies)")
 
 
@@ -83,12 +87,16 @@ def sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = Fal
     Without `index`, every symbol is uniform (narrow if `narrow`)."""
     limits = bounds(ctx)
     point = {}
+    for rel in ctx.assume:  # the other symbols of an equality on a free one are drawn too, then solved for
+        if isinstance(rel, sp.Eq) and rel.free_symbols & set(free) and not rel.has(sp.Indexed, AppliedUndef):
+            free = set(free) | rel.free_symbols
     for k, s in enumerate(sorted(free, key=str)):
         kind = KINDS[(index + k) % len(KINDS)] if index is not None else "narrow" if narrow else "uniform"
         if s.is_integer:
             point[s] = sp.Integer(rng.randint(1, 4) if index is None else (1, 2, 3, 4, 6, 9, 12)[(index + k) % 7])
             continue
         point[s] = _value(kind, *_range(s, limits), rng)
+    point = _on_equalities(point, ctx, rng)
     whole = [r for r in ctx.assume if r.free_symbols and all(x.is_integer and x in point for x in r.free_symbols)]
     for _ in range(100):  # whole numbers tied by assumptions (k <= n) are drawn again until they hold
         if all(bool(r.xreplace(point)) for r in whole):
@@ -96,6 +104,32 @@ def sample_point(free: set, ctx: Context, rng: random.Random, narrow: bool = Fal
         for x in sorted({x for r in whole for x in r.free_symbols}, key=str):
             point[x] = sp.Integer(rng.randint(1, 6))
     return point
+
+
+def _on_equalities(point: dict, ctx: Context, rng: random.Random) -> dict:
+    """The point moved onto the chain's equalities between real symbols (a == b, a + b == 1):
+    each is solved for its last symbol that occurs linearly, in turn; if a solved value leaves
+    the assumed bounds, the other symbols are drawn again (uniformly), up to 50 times.
+    ValueError if no point satisfies them."""
+    eqs = [r for r in ctx.assume if isinstance(r, sp.Eq) and r.free_symbols and r.free_symbols <= set(point)
+           and not r.has(sp.Indexed, AppliedUndef, sp.Sum, sp.Product)]
+    if not eqs:
+        return point
+    others = [r for r in ctx.assume if not isinstance(r, sp.Eq) and r.free_symbols <= set(point)]
+    limits = bounds(ctx)
+    for _ in range(50):
+        p = dict(point)
+        for rel in eqs:
+            d = rel.lhs - rel.rhs
+            x = next((s for s in sorted(d.free_symbols, key=str, reverse=True)
+                      if not s.is_integer and sp.degree(d, s) == 1 and d.is_polynomial(s)), None)
+            if x is None:
+                raise ValueError(f"the assumption {rel} cannot be solved for a real symbol")
+            p[x] = sp.solve(d.xreplace({k: v for k, v in p.items() if k != x}), x)[0]
+        if all(bool(r.xreplace(p)) for r in (*eqs, *others)):
+            return p
+        point = {s: v if s.is_integer else _value("uniform", *_range(s, limits), rng) for s, v in point.items()}
+    raise ValueError(f"no sample point satisfies {', '.join(map(str, eqs))} within the assumed bounds")
 
 
 def _value(kind: str, lo: Any, hi: Any, lo_closed: bool, hi_closed: bool, rng: random.Random) -> Any:
@@ -146,6 +180,7 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
             below = lo is not None and (v < lo or (v == lo and not lc))
             if below or (hi is not None and (v > hi or (v == hi and not hc))):
                 return False
+        p = _completed(p, ctx)
         return all(bool(r.xreplace(p)) is not False for r in ctx.assume if r.free_symbols <= set(p))
 
     def slack(p: dict) -> Any:
@@ -189,6 +224,19 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
                    f"to {EQUALITY_TOLERANCE:g} (a local search of the slack)")
 
 
+def _completed(p: dict, ctx: Context) -> dict:
+    """p with each symbol that an equality of the assumptions fixes given p (linearly) added."""
+    p = dict(p)
+    for rel in ctx.assume:
+        missing = rel.free_symbols - set(p) if isinstance(rel, sp.Eq) else set()
+        if len(missing) == 1 and rel.free_symbols & set(p):
+            x, = missing
+            d = (rel.lhs - rel.rhs).xreplace(p)
+            if d.is_polynomial(x) and sp.degree(d, x) == 1:
+                p[x] = sp.solve(d, x)[0]
+    return p
+
+
 def zero_point(free: set, ctx: Context) -> dict:
     """Each symbol at 0, or at the end of its range nearest 0 (None if that end is excluded)."""
     limits = bounds(ctx)
@@ -230,6 +278,10 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
         return sp.nan
     if expr.is_Rational:
         return expr
+    if any(_infinite(p) for p in expr.atoms(sp.Product)):  # no closed form: SymPy's evalf of it may not end
+        expr = expr.replace(lambda e: isinstance(e, sp.Product) and _infinite(e), carried_out)
+        if any(_infinite(p) for p in expr.atoms(sp.Product)):
+            return sp.nan
     if expr.has(sp.Integral):
         breaks = sorted({float(v) for v in point.values()} | {0.0})
         try:
@@ -243,6 +295,10 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
         return expr.evalf(digits)
     except (ValueError, ArithmeticError):  # e.g. a divergent series: no value, undecided
         return sp.nan
+
+
+def _infinite(node: Any) -> bool:
+    return any(b.is_infinite for _, *lims in node.limits for b in lims)
 
 
 MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
