@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 if TYPE_CHECKING:
-    from derive.build import BuildReport, ProblemOutput, TaskResult
+    from derive.build import BuildReport, ProblemOutput
+    from derive.pool import TaskResult
     from derive.spec import ProblemRef
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1

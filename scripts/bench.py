@@ -34,7 +34,7 @@ OK_LINE = re.compile(r"^ok\s+(\S+) .*\((\d+) steps: .*\)\s+([\d.]+)s$")
 CACHED_LINE = re.compile(r"^ok\s+\S+ .*\)\s+cached$")
 STARTUP_PROBE = """import sys, time
 import derive.engine  # the parent imports SymPy once; forked workers inherit it
-from derive.build import run_pool
+from derive.pool import run_pool
 
 
 def task(_):
@@ -56,7 +56,7 @@ print(result.exit_code, 'sympy' in sys.modules)
 """
 WORKER_PROBE = """import resource, sys, time
 from pathlib import Path
-import derive.build as build
+import derive.pool as pool
 import derive.engine
 
 
@@ -65,7 +65,7 @@ def direct(fn, *args):
 
 
 if sys.argv[3] == "off":  # the worker as before the gh-142183 workaround (same frame depth)
-    build.reserved_call = direct
+    pool.reserved_call = direct
 
 
 def target(path):
@@ -76,7 +76,7 @@ def target(path):
             after.ru_minflt - before.ru_minflt)
 
 
-[result] = build.run_pool([sys.argv[2]], 1, 1800, target)
+[result] = pool.run_pool([sys.argv[2]], 1, 1800, target)
 print(*result.value)
 """
 

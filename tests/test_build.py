@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from derive.build import ProblemOutput, TaskResult, build_set, derive_one, run_pool, summarize, verification_json
+from derive.build import ProblemOutput, build_set, derive_one, summarize, verification_json
+from derive.pool import TaskResult, run_pool
 from derive.compile import pdf_text
 from derive.errors import SpecError
 from derive.spec import load_set

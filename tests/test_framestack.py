@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 
-from derive.build import run_pool
+from derive.pool import run_pool
 from derive.framestack import reserved_call
 
 CALLS = 2000

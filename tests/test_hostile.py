@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from derive import sandbox
-from derive.build import run_pool
+from derive.pool import run_pool
 from derive.cli import main
 from derive.compile import compile_pdf
 from derive.errors import SpecError
@@ -391,7 +391,7 @@ def test_any_failure_at_the_memory_limit_is_reported_as_the_memory_limit() -> No
 
 
 def test_the_worker_peak_memory_stays_under_the_limit() -> None:
-    code = ("import resource; from derive.build import run_pool; from tests.test_hostile import _hog; "
+    code = ("import resource; from derive.pool import run_pool; from tests.test_hostile import _hog; "
             "r = run_pool([1], 1, 30.0, _hog, memory_mb=600); "
             "print(r[0].error); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
