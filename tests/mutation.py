@@ -53,7 +53,8 @@ import sympy as sp
 from ruamel.yaml import YAML
 
 from derive.exprs import parse_relations
-from tests.mutation_equivalence import _equivalent, _parser, _weaker
+from derive.framestack import reserved_call
+from tests.mutation_equivalence import RECHECK_BUDGET, _equivalent, _parser, _weaker
 from tests.mutation_ops import MAX_PER_KIND, _spread, class_mutants, inequality_mutants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ class Mutant:
     label: str
     path: tuple = ()  # keys from the block to a claimed MDP value or action (empty: a chain step)
     where: tuple = ()  # keys from the document root to a definition's text or an assume line (to "": drop it)
+    undecided: bool = False  # equivalence or weakening not decided within the budget: decided again if accepted
 
 
 def _yaml() -> YAML:
@@ -149,7 +151,7 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                        if next(candidate) % every == 0)
             if "chain" not in block:
                 continue
-            assume = [r for t in block["chain"].get("assume", []) for r in parse_relations(str(t), scope.ns)]
+            assume = _assumptions(block["chain"], scope)
             for s, step in enumerate(block["chain"]["steps"]):
                 label = f"{block['chain']['label']}.{s + 1}"
                 rel = step.get("rel", "=")
@@ -163,10 +165,12 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
                         mutated = parse(text)
                     except Exception:  # noqa: BLE001 - not a valid expression of this problem: no mutant
                         continue
-                    reason = "equivalent" if _equivalent(original, mutated, scope) else \
-                        "weaker bound" if _weaker(original, mutated, rel, scope, assume) else None
+                    same = _equivalent(original, mutated, scope)
+                    weaker = None if same else _weaker(original, mutated, rel, scope, assume)
+                    reason = "equivalent" if same else "weaker bound" if weaker else None
                     if reason is None:
-                        out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label))
+                        out.append(Mutant(set_name, ref.stem, b, s, kind, text, rel, label,
+                                          undecided=same is None or weaker is None))
                     elif left_out is not None:
                         left_out.append((reason, f"{ref.stem} {label}: {text}"))
                 if rel in REVERSED and next(candidate) % every == 0:
@@ -181,6 +185,11 @@ def mutants(set_name: str, left_out: list[tuple[str, str]] | None = None, every:
         out.extend(_definition_mutants(set_name, ref.stem, data, parse, scope, names,
                                        lambda: next(candidate) % every == 0))
     return out
+
+
+def _assumptions(chain: dict, scope) -> list:
+    """The relations of a chain's `assume` list."""
+    return [r for t in chain.get("assume", []) for r in parse_relations(str(t), scope.ns)]
 
 
 def _definition_mutants(set_name: str, stem: str, data: dict, parse, scope, names, keep) -> list[Mutant]:
@@ -239,7 +248,7 @@ def _mdp_mutants(set_name: str, stem: str, b: int, block: dict, parse, mdp_actio
     return out
 
 
-MUTANT_SECONDS = 40  # a mutant not rejected within this time survives
+MUTANT_SECONDS = 40  # a mutant not rejected within this much CPU time survives (CPU: load does not count)
 
 
 class MutantTimeout(BaseException):  # not an Exception: no handler in derive may swallow it
@@ -298,7 +307,7 @@ def _problem(task: tuple[str, str, int]) -> tuple[list[tuple[Mutant, bool, str]]
 
 def _tagged(task: tuple[str, str, int]) -> tuple[tuple[str, str, int], tuple]:
     """The task with its result (results arrive in the order the problems finish)."""
-    return task, _problem(task)
+    return task, reserved_call(_problem, task)
 
 
 def run(m: Mutant) -> tuple[Mutant, bool, str]:
@@ -338,12 +347,12 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         path.write_text(buf.getvalue())
         # a changed definition changes the meaning of unchanged steps: none of their verdicts is reused
         _PROBLEM[0] = f"{m.set_name}/{m.stem}" + (f"#{m.where}={m.to}" if m.kind == "definition body" else "")
-        signal.signal(signal.SIGALRM, _out_of_time)
-        signal.setitimer(signal.ITIMER_REAL, MUTANT_SECONDS)
+        signal.signal(signal.SIGPROF, _out_of_time)
+        signal.setitimer(signal.ITIMER_PROF, MUTANT_SECONDS)
         try:
             d = derive_problem(m.set_name, path)
         except MutantTimeout:
-            return m, False, f"not decided within {MUTANT_SECONDS} s"
+            return m, False, f"not decided within {MUTANT_SECONDS} CPU s"
         except SpecError as exc:  # refused when loaded: killed if it names the mutated key
             msg = str(exc)
             return m, f"{m.stem}.yaml:" in msg and _mutated_key(m) in msg, msg
@@ -355,10 +364,12 @@ def run(m: Mutant) -> tuple[Mutant, bool, str]:
         except Exception as exc:  # noqa: BLE001 - a crash is a surviving mutant, not the end of the run
             return m, False, f"crash: {type(exc).__name__}: {exc}"
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
         verdicts = _affected(m, d)
         if m.kind in JUDGED_AFTER and all(v.method == "symbolic" for v in verdicts):
             return m, False, f"{PROVED}: " + "; ".join(sorted({v.detail for v in verdicts}))[:300]
+        if m.undecided and (reason := _not_wrong(m)):
+            return m, False, f"{NOT_WRONG}: {reason} (decided within {RECHECK_BUDGET:.0f} CPU s after it was accepted)"
         return m, False, "accepted: " + "; ".join(sorted({f"{v.method}: {v.detail}" for v in verdicts
                                                          if v.method != "symbolic"}))[:300]
 
@@ -374,6 +385,22 @@ def _mutated_key(m: Mutant) -> str:
 
 JUDGED_AFTER = {"strict inequality", "tightened constant", "definition body", "dropped assumption"}
 PROVED = "accepted with proof"  # such a mutant is equivalent: every step it can affect was proved
+NOT_WRONG = "not a wrong step"  # equivalent or weaker, decided only after the verifier accepted it
+
+
+def _not_wrong(m: Mutant) -> str | None:
+    """Why an accepted chain-step mutant whose equivalence or weakening was not decided within
+    the budget is no wrong step after all ("equivalent", "weaker bound"), or None."""
+    path = ROOT / "problems" / m.set_name / f"{m.stem}.yaml"
+    parse, scope = _parser(path)
+    chain = _yaml().load(path.read_text())["solution"][m.block]["chain"]
+    step = chain["steps"][m.step]
+    original, mutated = parse(step["to"]), parse(m.to)
+    if _equivalent(original, mutated, scope, RECHECK_BUDGET):
+        return "equivalent"
+    if _weaker(original, mutated, step.get("rel", "="), scope, _assumptions(chain, scope), RECHECK_BUDGET):
+        return "weaker bound"
+    return None
 
 
 def _affected(m: Mutant, d) -> list:
@@ -444,8 +471,8 @@ def main(argv: list[str]) -> int:
     sets = argv or sorted(p.parent.name for p in (ROOT / "problems").glob("*/set.yaml"))
     left_out: list[tuple[str, str]] = []
     results = run_all(sets, left_out=left_out, every=every, progress=True)
-    proved = [(m, msg) for m, ok, msg in results if not ok and msg.startswith(PROVED)]
-    results = [r for r in results if not r[2].startswith(PROVED)]
+    proved = [(m, msg) for m, ok, msg in results if not ok and msg.startswith((PROVED, NOT_WRONG))]
+    results = [r for r in results if not r[2].startswith((PROVED, NOT_WRONG))]
     killed = sum(ok for _, ok, _ in results)
     for m, msg in proved:
         print(f"EQUIVALENT {describe(m)}: {msg[:200]}")
@@ -458,7 +485,7 @@ def main(argv: list[str]) -> int:
         by_kind[m.kind][1] += 1
     for kind, (k, n) in sorted(by_kind.items()):
         print(f"{kind:22s} {k}/{n}")
-    print(f"left out, {PROVED} (equivalent): {len(proved)}")
+    print(f"left out, {PROVED} or {NOT_WRONG} (equivalent or weaker): {len(proved)}")
     for reason in sorted({r for r, _ in left_out}):
         print(f"left out, {reason}: {sum(r == reason for r, _ in left_out)}")
     for problem, seconds in TIMES.items():

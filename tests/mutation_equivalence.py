@@ -46,12 +46,15 @@ def _parser(path: Path):
     return meaning, scope
 
 
-BUDGET = 10.0  # seconds for deciding one mutant equivalent (or weaker) before running it
+BUDGET = 10.0  # CPU seconds for deciding one mutant equivalent (or weaker) before running it
+RECHECK_BUDGET = 300.0  # CPU seconds for deciding it again after the verifier accepted it
 
 
 @contextmanager
 def _budget(seconds: float = BUDGET):
-    """Raise TimeoutError in the main thread after `seconds` (elsewhere: no limit)."""
+    """Raise TimeoutError in the main thread after `seconds` of this process's CPU time
+    (elsewhere: no limit). CPU time, not wall time: a loaded machine must not change which
+    mutants are judged."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -59,22 +62,23 @@ def _budget(seconds: float = BUDGET):
     def expire(signum, frame):
         raise TimeoutError(f"not decided within {seconds} s")
 
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    old = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
 
 
-def _equivalent(a, b, scope=None) -> bool:
-    """Within BUDGET seconds (past it: not known equivalent, so the verifier judges the mutant)."""
+def _equivalent(a, b, scope=None, seconds: float = BUDGET) -> bool | None:
+    """Decided within `seconds`; None past it (not known equivalent: the verifier judges the
+    mutant, and an accepted one is decided again with RECHECK_BUDGET)."""
     try:
-        with _budget():
+        with _budget(seconds):
             return _decide_equivalent(a, b, scope)
     except TimeoutError:
-        return False
+        return None
 
 
 def _decide_equivalent(a, b, scope=None) -> bool:
@@ -102,13 +106,13 @@ def _decide_equivalent(a, b, scope=None) -> bool:
     return True
 
 
-def _weaker(original, mutated, rel: str, scope=None, assume=()) -> bool:
-    """Within BUDGET seconds (past it: not known weaker, so the verifier judges the mutant)."""
+def _weaker(original, mutated, rel: str, scope=None, assume=(), seconds: float = BUDGET) -> bool | None:
+    """Decided within `seconds`; None past it (as for `_equivalent`)."""
     try:
-        with _budget():
+        with _budget(seconds):
             return _decide_weaker(original, mutated, rel, scope, tuple(assume))
     except TimeoutError:
-        return False
+        return None
 
 
 def _decide_weaker(original, mutated, rel: str, scope=None, assume: tuple = ()) -> bool:
