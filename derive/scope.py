@@ -86,6 +86,8 @@ class Scope:
     function_latex: dict[str, str] = field(default_factory=dict)
     subscript: set[str] = field(default_factory=set)
     given: dict[str, int] = field(default_factory=dict)
+    # the space each parameter of a definition is a point of (None: used only as a number)
+    param_spaces: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
 
     def unfold(self, expr: Any, names: set[str] | None = None, once: bool = False) -> Any:
         """Replace applications of definitions (all, or those in `names`) by their bodies.
@@ -212,6 +214,10 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
         if body is not None and (d.params or d.name in sc.ns.symbols):
             lhs = None if d.params else sc.ns.symbols[d.name]
             sc.definitions[d.name] = Rewrite(d.name, params, evaluated(body), lhs=lhs, at=at)
+    sc.param_spaces = definition_param_spaces(sc)
+    for d in spec.definitions:  # calls of definitions in definitions, now that every parameter has its space
+        if d.name in sc.definitions:
+            issues.extend(SpecIssue(d.body.loc, p) for p in ill_typed_calls(sc.definitions[d.name].body, sc))
     for h in spec.hypotheses:
         lhs, rhs = parse_text(h.lhs, sc, issues), parse_text(h.rhs, sc, issues)
         if lhs is None or rhs is None:
@@ -268,7 +274,7 @@ def parse_text(text: Text, sc: Scope, issues: list[SpecIssue]) -> Any:
     except ExprSyntaxError as exc:
         issues.append(SpecIssue(text.loc, str(exc)))
         return None
-    problems = undeclared_structure(expr, sc) + ill_typed_arguments(expr, sc)
+    problems = undeclared_structure(expr, sc) + ill_typed_arguments(expr, sc) + ill_typed_calls(expr, sc)
     issues.extend(SpecIssue(text.loc, p) for p in problems)
     return None if problems else expr
 
@@ -304,6 +310,53 @@ def ill_typed_arguments(expr: Any, sc: Scope) -> list[str]:
                     and not 0 <= int(arg) < sc.spaces[space]:
                 out.append(f"argument {i} of {info.name} must be a point of space {space} "
                            f"(0 .. {sc.spaces.get(space, 0) - 1}), got {arg}")
+    return sorted(set(out))
+
+
+def definition_param_spaces(sc: Scope) -> dict[str, tuple[str | None, ...]]:
+    """The space each parameter of each definition is a point of, read off the bodies: a
+    parameter passed where a declared function (or, repeating until nothing changes, another
+    definition) takes a point of a space is a point of that space; None if it is only ever
+    used as a number."""
+    found = {name: [None] * len(rw.params) for name, rw in sc.definitions.items() if rw.params}
+    changed = True
+    while changed:
+        changed = False
+        for name, slots in found.items():
+            rw = sc.definitions[name]
+            for node in rw.body.atoms(AppliedUndef):
+                taken = _spaces_taken(node, sc, found)
+                for arg, space in zip(node.args, taken):
+                    if space not in (None, "R") and arg in rw.params and slots[rw.params.index(arg)] is None:
+                        slots[rw.params.index(arg)] = space
+                        changed = True
+    return {name: tuple(slots) for name, slots in found.items()}
+
+
+def _spaces_taken(node: Any, sc: Scope, param_spaces: dict) -> tuple:
+    """The space of each argument of a call: a declared function's, or a definition's parameters'."""
+    info = sc.functions.get(node.func.__name__)
+    if info is not None:
+        return info.spaces if len(info.spaces) == len(node.args) else ()
+    spaces = param_spaces.get(node.func.__name__, ())
+    return tuple(spaces) if len(spaces) == len(node.args) else ()
+
+
+def ill_typed_calls(expr: Any, sc: Scope) -> list[str]:
+    """Calls of definitions with an argument that ranges over a space other than the one its
+    parameter is a point of, or over any space where the body uses the parameter only as a
+    number (e.g. J(th) = Int(ptau(tau, th)*R(tau), tau) written with ptau(th, tau))."""
+    out = []
+    for node in expr.atoms(AppliedUndef):
+        name = node.func.__name__
+        if name not in sc.param_spaces or len(sc.param_spaces[name]) != len(node.args):
+            continue
+        for i, (arg, want) in enumerate(zip(node.args, sc.param_spaces[name]), 1):
+            own = sc.symbol_space.get(arg)
+            if own is None or own == want:
+                continue
+            role = f"a point of space {want}" if want else "a number (its definition never uses it as a point)"
+            out.append(f"argument {i} of {name} is {role}, but '{arg}' ranges over {own}")
     return sorted(set(out))
 
 

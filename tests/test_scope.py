@@ -9,10 +9,8 @@ import sympy as sp
 
 from derive.errors import Loc
 from derive.exprs import parse
-from derive.scope import FunctionInfo, Rewrite, Scope, build_scope, inequality_hypotheses
-
 from derive.ops import T, matmul
-from derive.scope import FunctionInfo, Rewrite, Scope, build_scope
+from derive.scope import FunctionInfo, Rewrite, Scope, build_scope, inequality_hypotheses
 from derive.spec import load_problem
 
 HEADER = 'id: "1"\ntitle: "T"\nstatement: "S"\n'
@@ -356,3 +354,42 @@ definitions:
 """ + SOLUTION)
     assert issues == []
     assert sc.given == {"lik": 1, "post": 1}
+
+
+def test_parameters_of_definitions_get_the_spaces_their_bodies_use(tmp_path: Path) -> None:
+    """A parameter passed to a function on (Tau) is a point of Tau, also through another
+    definition; one used only in arithmetic is a number (None)."""
+    sc, issues, _ = scope_of(tmp_path, HEADER + """\
+spaces: {Tau: 4}
+symbols:
+  tau: {space: Tau}
+functions:
+  g: {args: [Tau]}
+  R: {args: [Tau]}
+definitions:
+  ptau: {args: [y, th], body: "exp(th*g(y))"}
+  J: {args: [v, th], body: "ptau(v, th)*R(tau)"}
+""" + SOLUTION)
+    assert issues == []
+    assert sc.param_spaces == {"ptau": ("Tau", None), "J": ("Tau", None)}
+
+
+def test_a_call_of_a_definition_with_an_argument_of_the_wrong_space_is_located(tmp_path: Path) -> None:
+    """J's body passes tau (a point of Tau) where ptau's body uses a number: an issue at J's line."""
+    sc, issues, path = scope_of(tmp_path, HEADER + """\
+spaces: {Tau: 4, S: 2}
+symbols:
+  tau: {space: Tau}
+  s: {space: S}
+functions:
+  g: {args: [Tau]}
+  R: {args: [Tau]}
+definitions:
+  ptau: {args: [y, th], body: "exp(th*g(y))"}
+  J: {args: [th], body: "Int(ptau(th, tau)*R(tau), tau)"}
+  K: "ptau(s, 1)"
+""" + SOLUTION)
+    assert issues == [
+        f"{path}:13: definitions.J.body: argument 2 of ptau is a number (its definition never uses it as a "
+        f"point), but 'tau' ranges over Tau",
+        f"{path}:14: definitions.K: argument 1 of ptau is a point of space Tau, but 's' ranges over S"]

@@ -553,3 +553,17 @@ def test_derivative_at_a_point_of_a_recursive_definition() -> None:
     with pytest.raises(StepRejected) as exc:
         check(left, "=", sp.Rational(1, 2), Context(sc))
     assert "n = " in exc.value.counterexample
+
+
+def test_integrals_of_unknown_functions_are_not_sent_to_the_integrator() -> None:
+    """No closed form without a delta or a derivative: the integral comes back as it is (at
+    once: SymPy's heurisch spent seconds failing on such integrals at each instance)."""
+    from derive.verify.symbolic import integrate_or_keep
+
+    z, c = sp.symbols("z c", real=True)
+    q = sp.Function("q", real=True)
+    hard = sp.Integral(q(z, c) * sp.log(q(z, c) / q(c, z)), (z, -sp.oo, sp.oo))
+    assert integrate_or_keep(hard) is hard
+    assert integrate_or_keep(sp.Integral(sp.DiracDelta(z - c) * q(z, c), (z, -sp.oo, sp.oo))) == q(c, c)
+    assert integrate_or_keep(sp.Integral(sp.Derivative(q(z, c), z), (z, 0, 1))) == q(1, c) - q(0, c)
+    assert integrate_or_keep(sp.Integral(z * q(c, c), (z, 0, 2))) == 2 * q(c, c)

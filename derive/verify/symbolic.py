@@ -204,10 +204,23 @@ def sifted(expr: Any) -> Any:
 
 
 def integrate_or_keep(node: sp.Integral) -> Any:
-    """The integral in closed form when SymPy finds one, else the integral itself."""
+    """The integral in closed form when SymPy finds one, else the integral itself. An
+    integrand holding an unknown function of the variable of integration has no closed form
+    unless a delta sifts it or it is a derivative: SymPy's integrator is not tried on it
+    (heurisch spends seconds failing on such integrals)."""
+    if not _integrable(node):
+        return node
     try:
         done = node.doit()
     except (TypeError, ValueError, NotImplementedError):
         return node
     return node if done.has(sp.Integral) else done
+
+
+def _integrable(node: sp.Integral) -> bool:
+    """Can SymPy's integrator remove this integral? Not when an unknown function of a variable
+    of integration occurs without a delta or a derivative."""
+    variables = {lim[0] for lim in node.limits}
+    unknown = any(f.free_symbols & variables for f in node.function.atoms(AppliedUndef))
+    return not unknown or node.function.has(sp.DiracDelta, sp.Derivative)
 
