@@ -11,7 +11,9 @@ import pytest
 import sympy as sp
 
 from derive.exprs import parse
-from derive.matrix_eval import iv, iv_digits
+from flint import arb
+
+from derive.balls import precision
 from derive.matrices import random_matrix
 from derive.matrix_eval import MatrixEval, Undecided, decide, enclose, largest_eigenvalue
 from derive.scope import Rewrite, Scope
@@ -69,9 +71,15 @@ def test_certified_largest_eigenvalue_encloses_the_truth() -> None:
     g = sp.ImmutableMatrix([[2 + sp.tanh(1), 1], [1, 3]])
     box = largest_eigenvalue(g)
     true = max(sp.N(e, 70) for e in sp.Matrix(g).eigenvals())
-    with iv_digits(70):
-        point = iv.mpf(str(true))
-        assert box.a <= point.a and point.b <= box.b and box.b - box.a < iv.mpf("1e-40")
+    with precision(240):
+        assert box.overlaps(arb(str(true), "1e-68")) and box.rad() < arb("1e-40")
+
+
+def test_a_repeated_largest_eigenvalue_is_certified() -> None:
+    """diag(t, t) with t = 1 - tanh(1)**2: the two equal eigenvalues form one cluster."""
+    t = 1 - sp.tanh(1) ** 2
+    box = largest_eigenvalue(sp.ImmutableMatrix([[t, 0], [0, t]]))
+    assert box.contains(enclose(t)) and box.rad() < arb("1e-40")
 
 
 def test_decide_is_exact_or_certified_never_by_tolerance() -> None:
@@ -79,11 +87,10 @@ def test_decide_is_exact_or_certified_never_by_tolerance() -> None:
     assert not decide(sp.Rational(1, 2), sp.Rational(1, 2), "<", {})
     box = sp.Dummy("s")
     tiny = sp.Rational(1, 10**50)
-    with iv_digits(60):
-        encl = {box: enclose(sp.Rational(1, 2) + tiny)}
+    encl = {box: enclose(sp.Rational(1, 2) + tiny + sp.tanh(1) / 10**70)}
     assert not decide(box, sp.Rational(1, 2), "<=", encl)  # off by 1e-50: still rejected
     with pytest.raises(Undecided):  # an enclosure that straddles the bound decides nothing
-        decide(box, sp.Rational(1, 2), "<=", {box: iv.mpf(["0.49", "0.51"])})
+        decide(box, sp.Rational(1, 2), "<=", {box: arb("0.5", "0.01")})
 
 
 CTX = Context(SC, seed=7)

@@ -12,7 +12,8 @@ from typing import Any
 import sympy as sp
 
 from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
-from derive.matrix_eval import SCALES, MatrixEval, Undecided, decide, enclose
+from derive.balls import NotEnclosed, precision
+from derive.matrix_eval import PREC, SCALES, BallEval, MatrixEval, Undecided, ball_decision, decide, enclose, show_ball
 from derive.model import Verdict
 from derive.ops import sigma_max
 from derive.verify.base import Context, StepRejected, cited, params_seen, params_text, show
@@ -38,21 +39,39 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         where = ""
         try:
             x, y = inst.evaluate(a), inst.evaluate(b)
-            me = MatrixEval(inst.matrices(), ctx.scope.unfold)
+            mats = inst.matrices()
             where = _where(inst)
-            x, y = me.value(x), me.value(y)
-            matrix_valued = matrix_valued or isinstance(x, sp.MatrixBase)
-            ok = _matrix_holds(x, y, rel, me, ctx, where)
+            ok, shown, is_matrix = _by_balls(x, y, rel, mats, ctx)
+            if ok is None:  # the balls decide nothing: exact values and certified placeholders
+                me = MatrixEval(mats, ctx.scope.unfold)
+                x, y = me.value(x), me.value(y)
+                ok = _matrix_holds(x, y, rel, me, ctx, where)
+                is_matrix = isinstance(x, sp.MatrixBase)
+                shown = (_show_value(x, me), _show_value(y, me)) if not ok else ("", "")
+            matrix_valued = matrix_valued or is_matrix
         except (Undecided, ValueError) as exc:
             raise StepRejected(f"could not decide on an exact instance ({exc})", where or _where(inst)) from None
         params_seen(inst.values, ctx.scope, params)
         if not ok:
-            raise StepRejected("false on a random exact instance",
-                               f"{where}: left = {_show_value(x, me)}, right = {_show_value(y, me)}")
+            raise StepRejected("false on a random exact instance", f"{where}: left = {shown[0]}, right = {shown[1]}")
     what = "equal entry by entry" if matrix_valued else "holds"
     sv = "; singular values exact or certified by interval arithmetic" if sp.Tuple(a, b).has(sigma_max) else ""
     return Verdict("instance", f"{what} on {MATRIX_TRIALS} random exact matrix instances ({params_text(params)})"
                                + sv + cited(ctx))
+
+
+def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool | None, tuple[str, str], bool]:
+    """The relation decided in certified ball arithmetic (fast, in C): the verdict (None when
+    the balls do not decide it: they overlap, or a value has no ball, and the exact
+    evaluation decides), the two sides as text, and whether they are matrices."""
+    try:
+        with precision(PREC):
+            be = BallEval(mats, ctx.scope.unfold)
+            bx, by = be.value(x), be.value(y)
+            ok = ball_decision(bx, by, rel)
+    except (NotEnclosed, ValueError, TypeError):
+        return None, ("", ""), False
+    return ok, (show_ball(bx), show_ball(by)), be._is_matrix(bx)
 
 
 def _where(inst: Instance) -> str:
