@@ -355,8 +355,8 @@ def ill_typed_calls(expr: Any, sc: Scope) -> list[str]:
             own = sc.symbol_space.get(arg)
             if own is None or own == want:
                 continue
-            role = f"a point of space {want}" if want else "a number (its definition never uses it as a point)"
-            out.append(f"argument {i} of {name} is {role}, but '{arg}' ranges over {own}")
+            role = f"a point of space {want}" if want else "a number (its body never uses it as a point)"
+            out.append(f"argument {i} of {name} (definitions.{name}) is {role}, but '{arg}' ranges over {own}")
     return sorted(set(out))
 
 

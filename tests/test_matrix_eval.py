@@ -121,3 +121,22 @@ def test_wrong_layer_jacobian_is_rejected() -> None:
 
 def test_singular_values_are_nonnegative_symbolically() -> None:
     assert check(p("sigma_max(matmul(W, W))"), ">=", sp.Integer(0), CTX).method == "symbolic"
+
+
+@pytest.mark.parametrize("rel, bound, case", [
+    ("<", "1", "c I"),  # tight at y = 0
+    (">", "0", "nilpotent"),  # W = c e_1 e_d^T: the product of two layer Jacobians vanishes
+])
+def test_matrix_inequalities_meet_their_equality_cases(rel: str, bound: str, case: str) -> None:
+    start = "sigma_max(diag(1 - tanh(matmul(W, y))**2))" if case == "c I" else "sigma_max(jacobian(X(n + 1), x1))"
+    with pytest.raises(StepRejected) as exc:
+        check(p(start), rel, p(bound), CTX)
+    assert exc.value.message.startswith("false on an equality case (vectors zero") and case in exc.value.message
+    assert "y = [[0]" in exc.value.counterexample or "x1 = [[0]" in exc.value.counterexample
+
+
+def test_a_true_matrix_bound_says_which_equality_cases_it_survived() -> None:
+    v = check(p("sigma_max(diag(1 - tanh(matmul(W, y))**2))"), "<=", p("1"), CTX)
+    assert v.method == "instance"
+    assert ("and on the equality cases: vectors zero, matrices with sigma_max c equal to c I; vectors zero, "
+            "matrices with sigma_max c equal to c e_1 e_d^T (nilpotent)") in v.detail

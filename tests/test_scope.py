@@ -390,6 +390,7 @@ definitions:
   K: "ptau(s, 1)"
 """ + SOLUTION)
     assert issues == [
-        f"{path}:13: definitions.J.body: argument 2 of ptau is a number (its definition never uses it as a "
-        f"point), but 'tau' ranges over Tau",
-        f"{path}:14: definitions.K: argument 1 of ptau is a point of space Tau, but 's' ranges over S"]
+        f"{path}:13: definitions.J.body: argument 2 of ptau (definitions.ptau) is a number (its body never "
+        f"uses it as a point), but 'tau' ranges over Tau",
+        f"{path}:14: definitions.K: argument 1 of ptau (definitions.ptau) is a point of space Tau, but 's' "
+        f"ranges over S"]

@@ -25,11 +25,16 @@ LARGEST = 3  # every third trial puts every size and count here, where matrices 
 
 def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact matrix instances. The first trials (cheap, and most wrong steps
-    fail there already) cycle through the small sizes; every third takes the largest."""
+    fail there already) cycle through the small sizes; every third takes the largest. An
+    inequality then meets its equality cases at the largest sizes (EQUALITY_CASES): random
+    instances never make a vector zero or a matrix orthogonal."""
     rng = random.Random(ctx.seed)
     params: dict[str, set] = {}
     matrix_valued = False
-    for trial in range(MATRIX_TRIALS):
+    cases = [(trial, None) for trial in range(MATRIX_TRIALS)]
+    cases += [(2, kind) for kind in EQUALITY_CASES] if rel != "=" else []
+    tried = []
+    for trial, case in cases:
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial - trial // 3,
                         assume=ctx.assume, whole_numbers=SMALL_WHOLE_NUMBERS)
         if trial % 3 == 2:
@@ -40,6 +45,8 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         try:
             x, y = inst.evaluate(a), inst.evaluate(b)
             mats = inst.matrices()
+            if case is not None and not _degenerate(mats, ctx, case):
+                continue
             where = _where(inst)
             ok, shown, is_matrix = _by_balls(x, y, rel, mats, ctx)
             if ok is None:  # the balls decide nothing: exact values and certified placeholders
@@ -53,11 +60,43 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             raise StepRejected(f"could not decide on an exact instance ({exc})", where or _where(inst)) from None
         params_seen(inst.values, ctx.scope, params)
         if not ok:
-            raise StepRejected("false on a random exact instance", f"{where}: left = {shown[0]}, right = {shown[1]}")
+            what = "false on a random exact instance" if case is None else f"false on an equality case ({case})"
+            raise StepRejected(what, f"{where}: left = {shown[0]}, right = {shown[1]}")
+        if case is not None:
+            tried.append(case)
     what = "equal entry by entry" if matrix_valued else "holds"
     sv = "; singular values exact or certified by interval arithmetic" if sp.Tuple(a, b).has(sigma_max) else ""
+    ties = f", and on the equality cases: {'; '.join(tried)}" if tried else ""
     return Verdict("instance", f"{what} on {MATRIX_TRIALS} random exact matrix instances ({params_text(params)})"
-                               + sv + cited(ctx))
+                               + ties + sv + cited(ctx))
+
+
+# equality cases of a matrix inequality: every free vector zero, and each matrix with a prescribed
+# largest singular value c either c times the identity (every product bound tight) or c times the
+# shift e_1 e_d^T (nilpotent: products of two or more of its factors vanish)
+EQUALITY_CASES = ("vectors zero, matrices with sigma_max c equal to c I",
+                  "vectors zero, matrices with sigma_max c equal to c e_1 e_d^T (nilpotent)")
+
+
+def _degenerate(mats: dict, ctx: Context, case: str) -> bool:
+    """Turn an instance's matrices into the equality case `case` (in place); False when it
+    changes nothing (no free vector and no square matrix with sigma_max outside hypotheses)."""
+    sc = ctx.scope
+    held = set().union(*[h.lhs.free_symbols | h.body.free_symbols for h in sc.hypotheses.values()
+                         if h.lhs is not None])
+    changed = False
+    for sym, m in mats.items():
+        if sym in held:
+            continue
+        if m.shape[1] == 1 and sym not in sc.structure and sym not in sc.sigma_max:
+            mats[sym], changed = sp.ImmutableMatrix(sp.zeros(*m.shape)), True
+        elif sym in sc.sigma_max and m.shape[0] == m.shape[1]:
+            c, d = sc.sigma_max[sym], m.shape[0]
+            tie = sp.eye(d) if case == EQUALITY_CASES[0] else sp.zeros(d, d)
+            if case != EQUALITY_CASES[0]:
+                tie[0, d - 1] = 1
+            mats[sym], changed = sp.ImmutableMatrix(c * tie), True
+    return changed
 
 
 def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool | None, tuple[str, str], bool]:
@@ -69,7 +108,7 @@ def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool 
             be = BallEval(mats, ctx.scope.unfold)
             bx, by = be.value(x), be.value(y)
             ok = ball_decision(bx, by, rel)
-    except (NotEnclosed, ValueError, TypeError):
+    except (NotEnclosed, Undecided, ValueError, TypeError):
         return None, ("", ""), False
     return ok, (show_ball(bx), show_ball(by)), be._is_matrix(bx)
 
