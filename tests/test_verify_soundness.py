@@ -375,3 +375,9 @@ def test_an_infinite_product_without_closed_form_has_no_value(sc: Scope) -> None
     err = rejected(sc, "Sum(p*(1 - p)**(i - 1)*i, (i, 1, oo))", "=", "Product(p*(1 - p)**(i - 1)*i, (i, 1, oo))",
                    "0 < p < 1")
     assert "could not evaluate" in err.message or "false" in err.message
+
+
+def test_a_side_with_no_real_value_on_an_instance_is_rejected(sc: Scope) -> None:
+    """log(-Int(q(z), z)): a density's total made negative has no real log (class 6)."""
+    err = rejected(sc, "log(-Int(q(z), z))", "=", "log(-1)")
+    assert "no real value on an exact instance" in err.message

@@ -136,11 +136,16 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
 
 
 def undefined(x: Any, y: Any, where: str) -> None:
-    """Reject if a side has no value on this instance (zoo, nan: a division by zero, 0/0)."""
+    """Reject if a side has no value on this instance (zoo, nan: a division by zero, 0/0), or
+    no real value (the imaginary unit: the log or square root of a negative number; every
+    quantity of a problem is real)."""
     for side, e in (("left", x), ("right", y)):
         if isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan):
             raise StepRejected(f"the {side} side is undefined on an exact instance (a division by zero?)",
                                f"{where}: {side} = {sp.sstr(e)[:150]}")
+        if isinstance(e, sp.Basic) and e.has(sp.I):
+            raise StepRejected(f"the {side} side has no real value on an exact instance (the log or square "
+                               f"root of a negative number?)", f"{where}: {side} = {sp.sstr(e)[:150]}")
 
 
 def whole_number_grid(a: Any, b: Any, ctx: Context) -> list[dict]:
