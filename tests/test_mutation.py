@@ -131,3 +131,14 @@ def test_an_accepted_mutant_not_decided_within_the_budget_is_decided_again() -> 
     assert _not_wrong(wrong) is None
     _, killed, msg = run(weaker)
     assert (killed, msg) == (False, f"{NOT_WRONG}: weaker bound (decided within 300 CPU s after it was accepted)")
+
+
+def test_a_sum_for_a_product_is_refuted_at_a_point_before_any_simplification() -> None:
+    """hw4 1.1.1 bound.2 with Sum for Product ran past 40 CPU s in simplification; a sample
+    point on the instance now refutes it first."""
+    from tests.mutation import run
+
+    m = next(m for m in mutants("hw4:sigmoid_gradient")
+             if m.label == "bound.2" and m.kind == "sibling function" and m.to.startswith("Sum("))
+    _, killed, msg = run(m)
+    assert killed and "step bound.2: false on a random exact instance" in msg

@@ -115,6 +115,11 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
     params_seen(inst.values, ctx.scope, seen.params)
     seen.cases.add(tuple(sorted(((k, v) for k, v in inst.values.items() if k.is_integer), key=lambda kv: str(kv[0]))))
     free = x.free_symbols | y.free_symbols
+    if rel == "=" and free:  # refute first: a point where the sides differ decides before any simplification
+        point = sample_point(free, ctx, random.Random(ctx.seed), index=0)
+        x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
+        if holds(x2, y2, rel) is False:
+            raise StepRejected(false, f"{_here(where, point)}: left = {show(x2)}, right = {show(y2)}")
     if rel == "=" and (not free or sp.count_ops(x - y) <= SIMPLIFY_OPS) and symbolic_zero(x - y, ctx):
         return
     seen.sampled = seen.sampled or bool(free)
@@ -125,14 +130,19 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
             point = zero if all(v is not None for v in zero.values()) else point
         x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
         ok = holds(x2, y2, rel)
-        pts = ", ".join(f"{k} = {v}" for k, v in point.items())
-        here = "; ".join(p for p in (where, pts) if p)
+        here = _here(where, point)
         if ok is None and rel == "=" and symbolic_zero(x - y, ctx):  # no value at a point, but equal
             return
         if ok is None:
             raise StepRejected("could not evaluate a random instance", with_unknowns(x2, y2, here, ctx))
         if not ok:
             raise StepRejected(false, f"{here}: left = {show(x2)}, right = {show(y2)}")
+
+
+def _here(where: str, point: dict) -> str:
+    """The instance and the sample point, as a counterexample's place."""
+    pts = ", ".join(f"{k} = {v}" for k, v in point.items())
+    return "; ".join(p for p in (where, pts) if p)
 
 
 def undefined(x: Any, y: Any, where: str) -> None:
