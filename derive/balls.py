@@ -65,18 +65,8 @@ def _ball(x: Any, memo: dict) -> arb:
         out = arb.pi()
     elif x is sp.E:
         out = arb.const_e()
-    elif isinstance(x, sp.Add):
-        out = arb(0)
-        for a in x.args:
-            out += _ball(a, memo)
-    elif isinstance(x, sp.Mul):
-        out = arb(1)
-        for a in x.args:
-            out *= _ball(a, memo)
-    elif isinstance(x, sp.Pow):
-        out = _power(x, memo)
-    elif x.func in FUNCTIONS and len(x.args) == 1:
-        out = FUNCTIONS[x.func](_ball(x.args[0], memo))
+    elif isinstance(x, (sp.Add, sp.Mul, sp.Pow)) or (x.func in FUNCTIONS and len(x.args) == 1):
+        out = apply(x, [_ball(a, memo) for a in x.args])
     else:
         raise NotEnclosed(f"no certified evaluation of {type(x).__name__}")
     if not out.is_finite():
@@ -85,8 +75,24 @@ def _ball(x: Any, memo: dict) -> arb:
     return out
 
 
-def _power(x: sp.Pow, memo: dict) -> arb:
-    base = _ball(x.base, memo)
+def apply(node: Any, args: list[arb]) -> arb:
+    """The operation of the SymPy node (+, *, a power, a function of FUNCTIONS) on the balls
+    of its arguments."""
+    if isinstance(node, sp.Add):
+        return sum(args[1:], args[0])
+    if isinstance(node, sp.Mul):
+        out = args[0]
+        for a in args[1:]:
+            out = out * a
+        return out
+    if isinstance(node, sp.Pow):
+        return _power(node, *args)
+    if node.func in FUNCTIONS and len(args) == 1:
+        return FUNCTIONS[node.func](args[0])
+    raise NotEnclosed(f"no ball arithmetic for {type(node).__name__}")
+
+
+def _power(x: sp.Pow, base: arb, exp: arb) -> arb:
     if x.exp.is_Integer:
         if x.exp < 0 and base.contains(0):
             raise NotEnclosed(f"division by a ball holding 0 in {x}")
@@ -97,7 +103,7 @@ def _power(x: sp.Pow, memo: dict) -> arb:
         return base.sqrt()
     if not base > 0:
         raise NotEnclosed(f"power of a ball reaching 0 or below in {x}")
-    return (base.log() * _ball(x.exp, memo)).exp()
+    return (base.log() * exp).exp()
 
 
 def enclosure(x: Any, digits: int, known: dict | None = None) -> arb:

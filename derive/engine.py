@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
-from sympy.printing.str import StrPrinter
 
 from derive import mdp as mdps
 from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
 from derive.exprs import ExprSyntaxError, evaluated, parse_relations
+from derive.plaintext import failure, plain
 from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Erratum, Notation, PolicyEvaluation,
                           PolicyRow, PolicyTable, Say, Step, Verdict)
 from derive.rules import REGISTRY, Rule, RuleError
@@ -189,7 +189,7 @@ def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
                     out[text.loc] = value
                 else:
                     issues.append(SpecIssue(text.loc, f"a claimed value must be an exact rational number, "
-                                                      f"got {_plain(value)}"))
+                                                      f"got {plain(value)}"))
     return out
 
 
@@ -344,15 +344,15 @@ def _run_chain(plan: PlannedChain, scope: Scope) -> Chain:
             raise EngineError(s.loc, f"step {label}: rule '{ps.rule.name}' does not apply: {exc}") from None
         except StepRejected as exc:
             raise VerificationError(
-                s.loc, label, f"{exc.message}: `{_plain(lhs)}  {rel}  {_plain(rhs)}` is not shown",
+                s.loc, label, f"{exc.message}: `{plain(lhs)}  {rel}  {plain(rhs)}` is not shown",
                 exc.counterexample) from None
         except LimitError as exc:
             raise EngineError(s.loc, f"step {label}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
-            raise EngineError(s.loc, f"step {label}: the verifier could not check `{_plain(lhs)}  {rel}  "
-                                     f"{_plain(rhs)}` ({_failure(exc)})") from None
+            raise EngineError(s.loc, f"step {label}: the verifier could not check `{plain(lhs)}  {rel}  "
+                                     f"{plain(rhs)}` ({failure(exc)})") from None
         if (lhs, rel, rhs) != (current, s.rel, nxt):
-            verdict = Verdict(verdict.method, f"checked {_plain(lhs)} {rel} {_plain(rhs)}: {verdict.detail}")
+            verdict = Verdict(verdict.method, f"checked {plain(lhs)} {rel} {plain(rhs)}: {verdict.detail}")
         why = (s.why or (ps.rule.statement if ps.rule else "claimed; checked by the engine")) + \
             ("" if simpler is None else SIMPLIFIED_NOTE)
         steps.append(Step(s.rel, nxt, ps.rule.name if ps.rule else "claim", why, s.loc, verdict))
@@ -380,39 +380,14 @@ def _next_expr(ps: PlannedStep, current: Any, ctx: RuleContext, label: str) -> A
     except RuleError as exc:
         raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' does not apply: {exc}") from None
     except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
-        raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' failed on `{_plain(current)}` "
-                                       f"({_failure(exc)})") from None
+        raise EngineError(ps.spec.loc, f"step {label}: rule '{ps.rule.name}' failed on `{plain(current)}` "
+                                       f"({failure(exc)})") from None
     if ps.to is None:
         return result
     try:
         check(result, "=", ps.to, Context(ctx.scope, ctx.assume))
     except StepRejected as exc:
         raise VerificationError(
-            ps.spec.loc, label, f"rule '{ps.rule.name}' gives `{_plain(result)}`, not the claimed "
-                                f"`{_plain(ps.to)}`", exc.counterexample) from None
+            ps.spec.loc, label, f"rule '{ps.rule.name}' gives `{plain(result)}`, not the claimed "
+                                f"`{plain(ps.to)}`", exc.counterexample) from None
     return ps.to
-
-
-def _failure(exc: BaseException) -> str:
-    """`Type: first line of the message` of an error raised inside SymPy (no traceback)."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-class _StableStr(StrPrinter):
-    """SymPy's str printer; a sum with two terms that print alike up to their sign (e.g. -2*E(X)
-    and 2*E(X) over symbols that differ only in assumptions), whose order SymPy leaves to the
-    hash seed, is printed in one fixed order."""
-
-    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
-        terms = super()._as_ordered_terms(expr, order=order)
-        alike = [sp.sstr(term).lstrip("-") for term in terms]
-        if len(set(alike)) == len(alike):
-            return terms
-        return sorted(terms, key=lambda term: (sp.sstr(term).lstrip("-"), sp.sstr(term), sp.srepr(term)))
-
-
-def _plain(expr: Any) -> str:
-    """An expression as plain text for a step's detail (the same bytes under any hash seed)."""
-    text = _StableStr().doprint(expr)
-    return text if len(text) < 200 else text[:197] + "..."

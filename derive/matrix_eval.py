@@ -21,7 +21,7 @@ from typing import Any
 import sympy as sp
 from flint import acb_mat, arb, arb_mat
 
-from derive.balls import FUNCTIONS, NotEnclosed, enclosure, excludes_zero, precision
+from derive.balls import NotEnclosed, apply, enclosure, excludes_zero, precision
 from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, scale, sigma_max
 
 DIGITS = 60
@@ -209,20 +209,7 @@ class BallEval(MatrixEval):
         return self._enclosed(self._exact_jacobian(f, var))
 
     def _apply(self, e: Any, args: list) -> Any:
-        if isinstance(e, sp.Add):
-            return sum(args[1:], args[0])
-        if isinstance(e, sp.Mul):
-            out = args[0]
-            for a in args[1:]:
-                out = out * a
-            return out
-        if isinstance(e, sp.Pow) and e.exp.is_Integer:
-            if e.exp < 0 and args[0].contains(0):
-                raise NotEnclosed(f"division by a ball holding 0 in {e}")
-            return args[0] ** int(e.exp)
-        if e.func in FUNCTIONS and len(args) == 1:
-            return FUNCTIONS[e.func](args[0])
-        raise NotEnclosed(f"no ball arithmetic for {type(e).__name__}")
+        return apply(e, args)
 
     def _entrywise(self, e: Any, args: list, shape: tuple[int, int]) -> Any:
         rows, cols = shape

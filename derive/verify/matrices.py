@@ -10,9 +10,10 @@ import random
 from typing import Any
 
 import sympy as sp
+from flint import arb_mat
 
-from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
 from derive.balls import NotEnclosed, precision
+from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
 from derive.matrix_eval import PREC, SCALES, BallEval, MatrixEval, Undecided, ball_decision, decide, enclose, show_ball
 from derive.model import Verdict
 from derive.ops import sigma_max
@@ -110,7 +111,7 @@ def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool 
             ok = ball_decision(bx, by, rel)
     except (NotEnclosed, Undecided, ValueError, TypeError):
         return None, ("", ""), False
-    return ok, (show_ball(bx), show_ball(by)), be._is_matrix(bx)
+    return ok, (show_ball(bx), show_ball(by)), isinstance(bx, arb_mat)
 
 
 def _where(inst: Instance) -> str:
