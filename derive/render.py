@@ -10,7 +10,8 @@ Rules:
 
 from __future__ import annotations
 
-from derive.texguard import UNICODE_MATH, check_math, prose_parts, text_char_tex
+from derive.texguard import check_math, prose_parts, text_char_tex
+from derive.texnames import UNICODE_MATH
 
 __all__ = ["METHOD_LEGEND", "METHOD_NAMES", "METHOD_TAGS", "check_math", "check_tag", "escape_text", "prose"]
 

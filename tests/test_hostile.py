@@ -26,7 +26,8 @@ from derive.cli import main
 from derive.compile import compile_pdf
 from derive.errors import SpecError
 from derive.safeyaml import MAX_DEPTH, MAX_FILE_BYTES, read_yaml
-from derive.texguard import ALLOWED_COMMANDS, TEXT_CHARACTERS, UNICODE_MATH, shown
+from derive.texguard import shown
+from derive.texnames import ALLOWED_COMMANDS, TEXT_CHARACTERS, UNICODE_MATH
 
 REPO = Path(__file__).resolve().parents[1]
 DERIVE = [sys.executable, "-m", "derive.cli"]
@@ -611,7 +612,7 @@ def test_every_allowed_command_and_character_compiles(tmp_path: Path) -> None:
     character in text."""
     from derive.booklet import ENV
     from derive.render import prose
-    from derive.texguard import ARITY, DELIMITER_COMMANDS, SIZED_COMMANDS, TEXT_COMMANDS
+    from derive.texnames import ARITY, DELIMITER_COMMANDS, SIZED_COMMANDS, TEXT_COMMANDS
 
     skip = {"left", "right", "middle", "begin", "end", "limits", "nolimits", "substack", "&", "\\", "%", "#"}
     pieces = []
