@@ -6,8 +6,11 @@ Rules:
   (an allow-list: `\\begin{X}` runs `\\X`, so environments are names on the list too).
 - The math must also be well formed where TeX would stop the whole booklet: balanced braces,
   `\\begin`/`\\end` and `\\left`/`\\right`; a delimiter after `\\left`, `\\right` and `\\big`-type
-  commands; an argument for every command that takes one; `&` and `\\\\` only inside an
-  environment; no double super- or subscript; plain words inside `\\text{...}`.
+  commands; an argument for every command that takes one (a script's unbraced argument only a
+  command without arguments or one of SCRIPT_UNBRACED); `&` and `\\\\` only inside an environment,
+  no more `&` in a row than the environment has columns (TABS_PER_ROW, an array's column letters);
+  no double super- or subscript; plain words inside `\\text{...}`; an environment name and
+  array columns plain letters (`\\begin{mat rix}` or `\\begin{matrix\\X` is refused).
 - Characters: printable ASCII, tab and newline (text only), the Latin letters and punctuation
   of TEXT_CHARACTERS (text only) and the Unicode math symbols of UNICODE_MATH, which print as
   their LaTeX command in math and in text. Control characters, DEL and anything else (emoji,
@@ -22,8 +25,8 @@ import re
 import unicodedata
 
 from derive.texnames import (
-    ALLOWED_COMMANDS, ALLOWED_ENVIRONMENTS, ARITY, ARRAY_COLUMNS, DELIMITER_COMMANDS, DELIMITERS, LIMITS_AFTER,
-    SIZED_COMMANDS, TEXT_CHARACTERS, TEXT_COMMANDS, UNICODE_MATH,
+    ALLOWED_COMMANDS, ALLOWED_ENVIRONMENTS, ARITY, ARRAY_COLUMNS, DELIMITER_COMMANDS, DELIMITERS, ENVIRONMENT_NAME,
+    LIMITS_AFTER, SCRIPT_UNBRACED, SIZED_COMMANDS, TABS_PER_ROW, TEXT_CHARACTERS, TEXT_COMMANDS, UNICODE_MATH,
 )
 
 MAX_SHOWN = 60
@@ -64,7 +67,9 @@ class _Math:
 
     def __init__(self, tex: str):
         self.tex = tex
-        self.tokens = [(m.group(1), m.group(3)) for m in _TOKEN.finditer(tex) if m.group(2) is None]
+        matches = [m for m in _TOKEN.finditer(tex) if m.group(2) is None]
+        self.tokens = [(m.group(1), m.group(3)) for m in matches]
+        self.starts = [m.start() for m in matches]
         self.i = 0
         self.depth = 0
 
@@ -79,10 +84,12 @@ class _Math:
         if self.peek() is not None:
             self.fail("unbalanced braces")
 
-    def sequence(self, env: str | None, closer: str | None) -> None:
-        """Tokens up to `closer` ('}' or 'end' or None for the end of the text)."""
+    def sequence(self, env: str | None, closer: str | None, tabs: int | None = None) -> None:
+        """Tokens up to `closer` ('}', ']', 'end' or None for the end of the text); at most `tabs`
+        '&' per row (None: any number)."""
         scripts: set[str] = set()
         lefts = 0
+        row_tabs = 0
         prev: str | None = None
         while (tok := self.peek()) is not None:
             name, char = tok
@@ -92,6 +99,8 @@ class _Math:
             if char == "}":
                 if closer != "}":
                     self.fail("unbalanced braces")
+                break
+            if char == "]" and closer == "]":
                 break
             if name == "end":
                 if closer != "end":
@@ -106,11 +115,14 @@ class _Math:
                 if char in scripts:
                     self.fail("double " + ("superscript" if char == "^" else "subscript"))
                 scripts.add(char)
-                self.argument(f"'{char}'")
+                self.argument(f"'{char}'", script=True)
                 continue
             scripts = set()
             if lefts and (char == "&" or name == "\\"):
                 self.fail("\\left ... \\right must not span '&' or '\\\\'")
+            row_tabs = 0 if name == "\\" else row_tabs + (char == "&")
+            if tabs is not None and row_tabs > tabs:
+                self.fail(f"a row of {env} has at most {tabs + 1} column{'s' * (tabs > 0)} ('&' separates them)")
             if char is not None:
                 self.char(char, env)
             elif name == "left":
@@ -136,11 +148,11 @@ class _Math:
         if char == "{":
             self.group()
 
-    def group(self, env: str | None = None) -> None:
+    def group(self, env: str | None = None, tabs: int | None = None) -> None:
         self.depth += 1
         if self.depth > MAX_GROUP_DEPTH:
             self.fail(f"braces nested deeper than {MAX_GROUP_DEPTH} levels")
-        self.sequence(env=env, closer="}")
+        self.sequence(env=env, closer="}", tabs=tabs)
         self.depth -= 1
         if self.peek() is None:
             self.fail("unbalanced braces")
@@ -154,8 +166,12 @@ class _Math:
             self.fail("'\\\\' outside an environment")
         if name == "\\" and self.peek() in ((None, "["), (None, "*")):
             self.fail("'[' or '*' right after '\\\\' is read as an option; write {[} instead")
-        if base == "sqrt" and self.peek() == (None, "[") and (None, "]") not in self.tokens[self.i:]:
-            self.fail("\\sqrt[ needs its closing ]")
+        if base == "sqrt" and self.peek() == (None, "["):
+            self.i += 1
+            self.sequence(env=None, closer="]")
+            if self.peek() is None:
+                self.fail("\\sqrt[ needs its closing ]")
+            self.i += 1
         if name == "begin":
             self.environment()
         elif base in SIZED_COMMANDS:
@@ -167,13 +183,14 @@ class _Math:
             if tok is None or tok[1] != "{":
                 self.fail("\\substack needs {rows}")
             self.i += 1
-            self.group(env="substack")
+            self.group(env="substack", tabs=0)
         else:
             for _ in range(ARITY.get(base, 0)):
                 self.argument(f"\\{name}")
 
-    def argument(self, what: str) -> None:
-        """One argument: a brace group or a single token (not a closing brace or script)."""
+    def argument(self, what: str, script: bool = False) -> None:
+        """One argument: a brace group or a single token (not a closing brace or script); after a
+        script (`script`) a command with arguments must be braced unless TeX takes it bare."""
         tok = self.peek()
         if tok is None or tok[1] in ("}", "^", "_", "&") or tok[0] in ("end", "\\"):
             self.fail(f"{what} needs an argument")
@@ -183,37 +200,46 @@ class _Math:
             self.group()
         elif char is not None:
             self.char(char, None)
-        elif name in ("left", "right", "middle", "begin") or name in SIZED_COMMANDS:
+        elif name in ("left", "right", "middle", "begin") or name in SIZED_COMMANDS or (
+                script and name not in SCRIPT_UNBRACED and (name.rstrip("*") in ARITY or name in TEXT_COMMANDS
+                                                            or name == "substack")):
             self.fail(f"{what} needs a braced argument here")
         else:
             self.command(name, None)
 
-    def name_argument(self, what: str) -> str:
-        """The `{name}` after \\begin or \\end."""
-        words = []
+    def name_argument(self, what: str, kind: str = "name") -> str:
+        """The braced text after \\begin, \\end or \\begin{array}, as written: characters only (a
+        control sequence there is refused, never taken for the closing brace)."""
         tok = self.peek()
         if tok is None or tok[1] != "{":
-            self.fail(f"{what} needs {{name}}")
+            self.fail(f"{what} needs {{{kind}}}")
+        opened = self.i
         self.i += 1
         while (tok := self.peek()) is not None and tok[1] is not None and tok[1] != "}":
-            words.append(tok[1])
             self.i += 1
         if tok is None:
             self.fail("unbalanced braces")
+        if tok[1] is None:
+            self.fail(f"{what} needs {{{kind}}} of plain characters")
         self.i += 1
-        return "".join(words)
+        return self.tex[self.starts[opened] + 1:self.starts[self.i - 1]]
 
     def environment(self) -> None:
         env = self.name_argument("\\begin")
+        if not ENVIRONMENT_NAME.match(env):
+            self.fail(f"environment name {env!r} must be letters")
         self.depth += 1
         if self.depth > MAX_GROUP_DEPTH:
             self.fail(f"environments nested deeper than {MAX_GROUP_DEPTH} levels")
         if env not in ALLOWED_ENVIRONMENTS:
             self.fail(f"environment {env!r} is not allowed")
+        tabs = TABS_PER_ROW.get(env)
         if env == "array":
-            if not ARRAY_COLUMNS.match(self.name_argument("\\begin{array}")):
+            columns = re.sub(r"\s", "", self.name_argument("\\begin{array}", "columns"))
+            if not ARRAY_COLUMNS.match(columns):
                 self.fail("array columns must be letters l, c, r and |")
-        self.sequence(env=env, closer="end")
+            tabs = len(columns.replace("|", "")) - 1
+        self.sequence(env=env, closer="end", tabs=tabs)
         if self.peek() is None:
             self.fail(f"\\begin{{{env}}} without \\end")
         self.i += 1

@@ -50,7 +50,16 @@ ALLOWED_COMMANDS: frozenset[str] = frozenset(
               STYLES, "left right middle begin end limits nolimits substack")).split()
 ) | frozenset({",", ";", ":", "!", " ", "{", "}", "|", "&", "%", "#", "_", "\\"})
 ALLOWED_ENVIRONMENTS: frozenset[str] = frozenset(
-    "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases dcases aligned gathered split array".split()
+    "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases dcases aligned gathered array".split()
+)
+# Most '&' a row may hold (amsmath: cases two columns, matrix at most MaxMatrixCols = 10, gathered
+# one); an environment not listed has no limit, an array as many as its column letters less one.
+TABS_PER_ROW: dict[str, int] = {"cases": 1, "dcases": 1, "gathered": 0, "substack": 0} | {
+    env: 9 for env in "matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix".split()}
+# Commands with arguments that TeX takes unbraced after ^ or _ (x_\text{max}, x^\mathrm{T}).
+SCRIPT_UNBRACED = frozenset(
+    "frac mathrm mathbf mathit mathsf mathtt mathbb mathcal mathfrak mathnormal text textrm textit textbf textsf "
+    "texttt".split()
 )
 LIMITS_AFTER = frozenset(
     "sum prod coprod int iint iiint oint bigcup bigcap bigoplus bigotimes bigvee bigwedge bigsqcup max min sup inf lim "
@@ -62,6 +71,7 @@ DELIMITER_COMMANDS = frozenset(
     "backslash uparrow downarrow Uparrow Downarrow".split()
 )
 ARRAY_COLUMNS = re.compile(r"^[lcr|]{1,40}$")
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z]+\*?$")
 
 # Unicode symbols common in statements, printed as the LaTeX command in math (and in text).
 UNICODE_MATH: dict[str, str] = {
