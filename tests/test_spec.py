@@ -342,6 +342,19 @@ def test_set_with_bad_keys_and_a_broken_problem_file(tmp_path: Path) -> None:
     ]
 
 
+def test_a_broken_set_title_hides_no_order_issue(tmp_path: Path) -> None:
+    """`title: 5` and a missing problem file are reported together (the title once hid the rest)."""
+    d = tmp_path / "problems" / "s"
+    d.mkdir(parents=True)
+    (d / "set.yaml").write_text("title: 5\norder: [gone]\n")
+    with pytest.raises(SpecError) as info:
+        load_set(tmp_path, "s")
+    assert [str(i) for i in info.value.issues] == [
+        f"{d / 'set.yaml'}:1: title: expected a string, got a number",
+        f"{d / 'set.yaml'}:2: order[0]: no problem file gone.yaml in {d}",
+    ]
+
+
 def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
     """list_sets gives every directory with a set.yaml, by name; a root without problems/ has none."""
     assert list_sets(tmp_path) == []
