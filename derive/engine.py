@@ -66,6 +66,7 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     spec, issues = load_problem(path)
     if spec is None:
         raise SpecError(issues)
+    read = len(issues)  # what follows about a stand-in (a value the file lacks) is a consequence
     defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
@@ -75,6 +76,7 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
         issues += [SpecIssue(h.lhs.loc, f"hypothesis {h.name} {wrong[h.name]}")
                    for h in spec.hypotheses if h.name in wrong]
     figures = plan_figures([b for b in spec.solution if isinstance(b, FigureSpec)], scope, issues)
+    issues[read:] = [i for i in issues[read:] if i.loc.key not in spec.stand_ins]
     if issues:
         raise SpecError(issues)
     blocks = _perform(spec, scope, plans, claims, figures)

@@ -26,10 +26,16 @@ from derive.schema_types import (ASSUMPTIONS, IDENT, Exact, Expr, Ident, Nonempt
 
 class Spec(BaseModel):
     """Base: strict types, unknown keys refused. `hints` replace the generic message of an
-    issue `(error type, key)` (e.g. a missing key) with the spec's own words."""
+    issue `(error type, key)` (e.g. a missing key) with the spec's own words. `stand_ins`
+    fill a required key that is missing or broken (a function of the key's path where the
+    value must be unique), so that the rest of its mapping is still read and checked, and
+    `KEY.*` fills a broken entry of the mapping KEY (so its name stays declared). Each is
+    inert: an expression `0`, prose `?`, a label no author writes, an empty list, no
+    assumptions; the engine reports nothing about a stand-in."""
 
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
     hints: ClassVar[dict[tuple[str, str], str]] = {}
+    stand_ins: ClassVar[dict[str, Any]] = {}
 
 
 class SetFile(Spec):
@@ -38,6 +44,7 @@ class SetFile(Spec):
     title: Nonempty = Field(description="Booklet title (prose, inline math only).")
     course: str = Field("", description="Course name (prose, inline math only).")
     order: list[Ident] = Field(description="Problem file stems, in booklet order.")
+    stand_ins = {"title": "?", "order": []}
 
 
 class Symbol(Spec):
@@ -80,6 +87,7 @@ class Definition(Spec):
         None, description="Base cases {whole number: expression} of a recursive definition.")
     subscript: bool = Field(False, description="Print f(k) as f_k.")
     given: Whole = Field(0, description="Trailing parameters printed after the conditioning bar.")
+    stand_ins = {"body": "0"}
 
 
 class Hypothesis(Spec):
@@ -88,6 +96,7 @@ class Hypothesis(Spec):
     lhs: Nonempty
     rel: Relation = Field("=", description="One of = <= < >= >.")
     rhs: Nonempty
+    stand_ins = {"lhs": "0", "rhs": "0"}
 
 
 class RuleStep(Spec):
@@ -108,6 +117,7 @@ class ClaimStep(Spec):
     why: str | None = Field(None, description="Justification printed beside the step (inline prose).")
     hints = {("missing", "to"): "a step needs 'by' (a rule) or 'to' (a claimed expression)",
              ("extra_forbidden", ""): "unknown key; a claim step takes only to, rel, why (rule parameters need 'by')"}
+    stand_ins = {"to": "0"}
 
 
 Step = union(lambda v: "~rule" if isinstance(v, dict) and "by" in v else "~claim",
@@ -123,6 +133,7 @@ class Chain(Spec):
     start: Nonempty = Field(description="The first expression.")
     steps: list[Step] = Field(min_length=1, description="Each step: `by` a rule, `to` a claim, or both.")
     hints = {("too_short", "steps"): "a chain needs at least one step"}
+    stand_ins = {"label": lambda path: f"unlabelled_{path[1]}", "start": "0"}  # path: solution, i, chain, label
 
 
 class Answer(Spec):
@@ -223,6 +234,7 @@ class Erratum(Spec):
     says: Nonempty
     correction: Nonempty
     chain: Ident | None = Field(None, description="The chain of this problem that carries the correction.")
+    stand_ins = dict.fromkeys(("source", "place", "says", "correction"), "?")
 
 
 def _block(name: str, body: Any) -> type[Spec]:
@@ -263,6 +275,7 @@ class ProblemFile(Spec):
     hypotheses: dict[Ident, Hypothesis] = Field({}, description="Given relations, used by `use`.")
     solution: list[Block] = Field(description="Blocks: say, chain, answer, mdp, policies, evaluate, figure.")
     errata: list[Erratum] = Field([], description="Mistakes of the source and their corrections.")
+    stand_ins = {"id": "?", "title": "?", "statement": "?", "solution": [], "symbols.*": ""}
 
 
 FILES: dict[str, type[Spec]] = {"problem": ProblemFile, "set": SetFile}

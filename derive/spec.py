@@ -222,6 +222,7 @@ class ProblemSpec:
     hypotheses: tuple[HypothesisSpec, ...]
     solution: tuple[BlockSpec, ...]
     errata: tuple[ErratumSpec, ...] = ()
+    stand_ins: frozenset[str] = frozenset()  # key paths of values the file lacks (derive/validate.py)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from derive.figures import figure_block
 from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, ErratumSpec, FunctionSpec, HypothesisSpec,
                          ProblemSpec, SaySpec, StepSpec, SymbolSpec, Text)
 from derive.spec_mdp import check_mdp_blocks, mdp_block, refs
-from derive.validate import Path, Reader
+from derive.validate import Path, Reader, key_path
 
 def problem(r: Reader, m: s.ProblemFile, path: FilePath) -> ProblemSpec:
     """The ProblemSpec of a validated problem file (MDP blocks and figures by their modules)."""
@@ -46,6 +46,7 @@ def problem(r: Reader, m: s.ProblemFile, path: FilePath) -> ProblemSpec:
         solution=tuple(solution),
         errata=tuple(_erratum(r, e, p, {b.label for b in solution if isinstance(b, ChainSpec)})
                      for e, p in r.items(m.errata, "errata")),
+        stand_ins=frozenset(key_path(r.data, p) for p in r.checked.filled),
     )
     _check_sizes(r, spec)
     _check_tex(r, spec)

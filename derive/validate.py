@@ -7,10 +7,14 @@ Rules:
 - pydantic's error types are put in the spec's words (`expected a string, got a number`,
   `unknown key; expected one of: ...`, `missing required key 'id'`); a model's `hints`
   replace them where it has its own.
-- What can be read is still read: the offending values are left out (a missing required key
-  leaves out the mapping that lacks it) and the rest is validated again, so that later checks
-  (expressions, references) see every sound part of the file. `Reader` walks the model
-  beside ruamel's tree, so each value read keeps its original line and key path.
+- What can be read is still read: the offending values are left out and the rest is
+  validated again, so that later checks (expressions, references) see every sound part of the
+  file. A required key that is missing or broken takes its model's stand-in (derive/schema.py)
+  where it has one, so the rest of its mapping (the whole file, for a top-level key) is still
+  read; else it leaves out the mapping that lacks it. A broken entry of a mapping `KEY` whose
+  model has a stand-in for `KEY.*` takes it (a symbol declared without assumptions), so that
+  its name is still known. `Reader` walks the model beside ruamel's tree, so each value read
+  keeps its original line and key path.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Checked:
     model: BaseModel | None
     issues: list[SpecIssue]
     pruned: set[Path] = field(default_factory=set)
+    filled: set[Path] = field(default_factory=set)  # where the model holds a stand-in
 
     def kept(self, path: Path, raw: list) -> list[int]:
         """Original indices of the items of the list at `path` that the model holds."""
@@ -99,12 +104,15 @@ class Reader:
         return node
 
     def items(self, values: list, *path: Any) -> list[tuple[Any, tuple]]:
-        """The model's list items with the original path of each."""
-        return [(v, (*path, i)) for v, i in zip(values, self.checked.kept(path, self.raw(*path) or []))]
+        """The model's list items with the original path of each (none where the file has no
+        list there: a default or a stand-in)."""
+        raw = self.raw(*path)
+        return [(v, (*path, i)) for v, i in zip(values, self.checked.kept(path, raw if isinstance(raw, list) else []))]
 
     def entries(self, values: dict, *path: Any) -> list[tuple[str, Any, tuple]]:
         """The model's mapping entries (name, value, original path), keys as written."""
-        kept = [k for k in self.raw(*path) or {} if (*path, k) not in self.checked.pruned]
+        raw = self.raw(*path)
+        kept = [k for k in raw if (*path, k) not in self.checked.pruned] if isinstance(raw, dict) else []
         return [(str(k), v, (*path, k)) for k, (_, v) in zip(kept, values.items())]
 
     def tex(self, text: Text | None, check: Callable[[str], Any]) -> None:
@@ -120,23 +128,58 @@ class Reader:
 def check(model: type[Spec], data: Any, file: str) -> Checked:
     """Validate `data` (ruamel's tree) against `model`; see the module rules."""
     pruned: set[Path] = set()
-    changed: set[Path] = set()  # pruned values other than unknown keys
+    filled: dict[Path, Any] = {}  # stand-ins, by the original path of the key they fill
+    changed: set[Path] = set()  # pruned or filled values other than unknown keys
     issues: list[SpecIssue] = []
     for round_ in range(_MAX_ROUNDS):
         try:
-            return Checked(model.model_validate(_plain(data, (), pruned)), issues, pruned)
+            return Checked(model.model_validate(_plain(data, (), pruned, filled)), issues, pruned, set(filled))
         except ValidationError as exc:
             kept: dict[Path, list[int]] = {}
             errors = [(_original(data, _untagged(e["loc"]), pruned, kept), e) for e in exc.errors()]
         issues += [_issue(model, data, file, path, e) for path, e in errors
                    if round_ == 0 or _first_seen(path, e, changed)]
-        cuts = [(_prunable(data, path, pruned), e["type"]) for path, e in errors]
+        fills: dict[Path, Any] = {}
+        cuts: list[tuple[Path, str]] = []
+        for path, e in errors:
+            cut = _prunable(data, path, pruned)
+            stand_in = _stand_in(model, path, cut, e)
+            if stand_in is None:
+                cuts.append((cut, e["type"]))
+            else:
+                fills[stand_in[0]] = stand_in[1]
         cut = {c for c, _ in cuts}
-        if () in cut or cut <= pruned:
+        if () in cut or (cut <= pruned and fills.keys() <= filled.keys()):
             break
         pruned |= cut
-        changed |= {c for c, etype in cuts if etype != "extra_forbidden"}
+        filled |= fills
+        changed |= {c for c, etype in cuts if etype != "extra_forbidden"} | fills.keys()
     return Checked(None, issues, pruned)
+
+
+def _stand_in(model: type[Spec], path: Path, cut: Path, error: dict) -> tuple[Path, Any] | None:
+    """The path and stand-in value that replace what an issue at `path` would leave out
+    (`cut`): the missing key, or the broken entry of a mapping; None where the model has none."""
+    if error["type"] == "missing":
+        owner, key, at = _model_at(model, error["loc"][:-1]), str(path[-1]), path
+    elif len(cut) >= 2 and cut == path:
+        owner, key, at = _model_at(model, _loc_prefix(error["loc"], len(cut) - 2)), f"{cut[-2]}.*", cut
+    else:
+        return None
+    if owner is None or key not in owner.stand_ins:
+        return None
+    value = owner.stand_ins[key]
+    return at, value(at) if callable(value) else value
+
+
+def _loc_prefix(loc: tuple, n: int) -> tuple:
+    """The shortest start of pydantic's `loc` that holds `n` parts other than union tags."""
+    out: list[Any] = []
+    for part in loc:
+        if sum(not (isinstance(p, str) and p.startswith("~")) for p in out) == n:
+            break
+        out.append(part)
+    return tuple(out)
 
 
 def _first_seen(path: Path, error: dict, changed: set[Path]) -> bool:
@@ -146,12 +189,15 @@ def _first_seen(path: Path, error: dict, changed: set[Path]) -> bool:
     return error["type"] == "spec" and not any(p[: len(path)] == path for p in changed)
 
 
-def _plain(node: Any, path: Path, pruned: set[Path]) -> Any:
-    """ruamel's tree as plain dicts, lists and scalars, leaving out the pruned paths."""
+def _plain(node: Any, path: Path, pruned: set[Path], filled: dict[Path, Any]) -> Any:
+    """ruamel's tree as plain dicts, lists and scalars, leaving out the pruned paths and
+    putting the stand-ins in (in place, or after a mapping's keys for a missing key)."""
     if isinstance(node, dict):
-        return {k: _plain(v, (*path, k), pruned) for k, v in node.items() if (*path, k) not in pruned}
+        out = {k: filled[(*path, k)] if (*path, k) in filled else _plain(v, (*path, k), pruned, filled)
+               for k, v in node.items() if (*path, k) in filled or (*path, k) not in pruned}
+        return out | {at[-1]: v for at, v in filled.items() if at[:-1] == path and at[-1] not in out}
     if isinstance(node, list):
-        return [_plain(v, (*path, i), pruned) for i, v in enumerate(node) if (*path, i) not in pruned]
+        return [_plain(v, (*path, i), pruned, filled) for i, v in enumerate(node) if (*path, i) not in pruned]
     if isinstance(node, bool) or node is None:
         return node
     for t in (str, int, float):

@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+import sympy as sp
 from click.testing import CliRunner, Result
 
 from derive.cli import main
+from derive.engine import derive_problem
 from derive.errors import Loc, VerificationError, without_empty_fields
+from derive.model import Chain
 
 from tests.test_build import make_set, sample
 
@@ -55,6 +58,11 @@ CASES = [
     ("Sum(x**k, (k, 0, n))", "{by: evaluate_sums}", "",
      "the assumptions do not decide Eq(x, 1), a case of `Piecewise("),
     ("x", "{by: evaluate_sums}", "", "no sum to evaluate in `x`"),
+    ("Limit(g(x), x, 0)", "{by: limit}", "",
+     "rule 'limit' does not apply: SymPy finds no closed form for the limit `Limit(g(x), x, 0, dir='+')`"),
+    ("Limit(sin(1/x), x, 0)", "{by: limit}", "", "rule 'limit' does not apply: the limit "
+     "`Limit(sin(1/x), x, 0, dir='+')` does not exist: SymPy only bounds it, `AccumBounds(-1, 1)`"),
+    ("x", "{by: limit}", "", "rule 'limit' does not apply: no limit to evaluate in `x`"),
     ("Theta(exp(n), n)", "{by: asymptotic_class}", "", "`exp(n)` in `Theta(exp(n), n)` is not a polynomial in n"),
     ("x", "{by: variance}", "", "no Var(...) to rewrite in `x`"),
     ("x", "{by: linearity}", "", "no E(...) or Int(...) in `x`"),
@@ -148,3 +156,39 @@ def test_set_and_usage_errors_are_located_and_clean(tmp_path: Path, name: str) -
     assert_clean(result.output)
     if args[0] == "build" and code == 2:  # a broken problem file fails that problem alone (partial booklet)
         assert (tmp_path / "build").exists() == (name == "broken problem yaml")
+
+
+# ---- the trip-ups that opened issue 13 (the others are CASES above and the rejection tests) ----
+TRIP = """\
+id: "1"
+title: "T"
+statement: "S"
+symbols: {{x: real}}
+definitions:
+  inner: {{args: [u], body: "u**2"}}
+  outer: {{args: [u], body: "inner(u) + 1"}}
+solution:
+  - chain:
+      label: c
+{assume}      start: "{start}"
+      steps:
+        - {step}
+"""
+
+
+@pytest.mark.parametrize("step, to", [("{by: unfold}", "x**2 + 1"), ("{by: unfold, name: outer}", "inner(x) + 1")])
+def test_a_bare_unfold_opens_every_definition_a_named_one_one_level(tmp_path: Path, step: str, to: str) -> None:
+    """A bare `unfold` goes through `outer` into `inner`; `unfold, name: outer` opens outer only."""
+    path = tmp_path / "p.yaml"
+    path.write_text(TRIP.format(assume="", start="outer(x)", step=step))
+    (chain,) = [b for b in derive_problem("s", path).blocks if isinstance(b, Chain)]
+    assert sp.sstr(chain.steps[0].expr) == to
+
+
+def test_an_equals_sign_in_assume_is_an_equation(tmp_path: Path) -> None:
+    """`x = 1` under `assume` is read as `x == 1` (it once gave a bare "invalid syntax")."""
+    path = tmp_path / "p.yaml"
+    path.write_text(TRIP.format(assume='      assume: ["x = 1", "0 <= x"]\n', start="x", step="{to: 'x'}"))
+    (chain,) = [b for b in derive_problem("s", path).blocks if isinstance(b, Chain)]
+    x = sp.Symbol("x", real=True)
+    assert chain.assume == (sp.Eq(x, 1), sp.LessThan(0, x))

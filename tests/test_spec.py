@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from derive.engine import derive_problem
 from derive.errors import Loc, SpecError
 from derive.spec import (AnswerSpec, ChainSpec, DefinitionSpec, ErratumSpec, FunctionSpec, HypothesisSpec, ProblemRef,
                          ProblemSpec, SaySpec, SetSpec, StepSpec, SymbolSpec, Text, list_sets, load_problem,
@@ -341,6 +342,19 @@ def test_set_with_bad_keys_and_a_broken_problem_file(tmp_path: Path) -> None:
     ]
 
 
+def test_a_broken_set_title_hides_no_order_issue(tmp_path: Path) -> None:
+    """`title: 5` and a missing problem file are reported together (the title once hid the rest)."""
+    d = tmp_path / "problems" / "s"
+    d.mkdir(parents=True)
+    (d / "set.yaml").write_text("title: 5\norder: [gone]\n")
+    with pytest.raises(SpecError) as info:
+        load_set(tmp_path, "s")
+    assert [str(i) for i in info.value.issues] == [
+        f"{d / 'set.yaml'}:1: title: expected a string, got a number",
+        f"{d / 'set.yaml'}:2: order[0]: no problem file gone.yaml in {d}",
+    ]
+
+
 def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
     """list_sets gives every directory with a set.yaml, by name; a root without problems/ has none."""
     assert list_sets(tmp_path) == []
@@ -366,6 +380,91 @@ def test_missing_id_is_reported_once(tmp_path: Path) -> None:
     """A missing required key is one issue."""
     path = write(tmp_path, "noid", 'title: "T"\nstatement: "S"\nsolution: []\n')
     assert issues_of(path) == [f"{path}:1: (top): missing required key 'id'"]
+
+
+def derive_issues(path: Path) -> list[str]:
+    """Every issue of a problem, the engine's (expressions, references) after the file's."""
+    with pytest.raises(SpecError) as err:
+        derive_problem("mini", path)
+    return [str(i) for i in err.value.issues]
+
+
+def test_a_broken_top_level_key_keeps_the_rest_of_the_file(tmp_path: Path) -> None:
+    """Missing `id` and `statement` and a number for `title` are reported together with the
+    issues of the rest of the file, the engine's too (they stand in as `?`)."""
+    path = write(tmp_path, "top", """\
+title: 5
+points: "ten"
+symbols:
+  x: real
+solution:
+  - chain:
+      label: c
+      start: "x +"
+      steps:
+        - {to: "y", rel: "~"}
+""")
+    f = str(path)
+    assert derive_issues(path) == [
+        f"{f}:1: (top): missing required key 'id'",
+        f"{f}:1: title: expected a string, got a number",
+        f"{f}:1: (top): missing required key 'statement'",
+        f"{f}:2: points: expected a number, got a string",
+        f"{f}:10: solution[0].chain.steps[0].rel: relation must be one of =, <=, <, >=, >, got '~'",
+        f"{f}:8: solution[0].chain.start: malformed expression: invalid syntax",
+        f"{f}:10: solution[0].chain.steps[0].to: undefined symbol 'y' (declare it under symbols)",
+    ]
+    spec = load_problem(path)[0]
+    assert (spec.id, spec.title, spec.stand_ins) == ("?", "?", frozenset({"id", "title", "statement"}))
+
+
+def test_a_mapping_missing_a_required_key_is_still_read(tmp_path: Path) -> None:
+    """A hypothesis without `rhs`, two chains without `label` and a step with neither `by` nor
+    `to` keep their other keys: their other issues (TeX, expressions) are reported too; a
+    broken symbol stays declared (no "undefined symbol 'x'"); the stand-ins cause no issue of
+    their own (no "label used twice", nothing about the hypothesis's stand-in left side)."""
+    path = write(tmp_path, "maps", """\
+id: "1"
+title: "T"
+statement: "S"
+symbols:
+  x: "real shiny"
+hypotheses:
+  h: {lhs: 3, rel: "~"}
+solution:
+  - chain:
+      start: "x +"
+      steps:
+        - {rel: "<=", why: "$\\\\input{f}$"}
+  - chain:
+      start: "x"
+      steps:
+        - {to: "x**"}
+  - answer: c
+""")
+    f = str(path)
+    assert derive_issues(path) == [
+        f"{f}:5: symbols.x: unknown assumption 'shiny'; expected some of: real, positive, nonnegative, negative, "
+        "nonzero, integer",
+        f"{f}:7: hypotheses.h.lhs: expected a string, got a number",
+        f"{f}:7: hypotheses.h.rel: relation must be one of =, <=, <, >=, >, got '~'",
+        f"{f}:7: hypotheses.h: missing required key 'rhs'",
+        f"{f}:9: solution[0].chain: missing required key 'label'",
+        f"{f}:12: solution[0].chain.steps[0]: a step needs 'by' (a rule) or 'to' (a claimed expression)",
+        f"{f}:12: solution[0].chain.steps[0].why: control sequence \\input is not allowed in math: '\\\\input{{f}}'",
+        f"{f}:13: solution[1].chain: missing required key 'label'",
+        f"{f}:10: solution[0].chain.start: malformed expression: invalid syntax",
+        f"{f}:16: solution[1].chain.steps[0].to: malformed expression: invalid syntax",
+        f"{f}:17: solution[2].answer: no chain labelled 'c' before this answer",
+    ]
+
+
+def test_a_number_where_a_list_or_mapping_belongs_is_an_issue_not_a_crash(tmp_path: Path) -> None:
+    """`symbols: 5` and `solution: 5` are issues (`symbols: 5` once raised TypeError)."""
+    path = write(tmp_path, "scalars", 'id: "1"\ntitle: "T"\nstatement: "S"\nsymbols: 5\nsolution: 5\n')
+    f = str(path)
+    assert issues_of(path) == [f"{f}:4: symbols: expected a mapping, got a number",
+                               f"{f}:5: solution: expected a list, got a number"]
 
 
 def test_unknown_set_is_reported_even_when_another_set_is_broken(tmp_path: Path) -> None:
@@ -556,8 +655,8 @@ def test_errata_are_read_with_their_chain(tmp_path: Path) -> None:
 
 
 def test_errata_issues_name_file_line_and_key(tmp_path: Path) -> None:
-    """Structural issues of an erratum (it is then left out), and the chain and TeX of a
-    complete one."""
+    """Structural issues of an erratum (its missing and broken keys take the stand-in `?`),
+    and the chain and TeX of a complete one."""
     text = VALID + """\
 errata:
   - source: "The handout"
@@ -580,4 +679,5 @@ errata:
         f"{f}:37: errata[1].says: control sequence \\input is not allowed in math: '\\\\input{{/etc/passwd}}'",
         f"{f}:39: errata[1].chain: not a chain label of this problem: 'nowhere' (known: first)",
     ]
-    assert [(e.place.value, e.chain) for e in spec.errata] == [("p. 2", None)]
+    assert [(e.place.value, e.says.value, e.chain) for e in spec.errata] == [
+        ("?", "?", None), ("p. 2", "$\\input{/etc/passwd}$", None)]

@@ -68,18 +68,39 @@ def test_every_issue_at_once_and_the_sound_parts_kept() -> None:
     assert checked.kept(("solution",), [0, 1, 2, 3]) == [0, 1, 3]
 
 
-def test_a_missing_key_takes_its_mapping_with_it() -> None:
-    """A chain without `start` is one issue at the chain's line, and the chain is left out."""
+def test_a_missing_key_takes_its_stand_in() -> None:
+    """A chain without `start` is one issue at the chain's line; the chain is kept with the
+    stand-in `0`, so its steps are still read."""
     text = PROBLEM.replace('      start: "x"\n', "")
     checked = check(ProblemFile, tree(text), "p.yaml")
     assert [str(i) for i in checked.issues][:1] == ["p.yaml:8: solution[1].chain: missing required key 'start'"]
+    assert [next(iter(b.model_fields_set)) for b in checked.model.solution] == ["say", "chain", "answer"]
+    chain = checked.model.solution[1].chain
+    assert (chain.start, len(chain.steps)) == ("0", 3)
+    assert checked.filled == {("solution", 1, "chain", "start")}
+
+
+def test_a_missing_key_without_a_stand_in_takes_its_mapping_with_it() -> None:
+    """A chain without `steps` (no stand-in: a chain needs one) is left out."""
+    text = PROBLEM.replace('      steps:\n        - {by: expand, why: 3}\n        - {to: "x", rel: "~"}\n'
+                           '        - {to: "x"}\n', "")
+    checked = check(ProblemFile, tree(text), "p.yaml")
+    assert [str(i) for i in checked.issues] == [
+        "p.yaml:8: solution[1].chain: missing required key 'steps'",
+        "p.yaml:11: solution[2].sey: unknown key; expected one of: answer, chain, evaluate, figure, mdp, "
+        "policies, say",
+    ]
     assert [next(iter(b.model_fields_set)) for b in checked.model.solution] == ["say", "answer"]
 
 
-def test_a_missing_top_level_key_leaves_no_model() -> None:
-    checked = check(SetFile, tree("title: T\n"), "set.yaml")
-    assert checked.model is None
-    assert [str(i) for i in checked.issues] == ["set.yaml:1: (top): missing required key 'order'"]
+def test_a_missing_or_broken_top_level_key_keeps_the_file() -> None:
+    """set.yaml without `order` and with a number for a title: both issues, and a model with
+    the stand-ins (the rest of the file is still read)."""
+    checked = check(SetFile, tree("title: 5\ncourse: C\n"), "set.yaml")
+    assert [str(i) for i in checked.issues] == ["set.yaml:1: title: expected a string, got a number",
+                                                "set.yaml:1: (top): missing required key 'order'"]
+    assert (checked.model.title, checked.model.course, checked.model.order) == ("?", "C", [])
+    assert checked.filled == {("title",), ("order",)}
 
 
 def test_hints_word_issues_of_a_model_its_own_way(tmp_path: Path) -> None:

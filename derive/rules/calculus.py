@@ -15,7 +15,7 @@ from derive.verify import Context, decide_cases
 
 def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
     """Carry out every node of `kind`; fails naming the node SymPy could not carry out (an
-    error inside SymPy, or no node evaluated at all)."""
+    error inside SymPy, a value that is only bounds, or no node evaluated at all)."""
     nodes = expr.atoms(kind)
     if not nodes:
         raise RuleError(f"no {what} to evaluate in {shown(expr)}")
@@ -26,6 +26,10 @@ def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
         except Exception as exc:  # SymPy raises many kinds; the author needs the node, not a trace
             raise RuleError(f"SymPy could not evaluate the {what} {shown(node)} "
                             f"({type(exc).__name__}: {exc})") from None
+        bounds = done[node].atoms(sp.AccumBounds)
+        if bounds:
+            raise RuleError(f"the {what} {shown(node)} does not exist: SymPy only bounds it, "
+                            f"{shown(min(bounds, key=sp.default_sort_key))}")
     stuck = [n for n in sorted(nodes, key=sp.default_sort_key) if done[n] == n]
     if len(stuck) == len(nodes):
         raise RuleError(f"SymPy finds no closed form for the {what} {' nor '.join(shown(n) for n in stuck)}")
@@ -49,7 +53,7 @@ def integrate(expr: Any, args: dict, ctx: Any) -> Any:
 @rule("limit", "taking the limit")
 def limit(expr: Any, args: dict, ctx: Any) -> Any:
     """Evaluate every limit in the expression (SymPy's limit); fails, naming them, when SymPy
-    can evaluate none."""
+    can evaluate none, or naming one that does not exist (SymPy gives only bounds)."""
     return _evaluate_nodes(expr, sp.Limit, "limit")
 
 
