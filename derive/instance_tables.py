@@ -8,7 +8,7 @@ posterior made of densities), and the chain's equality constraints on entries
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Callable
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -25,6 +25,8 @@ class Tables:
     tables: dict
     values: dict
     scale: Any
+    magnitude: Callable[[str], Any]
+    spread: bool
     trial: int
     equal: int
     tied: frozenset
@@ -78,7 +80,9 @@ class Tables:
 
 
     def _indexed(self, node: sp.Indexed) -> Any:
-        """b[k]: a random rational, or a random point of b's space if it has one."""
+        """b[k]: a random rational, or a random point of b's space if it has one. Entries are
+        parameters (weights, biases, gaps) that often enter a nonlinearity, where 1000 saturates:
+        they take magnitude 1, except in a spread instance (their own magnitude)."""
         key = (str(node.base), int(node.indices[0]))
         if key not in self.tables:
             space = self.scope.indexed_space.get(str(node.base))
@@ -86,8 +90,9 @@ class Tables:
             if self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
                 self.tables[key] = sp.Integer(0)
             else:
-                self.tables[key] = sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) if space is None \
-                    else sp.Integer(self.rng.randrange(self.size(space)))
+                size = self.magnitude(str(node.base)) if self.spread else 1
+                self.tables[key] = size * sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4)) \
+                    if space is None else sp.Integer(self.rng.randrange(self.size(space)))
         return self.tables[key]
 
     def _table(self, node: AppliedUndef) -> Any:
@@ -103,16 +108,18 @@ class Tables:
             elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
                 self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
             elif self.equal:  # one value for every argument
-                self.tables[key] = self.tables.setdefault((info.name, "constant"), self.scale * self.rational())
+                self.tables[key] = self.tables.setdefault((info.name, "constant"),
+                                                         self.magnitude(info.name) * self.rational())
             else:
-                self.tables[key] = self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4))
+                self.tables[key] = self.magnitude(info.name) * sp.Rational(self.rng.randint(-9, 9),
+                                                                          self.rng.randint(1, 4))
         return self.tables[key]
 
     def _bounded(self, hyp: Rewrite, node: AppliedUndef) -> Any:
         """The value of F(args) under the hypothesis F(x) rel rhs(x): the right side's value
         moved by a random slack of the allowed sign (zero allowed unless the bound is strict)."""
-        slack = self.scale * sp.Rational(self.rng.randint(0 if hyp.rel in ("<=", ">=") else 1, 9),
-                                         self.rng.randint(1, 4))
+        low = 0 if hyp.rel in ("<=", ">=") else 1
+        slack = self.magnitude(hyp.head) * sp.Rational(self.rng.randint(low, 9), self.rng.randint(1, 4))
         bound = self.evaluate(hyp.apply(node))
         return bound - slack if hyp.rel in ("<", "<=") else bound + slack
 

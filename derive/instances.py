@@ -49,6 +49,10 @@ SAMPLE_SPACE = 4
 # magnitudes of table values, one per trial in turn, so that a bound which holds only for
 # large (or only for small) values meets a counterexample
 SCALES = (sp.Integer(1), sp.Rational(1, 1000), sp.Integer(1000))
+# every SPREAD_EVERY-th trial gives each object (function, table, indexed symbol, random
+# variable, matrix) its own magnitude from SCALES, so that a claim false only when one object is
+# large and another small (l(0) + G >= 0 with l(0) = -1000, G = 1/1000) meets a counterexample
+SPREAD_EVERY = 4
 # free whole numbers, cycled with the trial: small values first (most wrong steps fail there),
 # then larger ones (a term that vanishes at 1, 2, 3 does not vanish at 4 or 9)
 WHOLE_NUMBERS = (1, 2, 3, 4, 5, 6)
@@ -69,6 +73,8 @@ class Instance(Tables):
     outcome_p: list[Any] = field(default_factory=list)
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
     scale: Any = sp.Integer(1)
+    spread: bool = False  # each object at its own magnitude (`magnitude`)
+    magnitudes: dict[str, Any] = field(default_factory=dict)  # in a spread instance; "" once any is used
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
     # an equality case (1, 2): every free table constant; in case 1 a density equals a definition on
@@ -79,6 +85,16 @@ class Instance(Tables):
     assume: tuple[Any, ...] = ()
     matrix_values: dict[sp.Symbol, sp.MatrixBase] | None = None
     polynomials: dict[str, sp.Lambda] = field(default_factory=dict)
+
+    def magnitude(self, name: str) -> Any:
+        """The magnitude of object `name`'s values: the instance's scale, or in a spread
+        instance one drawn from SCALES for this object alone."""
+        self.magnitudes.setdefault("", self.scale)
+        if not self.spread:
+            return self.scale
+        if name not in self.magnitudes:
+            self.magnitudes[name] = self.rng.choice(SCALES)
+        return self.magnitudes[name]
 
     def rational(self, lo: int = 1, hi: int = 9) -> sp.Rational:
         """A random positive rational with small numerator and denominator."""
@@ -215,16 +231,18 @@ class Instance(Tables):
     def _polynomial(self, node: AppliedUndef) -> Any:
         """An unknown function of real arguments (not a density) becomes a random function, the
         same wherever it occurs: a polynomial with rational coefficients (cubic in one argument,
-        of total degree 2 in several) plus c exp(b . u) with random rational c, b. The
+        of total degree 2 in several) plus c exp(b . u) with random rational c, b (c of either
+        sign), all times the function's magnitude. The
         exponential term keeps every derivative alive (no identity true only for cubics passes),
         and products with a Gaussian still integrate in closed form (`gaussian_integral`)."""
         name = node.func.__name__
         if name not in self.polynomials:
             us = sp.symbols(f"u1:{len(node.args) + 1}", real=True)
             terms = sorted(sp.itermonomials(us, POLY_DEGREE if len(us) == 1 else 2), key=sp.default_sort_key)
-            coeffs = [self.scale * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) for _ in terms]
+            size = self.magnitude(name)
+            coeffs = [size * sp.Rational(self.rng.randint(-9, 9), self.rng.randint(1, 4)) for _ in terms]
             rates = [sp.Rational(self.rng.choice((-1, 1)) * self.rng.randint(1, 4), 4) for _ in us]
-            wave = self.scale * sp.Rational(self.rng.randint(1, 9), self.rng.randint(1, 4)) \
+            wave = size * sp.Rational(self.rng.choice((-1, 1)) * self.rng.randint(1, 9), self.rng.randint(1, 4)) \
                 * sp.exp(sum(r * u for r, u in zip(rates, us)))
             self.polynomials[name] = sp.Lambda(us, sp.Add(*[c * m for c, m in zip(coeffs, terms)]) + wave)
         return self.polynomials[name](*node.args)
@@ -237,7 +255,8 @@ class Instance(Tables):
     def _random_values(self, sym: sp.Symbol) -> list[Any]:
         if sym not in self.outcome_vals:
             self._outcomes()
-            vals = [self.scale * sp.Rational(self.rng.randint(-20, 20), self.rng.randint(1, 5))
+            size = self.magnitude(str(sym.base if isinstance(sym, sp.Indexed) else sym))
+            vals = [size * sp.Rational(self.rng.randint(-20, 20), self.rng.randint(1, 5))
                     for _ in range(SAMPLE_SPACE)]
             if sym in self.scope.mean_zero or (isinstance(sym, sp.Indexed) and sym.base in self.scope.mean_zero):
                 mean = sum(p * v for p, v in zip(self.outcome_p, vals))
@@ -297,7 +316,7 @@ class Instance(Tables):
         if self.matrix_values is not None:
             return self.matrix_values
         sc, sizes = self.scope, self._sizes()
-        self.matrix_values = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng, self.scale,
+        self.matrix_values = {s: random_matrix(*sizes[s], sc.structure.get(s), self.rng, self.magnitude(str(s)),
                                                sc.sigma_max.get(s))
                               for s in sorted(sc.shapes, key=str)}
 

@@ -41,6 +41,7 @@ functions:
   prior: {args: [Z], density: true}
   f: {args: [Z]}
   Q1: {args: [S, A]}
+  ell: {args: [R]}
 definitions:
   sigma: {args: [x], body: "1/(1 + exp(-x))"}
   mass: {body: "Sum(w[i], (i, 1, 3))"}
@@ -110,6 +111,16 @@ def test_a_term_vanishing_at_one_two_three_is_caught(sc: Scope) -> None:
     assert "t = " in err.counterexample
     v = run(sc, "Sum(mu, (i, 1, t))", "=", "t*mu")
     assert v.method == "symbolic"
+
+
+def test_a_bound_false_only_for_objects_of_different_magnitudes_is_caught_on_every_seed(sc: Scope) -> None:
+    """ell(0) + w_1 + ... + w_n >= 0 (w >= 0) fails only where ell(0) is negative and larger than
+    the w's: spread instances give each object its own magnitude (hw4 2.3's dropped l_0)."""
+    for seed in range(20):
+        with pytest.raises(StepRejected):
+            check(parse("ell(0) + Sum(w[i], (i, 1, n))", sc.ns), ">=", parse("0", sc.ns), Context(sc, (), seed=seed))
+    v = run(sc, "Int(q(z)*f(z), z)**2", "<=", "Int(q(z)*f(z)**2, z)")
+    assert v.method == "instance" and "magnitudes 1, 1/1000, 1000 (3 instances with each object at its own)" in v.detail
 
 
 # 4. keys take effect: random indexed symbols ----------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import sympy as sp
 
-from derive.instances import SCALES, Instance, tie_names, whole_number_params
+from derive.instances import SCALES, SPREAD_EVERY, Instance, tie_names, whole_number_params
 from derive.matrices import structure_relations
 from derive.ops import cost, min_cost
 from derive.model import Verdict
@@ -52,7 +52,8 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
 
 
 def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
-    """Check on random exact instances, then on the equality cases of an inequality (every
+    """Check on random exact instances (all objects at one magnitude, or in every
+    SPREAD_EVERY-th each at its own), then on the equality cases of an inequality (every
     free table constant, densities on the same spaces equal), then on the grid of small whole
     numbers allowed by the assumptions (`whole_number_grid`); real symbols left over are
     sampled at points (near their ends, at magnitudes of both signs)."""
@@ -64,7 +65,7 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     equal = 0 if rel == "=" else EQUALITY_TRIALS
     for trial in range(trials + tied + equal):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
-                        tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
+                        spread=trial < trials and trial % SPREAD_EVERY == SPREAD_EVERY - 1, tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
                         equal=max(0, trial - trials - tied + 1), assume=ctx.assume)
         _on_instance(inst, a, b, rel, ctx, rng, seen, "false on a random exact instance" if trial < trials + tied
                      else "false in an equality case (tables constant; densities equal to a definition or "
@@ -82,6 +83,9 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     if equal:
         ties += (f", {equal} equality cases (tables constant; densities equal to a definition or density on "
                  "their spaces)")
+    if seen.magnitudes:
+        spread = trials // SPREAD_EVERY
+        ties += f"; magnitudes 1, 1/1000, 1000 ({spread} instance{'s' * (spread > 1)} with each object at its own)"
     if grid:
         names_ = ", ".join(sorted(str(k) for k in grid[0]))
         done = min(len(grid), GRID_LIMIT)
@@ -101,6 +105,7 @@ class Seen:
     params: dict[str, set] = field(default_factory=dict)
     polynomials: set[str] = field(default_factory=set)
     sampled: bool = False
+    magnitudes: bool = False  # some object took a magnitude (a table, function, matrix, random variable)
     cases: set[tuple] = field(default_factory=set)  # the whole-number values met
 
 
@@ -112,6 +117,7 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
     where = inst.describe(set(inst.values))
     undefined(x, y, where)
     seen.polynomials |= set(inst.polynomials)
+    seen.magnitudes = seen.magnitudes or bool(inst.magnitudes)
     params_seen(inst.values, ctx.scope, seen.params)
     seen.cases.add(tuple(sorted(((k, v) for k, v in inst.values.items() if k.is_integer), key=lambda kv: str(kv[0]))))
     free = x.free_symbols | y.free_symbols
