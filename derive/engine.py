@@ -30,7 +30,7 @@ from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesS
                          Text, load_problem)
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
                            check_policy_values, find_improvement)
-from derive.verify.hypotheses import contradicted_hypotheses
+from derive.verify.hypotheses import contradicted_hypotheses, improper_densities
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,13 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     scope = build_scope(spec, issues, defined)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
-    if not issues:  # a hypothesis about defined names must agree with the definitions
+    if not issues:  # a hypothesis about defined names must agree with the definitions; a density must be one
         wrong = contradicted_hypotheses(scope)
         issues += [SpecIssue(h.lhs.loc, f"hypothesis {h.name} {wrong[h.name]}")
                    for h in spec.hypotheses if h.name in wrong]
+        improper = improper_densities(scope, [d.name for d in spec.definitions if d.density])
+        issues += [SpecIssue(d.body.loc, f"definition {d.name} {improper[d.name]}")
+                   for d in spec.definitions if d.name in improper]
     figures = plan_figures([b for b in spec.solution if isinstance(b, FigureSpec)], scope, issues)
     issues[read:] = [i for i in issues[read:] if i.loc.key not in spec.stand_ins]
     if issues:

@@ -87,6 +87,9 @@ class Definition(Spec):
         None, description="Base cases {whole number: expression} of a recursive definition.")
     subscript: bool = Field(False, description="Print f(k) as f_k.")
     given: Whole = Field(0, description="Trailing parameters printed after the conditioning bar.")
+    density: bool = Field(False, description="The body is a probability density (mass) in its leading "
+                                             "parameters (those before `given`): checked non-negative and "
+                                             "normalised over their spaces.")
     stand_ins = {"body": "0"}
 
 

@@ -79,6 +79,7 @@ class DefinitionSpec:
     at: tuple[tuple[int, Text], ...] = ()
     subscript: bool = False
     given: int = 0
+    density: bool = False
 
 
 @dataclass(frozen=True)

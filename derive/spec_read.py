@@ -101,7 +101,7 @@ def _definition(r: Reader, name: str, v: s.Definition | str, path: Path) -> Defi
         r.issue(r.loc(*path, "at"), "'at' maps whole numbers to base-case expressions, for a one-argument definition")
         at = ()
     return DefinitionSpec(name, tuple(v.args), r.text(v.body, *path, "body"), loc, r.text(v.latex, *path, "latex"),
-                          at, v.subscript, _given(r, v.given, len(v.args), path))
+                          at, v.subscript, _given(r, v.given, len(v.args), path), v.density)
 
 
 def _step(r: Reader, v: s.RuleStep | s.ClaimStep, path: Path) -> StepSpec:

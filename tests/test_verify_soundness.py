@@ -14,7 +14,7 @@ from derive.exprs import parse, parse_relations
 from derive.scope import Scope, build_scope
 from derive.spec import load_problem
 from derive.verify import Context, StepRejected, check
-from derive.verify.hypotheses import contradicted_hypotheses
+from derive.verify.hypotheses import contradicted_hypotheses, improper_densities
 
 YAML = """\
 id: "t"
@@ -158,6 +158,42 @@ def test_undefined_sides_are_rejected(sc: Scope) -> None:
 def test_hypothesis_contradicting_a_definition_is_found(sc: Scope) -> None:
     found = contradicted_hypotheses(sc)
     assert list(found) == ["two"] and found["two"].startswith("contradicts the definitions: false")
+
+
+DENSITIES = """\
+id: "t"
+title: "t"
+statement: "s"
+spaces: {Z: 3}
+symbols:
+  z: {space: Z}
+  w: {space: Z}
+  th: {real: true}
+  m: {real: true}
+  v: {positive: true}
+functions:
+  g: {args: [Z]}
+definitions:
+  soft: {args: [z, th], given: 1, density: true, body: "exp(th*g(z))/Int(exp(th*g(w)), w)"}
+  neg: {args: [z, th], given: 1, density: true, body: "-exp(th*g(z))/Int(exp(th*g(w)), w)"}
+  loose: {args: [z, th], given: 1, density: true, body: "2*exp(th*g(z))/Int(exp(th*g(w)), w)"}
+  normal: {args: [x], density: true, body: "exp(-(x - m)**2/(2*v**2))/sqrt(2*pi*v**2)"}
+  wide: {args: [x], density: true, body: "exp(-(x - m)**2/(2*v**2))/sqrt(pi*v**2)"}
+solution:
+  - say: "x"
+"""
+
+
+def test_a_definition_declared_a_density_must_be_one(tmp_path: Path) -> None:
+    """`density: true` on a definition is checked: non-negative, normalised over its leading
+    parameters (a sum over a finite space, an integral over the real line)."""
+    sc2 = scope_of(tmp_path, DENSITIES)
+    found = improper_densities(sc2, ["soft", "neg", "loose", "normal", "wide"])
+    assert sorted(found) == ["loose", "neg", "wide"]
+    assert found["neg"].startswith("is declared a density, but 0 <= neg(z, th) is not shown: false on a random "
+                                   "exact instance; z = ")
+    assert found["loose"].startswith("is declared a density, but Int(loose(z, th), z) = 1 is not shown: false")
+    assert found["wide"].startswith("is declared a density, but Integral(wide(x), (x, -oo, oo)) = 1 is not shown")
 
 
 # 8. constraints an author can state ----------------------------------------------------------
