@@ -428,3 +428,16 @@ def test_a_side_with_no_real_value_on_an_instance_is_rejected(sc: Scope) -> None
     """log(-Int(q(z), z)): a density's total made negative has no real log (class 6)."""
     err = rejected(sc, "log(-Int(q(z), z))", "=", "log(-1)")
     assert "no real value on an exact instance" in err.message
+
+
+def test_infinite_values_are_compared_in_the_extended_reals(sc: Scope) -> None:
+    """oo - oo has no value: a limit or series equal to oo is decided on the exact values."""
+    v = run(sc, "Limit(x**2, x, oo)", "=", "oo")
+    assert (v.method, v.detail) == ("symbolic", "exact values compared in the extended reals: left = oo, right = oo")
+    assert run(sc, "Sum(1/i, (i, 1, oo))", "=", "oo").method == "symbolic"
+    assert run(sc, "Limit(x**2, x, oo)", ">=", "5").detail.endswith("left = 5, right = oo")
+    err = rejected(sc, "Limit(x**2, x, oo)", "=", "-oo")
+    assert err.counterexample == "left = oo, right = -oo"
+    err = rejected(sc, "Limit(x**2, x, oo)", "<", "oo")
+    assert err.counterexample == "left = oo, right = oo"
+

@@ -87,6 +87,10 @@ def bounds(ctx: Context) -> dict[Any, list[Any]]:
 def holds(lo: Any, hi: Any, rel: str, tolerance: Any = None) -> bool | None:
     """Does lo rel hi hold for these numbers, up to `tolerance` relative to their size
     (None if not decidable here)?"""
+    infinite = (sp.oo, -sp.oo)
+    if lo in infinite or hi in infinite:  # oo - oo has no value: compare in the extended reals
+        result = {"=": sp.Eq, "<": sp.Lt, "<=": sp.Le}[rel](lo, hi)
+        return bool(result) if result in (sp.true, sp.false) else None
     diff = hi - lo
     if diff.free_symbols:
         return None
@@ -130,7 +134,13 @@ def with_unknowns(a: Any, b: Any, where: str, ctx: Context) -> str:
     rng = random.Random(ctx.seed)
     x, y = (unknowns_at_random(e, values, rng) for e in (a, b))
     shown = ", ".join(f"{sp.sstr(k)} = {v}" for k, v in list(values.items())[:8])
-    return f"{where}; unknowns set at random, {shown}: left = {show(x)}, right = {show(y)}"
+    return sides_at("; ".join(p for p in (where, f"unknowns set at random, {shown}" if shown else "") if p),
+                    show(x), show(y))
+
+
+def sides_at(place: str, left: str, right: str) -> str:
+    """A counterexample: where (omitted when empty: no field is ever empty), then both values."""
+    return f"{place}: left = {left}, right = {right}" if place else f"left = {left}, right = {right}"
 
 
 def unknowns_at_random(expr: Any, values: dict, rng: random.Random) -> Any:

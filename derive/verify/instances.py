@@ -15,7 +15,8 @@ from derive.instances import SCALES, SPREAD_EVERY, Instance, tie_names, whole_nu
 from derive.matrices import structure_relations
 from derive.ops import cost, min_cost
 from derive.model import Verdict
-from derive.verify.base import Context, StepRejected, holds, params_seen, params_text, show, with_unknowns
+from derive.verify.base import (Context, StepRejected, holds, params_seen, params_text, show, sides_at,
+                                with_unknowns)
 from derive.verify.numeric import sample_point, value_at, zero_point
 from derive.verify.symbolic import symbolic_zero
 
@@ -48,7 +49,7 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
     if holds(x, y, rel, PROBE_TOLERANCE) is False:
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         raise StepRejected("false at a random point" if not abstract else "false on a random exact instance",
-                           f"{'; '.join(p for p in (where, pts) if p)}: left = {show(x)}, right = {show(y)}")
+                           sides_at('; '.join(p for p in (where, pts) if p), show(x), show(y)))
 
 
 def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
@@ -125,7 +126,7 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
         point = sample_point(free, ctx, random.Random(ctx.seed), index=0)
         x2, y2 = value_at(x, point, ctx), value_at(y, point, ctx)
         if holds(x2, y2, rel) is False:
-            raise StepRejected(false, f"{_here(where, point)}: left = {show(x2)}, right = {show(y2)}")
+            raise StepRejected(false, sides_at(_here(where, point), show(x2), show(y2)))
     if rel == "=" and (not free or sp.count_ops(x - y) <= SIMPLIFY_OPS) and symbolic_zero(x - y, ctx):
         return
     seen.sampled = seen.sampled or bool(free)
@@ -142,7 +143,7 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
         if ok is None:
             raise StepRejected("could not evaluate a random instance", with_unknowns(x2, y2, here, ctx))
         if not ok:
-            raise StepRejected(false, f"{here}: left = {show(x2)}, right = {show(y2)}")
+            raise StepRejected(false, sides_at(here, show(x2), show(y2)))
 
 
 def _here(where: str, point: dict) -> str:

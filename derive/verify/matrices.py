@@ -17,7 +17,7 @@ from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
 from derive.matrix_eval import PREC, SCALES, BallEval, MatrixEval, Undecided, ball_decision, decide, enclose, show_ball
 from derive.model import Verdict
 from derive.ops import sigma_max
-from derive.verify.base import Context, StepRejected, cited, params_seen, params_text, show
+from derive.verify.base import Context, StepRejected, cited, params_seen, params_text, show, sides_at
 from derive.verify.symbolic import symbolic_zero
 
 MATRIX_TRIALS = 6
@@ -62,7 +62,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         params_seen(inst.values, ctx.scope, params)
         if not ok:
             what = "false on a random exact instance" if case is None else f"false on an equality case ({case})"
-            raise StepRejected(what, f"{where}: left = {shown[0]}, right = {shown[1]}")
+            raise StepRejected(what, sides_at(where, shown[0], shown[1]))
         if case is not None:
             tried.append(case)
     what = "equal entry by entry" if matrix_valued else "holds"

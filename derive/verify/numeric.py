@@ -12,7 +12,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.instances import carried_out
 from derive.model import Verdict
-from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, with_unknowns
+from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, sides_at, with_unknowns
 from derive.verify.symbolic import integrate_or_keep
 
 NUMERIC_POINTS = 40
@@ -40,7 +40,7 @@ def numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         if ok is None:
             raise StepRejected("could not evaluate at a sample point", with_unknowns(x, y, pts, ctx))
         if not ok:
-            raise StepRejected("false at a sample point", f"{pts}: left = {show(x)}, right = {show(y)}")
+            raise StepRejected("false at a sample point", sides_at(pts, show(x), show(y)))
         tried.append((point, abs(y - x) / (1 + abs(x) + abs(y))))
     ends = "; ".join(f"{s} from {e[0]} to {e[1]}" for s, e in covered_ends(free, ctx).items())
     strict = ""
@@ -193,7 +193,7 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
     def reject(p: dict, how: str) -> None:
         pts = ", ".join(f"{k} = {v}" for k, v in p.items())
         raise StepRejected("a strict inequality whose two sides meet: equality is reached " + how,
-                           f"{pts}: left = {show(value_at(a, p, ctx))}, right = {show(value_at(b, p, ctx))}")
+                           sides_at(pts, show(value_at(a, p, ctx)), show(value_at(b, p, ctx))))
 
     candidates = [zero_point(set(free), ctx)]
     if len(free) == 1:

@@ -22,11 +22,41 @@ DOIT_ROUNDS = 3
 
 def symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
     """The symbolic verdict for `a rel b` (rel one of = < <=), or None."""
+    if (verdict := infinite_values(a, b, rel)) is not None:
+        return verdict
     sa, sb = opaque(a, ctx.scope), opaque(b, ctx.scope)
     if rel == "=":
         return symbolic_equal(sa, sb, ctx)
     reason = order_certificate(sa, sb, rel == "<", ctx)
     return Verdict("symbolic", reason) if reason else None
+
+
+def infinite_values(a: Any, b: Any, rel: str) -> Verdict | None:
+    """Where a side's exact value (limits, sums and integrals carried out) is oo or -oo, the
+    sides are compared in the extended reals: oo - oo has no value, so no difference can
+    decide. None when no side is infinite, or when symbols are left and the values differ
+    (the other checks then evaluate at points)."""
+    if not any(isinstance(e, sp.Basic) and e.has(sp.oo, -sp.oo) for e in (a, b)):
+        return None
+    x, y = _closed(a), _closed(b)
+    if not any(v in (sp.oo, -sp.oo) for v in (x, y)):
+        return None
+    if x.free_symbols or y.free_symbols:
+        return Verdict("symbolic", f"both sides are {x} (exact values)") if x == y and rel != "<" else None
+    result = {"=": sp.Eq, "<": sp.Lt, "<=": sp.Le}[rel](x, y)
+    if result is sp.true:
+        return Verdict("symbolic", f"exact values compared in the extended reals: left = {x}, right = {y}")
+    if result is sp.false:
+        raise StepRejected("false: the exact values compared in the extended reals", f"left = {x}, right = {y}")
+    return None
+
+
+def _closed(e: Any) -> Any:
+    """e with its limits, sums and integrals carried out (e itself if SymPy fails)."""
+    try:
+        return e.doit() if isinstance(e, sp.Basic) else sp.Integer(e)
+    except Exception:  # noqa: BLE001 -- no closed value: the other checks decide
+        return e
 
 
 def symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
