@@ -74,7 +74,8 @@ class Instance(Tables):
     outcome_vals: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
     scale: Any = sp.Integer(1)
     spread: bool = False  # each object at its own magnitude (`magnitude`)
-    magnitudes: dict[str, Any] = field(default_factory=dict)  # in a spread instance; "" once any is used
+    magnitudes: dict[str, Any] = field(default_factory=dict)  # each object's, in a spread instance
+    magnitude_used: bool = False  # some object's values were scaled (the verdict names the magnitudes)
     tied: frozenset[str] = frozenset()
     tie_sign: int = 1
     # an equality case (1, 2): every free table constant; in case 1 a density equals a definition on
@@ -89,7 +90,7 @@ class Instance(Tables):
     def magnitude(self, name: str) -> Any:
         """The magnitude of object `name`'s values: the instance's scale, or in a spread
         instance one drawn from SCALES for this object alone."""
-        self.magnitudes.setdefault("", self.scale)
+        self.magnitude_used = True
         if not self.spread:
             return self.scale
         if name not in self.magnitudes:

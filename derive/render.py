@@ -24,10 +24,10 @@ METHOD_LEGEND: dict[str, str] = {
     "instance": "the abstract objects (functions, distributions, matrices, whole numbers) are replaced by random "
                 "exact instances and the relation is checked in rational arithmetic. This is evidence, not a "
                 "proof: the closing table says which whole numbers and sizes were tried (small values exhaustively "
-                "where cheap), how many instances (at magnitudes 1, 1/1000 and 1000, some with each object at its own), "
-                "and, for an inequality, the equality cases tried (tables "
-                "constant, densities equal; for matrices, vectors zero and matrices at their bound). Singular "
-                "values of matrices with irrational entries are certified enclosures, not rational.",
+                "where cheap), how many instances (at magnitudes 1, 1/1000 and 1000, some with each object at "
+                "its own), and, for an inequality, the equality cases tried (tables constant, densities equal; for "
+                "matrices, vectors zero and matrices at their bound). Singular values of matrices with irrational "
+                "entries are certified enclosures, not rational.",
     "numeric": "the relation is checked at sample points in floating point, near every end of the assumed ranges "
                "and at magnitudes of both signs; a strict inequality must also survive a search for its equality "
                "cases. This is the weakest check, used only when no certificate is found and no abstract object "

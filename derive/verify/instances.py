@@ -66,7 +66,8 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     equal = 0 if rel == "=" else EQUALITY_TRIALS
     for trial in range(trials + tied + equal):
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial,
-                        spread=trial < trials and trial % SPREAD_EVERY == SPREAD_EVERY - 1, tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
+                        spread=trial < trials and trial % SPREAD_EVERY == SPREAD_EVERY - 1,
+                        tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
                         equal=max(0, trial - trials - tied + 1), assume=ctx.assume)
         _on_instance(inst, a, b, rel, ctx, rng, seen, "false on a random exact instance" if trial < trials + tied
                      else "false in an equality case (tables constant; densities equal to a definition or "
@@ -118,7 +119,7 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
     where = inst.describe(set(inst.values))
     undefined(x, y, where)
     seen.polynomials |= set(inst.polynomials)
-    seen.magnitudes = seen.magnitudes or bool(inst.magnitudes)
+    seen.magnitudes = seen.magnitudes or inst.magnitude_used
     params_seen(inst.values, ctx.scope, seen.params)
     seen.cases.add(tuple(sorted(((k, v) for k, v in inst.values.items() if k.is_integer), key=lambda kv: str(kv[0]))))
     free = x.free_symbols | y.free_symbols

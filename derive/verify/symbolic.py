@@ -32,17 +32,19 @@ def symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
 
 
 def infinite_values(a: Any, b: Any, rel: str) -> Verdict | None:
-    """Where a side's exact value (limits, sums and integrals carried out) is oo or -oo, the
-    sides are compared in the extended reals: oo - oo has no value, so no difference can
-    decide. None when no side is infinite, or when symbols are left and the values differ
-    (the other checks then evaluate at points)."""
-    if not any(isinstance(e, sp.Basic) and e.has(sp.oo, -sp.oo) for e in (a, b)):
+    """Where a side is oo or -oo, or its limits and series carried out make it so, and no
+    symbol is left, the sides are compared in the extended reals: oo - oo has no value, so no
+    difference can decide. None otherwise (the other checks then evaluate at points, where
+    `holds` compares infinities the same way). Integrals are left to the other checks."""
+    def infinite(e: Any) -> bool:
+        return e in (sp.oo, -sp.oo) or isinstance(e, sp.Basic) and any(
+            isinstance(n, sp.Limit) or isinstance(n, sp.Sum) and n.has(sp.oo, -sp.oo) for n in sp.preorder_traversal(e))
+
+    if not (infinite(a) or infinite(b)):
         return None
     x, y = _closed(a), _closed(b)
-    if not any(v in (sp.oo, -sp.oo) for v in (x, y)):
+    if not any(v in (sp.oo, -sp.oo) for v in (x, y)) or x.free_symbols or y.free_symbols:
         return None
-    if x.free_symbols or y.free_symbols:
-        return Verdict("symbolic", f"both sides are {x} (exact values)") if x == y and rel != "<" else None
     result = {"=": sp.Eq, "<": sp.Lt, "<=": sp.Le}[rel](x, y)
     if result is sp.true:
         return Verdict("symbolic", f"exact values compared in the extended reals: left = {x}, right = {y}")
@@ -52,9 +54,11 @@ def infinite_values(a: Any, b: Any, rel: str) -> Verdict | None:
 
 
 def _closed(e: Any) -> Any:
-    """e with its limits, sums and integrals carried out (e itself if SymPy fails)."""
+    """e with its limits and series carried out (e itself if SymPy fails)."""
+    if not isinstance(e, sp.Basic):
+        return sp.Integer(e)
     try:
-        return e.doit() if isinstance(e, sp.Basic) else sp.Integer(e)
+        return e.replace(lambda n: isinstance(n, (sp.Limit, sp.Sum)), lambda n: n.doit())
     except Exception:  # noqa: BLE001 -- no closed value: the other checks decide
         return e
 
