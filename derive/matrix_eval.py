@@ -46,7 +46,7 @@ def uses_matrix_calculus(expr: Any, scope: Any) -> bool:
 class MatrixEval:
     """Evaluates matrix expressions of one instance exactly; `enclosures` holds the certified
     balls of the singular values met (as placeholder symbols). The arithmetic is in the
-    methods `_symbol` .. `_entrywise`, which BallEval replaces by ball arithmetic."""
+    methods `_symbol` .. `_entrywise`, which BallEval (derive/ball_eval.py) replaces by ball arithmetic."""
 
     env: dict[sp.Symbol, sp.ImmutableMatrix]
     unfold: Any
@@ -166,98 +166,6 @@ class MatrixEval:
             self.enclosures[box] = largest_eigenvalue(g).sqrt()
         self.seen.append((box, m))
         return box
-
-
-class BallEval(MatrixEval):
-    """The same evaluation in certified ball arithmetic (Arb, in C): matrices are arb_mat,
-    scalars arb balls holding the exact values; jacobians are taken exactly, then enclosed.
-    Run under `precision(PREC)`. A value it cannot enclose raises NotEnclosed."""
-
-    def _symbol(self, e: sp.Symbol) -> Any:
-        if e not in self.env:
-            raise NotEnclosed(f"{e} has no value on this instance")
-        return self._enclosed(self.env[e])
-
-    def _atom(self, e: Any) -> Any:
-        return enclose_or_raise(e)
-
-    def _is_matrix(self, v: Any) -> bool:
-        return isinstance(v, arb_mat)
-
-    def _shape(self, v: Any) -> tuple[int, int]:
-        return v.nrows(), v.ncols()
-
-    def _matmul(self, a: Any, b: Any) -> Any:
-        return a * b
-
-    def _scale(self, c: Any, m: Any) -> Any:
-        if self._is_matrix(c):
-            raise ValueError("scale(A, c) needs a scalar c")
-        return c * m
-
-    def _transpose(self, m: Any) -> Any:
-        return m.transpose()
-
-    def _diag(self, v: Any) -> Any:
-        entries = [v[i, j] for i in range(v.nrows()) for j in range(v.ncols())]
-        out = arb_mat(len(entries), len(entries))
-        for i, x in enumerate(entries):
-            out[i, i] = x
-        return out
-
-    def _jacobian(self, f: Any, var: Any) -> Any:
-        return self._enclosed(self._exact_jacobian(f, var))
-
-    def _apply(self, e: Any, args: list) -> Any:
-        return apply(e, args)
-
-    def _entrywise(self, e: Any, args: list, shape: tuple[int, int]) -> Any:
-        rows, cols = shape
-        out = arb_mat(rows, cols)
-        for i in range(rows):
-            for j in range(cols):
-                out[i, j] = self._apply(e, [a[i, j] if isinstance(a, arb_mat) else a for a in args])
-        return out
-
-    def sigma_max(self, m: Any) -> Any:
-        """A certified ball: the length of a vector, else the square root of the largest
-        eigenvalue of m^T m."""
-        if 1 in self._shape(m):
-            return sum((x * x for x in m.entries()), arb(0)).sqrt()
-        return top_eigenvalue(m.transpose() * m).sqrt()
-
-    def _enclosed(self, m: sp.MatrixBase) -> arb_mat:
-        return arb_mat([[enclose_or_raise(m[i, j]) for j in range(m.cols)] for i in range(m.rows)])
-
-
-def ball_decision(x: Any, y: Any, rel: str) -> bool | None:
-    """Do the balls x, y (arb or arb_mat, from BallEval) decide `x rel y`? True or False when
-    they do; None when they overlap (the exact path decides). Matrices can only be shown
-    different (an entry of x - y excludes 0)."""
-    if isinstance(x, arb_mat) or isinstance(y, arb_mat):
-        if rel != "=" or not (isinstance(x, arb_mat) and isinstance(y, arb_mat)) or \
-                (x.nrows(), x.ncols()) != (y.nrows(), y.ncols()):
-            return None
-        return False if any(not d.contains(0) for d in (x - y).entries()) else None
-    if rel in (">", ">="):
-        x, y, rel = y, x, rel.replace(">", "<")
-    d = y - x
-    if rel == "=":
-        return False if (d > 0 or d < 0) else None
-    if d > 0 or (rel == "<=" and d >= 0):
-        return True
-    if d < 0 or (rel == "<" and d <= 0):
-        return False
-    return None
-
-
-def show_ball(v: Any) -> str:
-    """A ball or a matrix of balls as text: midpoints to 12 digits."""
-    if isinstance(v, arb_mat):
-        rows = [[v[i, j].str(12, radius=False) for j in range(v.ncols())] for i in range(v.nrows())]
-        text = "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
-        return text if len(text) < 300 else text[:297] + "..."
-    return v.str(12, radius=False)
 
 
 def _is_zero(x: Any) -> bool:

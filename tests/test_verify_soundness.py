@@ -271,6 +271,36 @@ def test_dropping_an_assumption_a_step_needs_is_caught(tmp_path: Path) -> None:
     assert "best" in str(info.value)
 
 
+MATRICES = """\
+id: "t"
+title: "t"
+statement: "s"
+symbols:
+  d: positive integer
+  W: {shape: [d, d], sigma_max: "1/2"}
+  y: {shape: [d, 1]}
+solution:
+  - say: "x"
+"""
+
+
+def test_a_matrix_step_false_only_past_the_exact_sizes_fails_on_a_wide_instance(tmp_path: Path) -> None:
+    """(d - 1)(d - 2)(d - 3) vanishes at every exact size (1, 2, 3); the wide instances
+    (sizes 7 to 10, in ball arithmetic) find the step false."""
+    scope = scope_of(tmp_path, MATRICES)
+    err = rejected(scope, "matmul(T(y), y)", "=", "matmul(T(y), y) + (d - 1)*(d - 2)*(d - 3)*matmul(T(y), y)")
+    assert err.message == "false on a wide instance" and "d = " in err.counterexample
+    verdict = run(scope, "T(matmul(W, y))", "=", "matmul(T(y), T(W))")
+    assert "on 2 wide instances (d in {9, 10}) the sides agree to 239 bits" in verdict.detail, verdict.detail
+
+
+def test_a_tight_bound_at_a_wide_size_is_decided_exactly(tmp_path: Path) -> None:
+    """sigma_max(W) = 1/2 exactly: the balls overlap the bound and the exact value decides."""
+    scope = scope_of(tmp_path, MATRICES)
+    assert "; and on 2 wide instances (d in {9, 10}), decided by certified ball arithmetic" in run(scope, "sigma_max(W)", "<=", "1/2").detail
+    assert rejected(scope, "sigma_max(W)", "<", "1/2").message.startswith("false")
+
+
 # 3. spaces of any size ----------------------------------------------------------------------
 ANY_SIZE = """\
 id: "t"

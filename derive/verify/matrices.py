@@ -14,7 +14,8 @@ from flint import arb_mat
 
 from derive.balls import NotEnclosed, precision
 from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
-from derive.matrix_eval import PREC, SCALES, BallEval, MatrixEval, Undecided, ball_decision, decide, enclose, show_ball
+from derive.ball_eval import BallEval, ball_decision, show_ball
+from derive.matrix_eval import PREC, SCALES, MatrixEval, Undecided, decide, enclose
 from derive.model import Verdict
 from derive.ops import sigma_max
 from derive.verify.base import Context, StepRejected, cited, params_seen, params_text, show, sides_at
@@ -22,13 +23,18 @@ from derive.verify.symbolic import symbolic_zero
 
 MATRIX_TRIALS = 6
 LARGEST = 3  # every third trial puts every size and count here, where matrices are most generic
+# wide instances: sizes and counts far past the exact ones (free ones cycle through these,
+# those tied by assumptions are drawn up to CONSTRAINED_WIDE), decided in ball arithmetic
+WIDE_TRIALS = 2
+WIDE_WHOLE_NUMBERS = (7, 9, 8, 10)
 
 
 def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     """Check on random exact matrix instances. The first trials (cheap, and most wrong steps
     fail there already) cycle through the small sizes; every third takes the largest. An
     inequality then meets its equality cases at the largest sizes (EQUALITY_CASES): random
-    instances never make a vector zero or a matrix orthogonal."""
+    instances never make a vector zero or a matrix orthogonal. Last come WIDE_TRIALS
+    instances of wide sizes (`_wide`), where a step false only past the small sizes fails."""
     rng = random.Random(ctx.seed)
     params: dict[str, set] = {}
     matrix_valued = False
@@ -39,8 +45,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
         inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=trial - trial // 3,
                         assume=ctx.assume, whole_numbers=SMALL_WHOLE_NUMBERS)
         if trial % 3 == 2:
-            dims = [d for ds in ctx.scope.shapes.values() for d in ds]
-            for s in whole_number_params(sp.Tuple(a, b, *dims)):
+            for s in _sizes(a, b, ctx):
                 inst.values[s] = sp.Integer(LARGEST)
         where = ""
         try:
@@ -51,11 +56,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             where = _where(inst)
             ok, shown, is_matrix = _by_balls(x, y, rel, mats, ctx)
             if ok is None:  # the balls decide nothing: exact values and certified placeholders
-                me = MatrixEval(mats, ctx.scope.unfold)
-                x, y = me.value(x), me.value(y)
-                ok = _matrix_holds(x, y, rel, me, ctx, where)
-                is_matrix = isinstance(x, sp.MatrixBase)
-                shown = (_show_value(x, me), _show_value(y, me)) if not ok else ("", "")
+                ok, shown, is_matrix = _exactly(x, y, rel, mats, ctx, where)
             matrix_valued = matrix_valued or is_matrix
         except (Undecided, ValueError) as exc:
             raise StepRejected(f"could not decide on an exact instance ({exc})", where or _where(inst)) from None
@@ -69,7 +70,55 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     sv = "; singular values exact or certified by interval arithmetic" if sp.Tuple(a, b).has(sigma_max) else ""
     ties = f", and on the equality cases: {'; '.join(tried)}" if tried else ""
     return Verdict("instance", f"{what} on {MATRIX_TRIALS} random exact matrix instances ({params_text(params)})"
-                               + ties + sv + cited(ctx))
+                               + ties + _wide(a, b, rel, ctx, rng) + sv + cited(ctx))
+
+
+def _wide(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> str:
+    """The step on WIDE_TRIALS instances of wide sizes, in certified ball arithmetic (exact
+    arithmetic at these sizes costs minutes). Separated balls decide; where they overlap an
+    inequality is decided exactly, and an equality stands as not refuted: every entry of the
+    two sides agrees to the working precision (the exact small instances prove equalities).
+    Returns the verdict's clause; a failure is a rejection."""
+    if not _sizes(a, b, ctx):
+        return ""  # every size fixed: nothing wider to try
+    params: dict[str, set] = {}
+    agreed = 0
+    for trial in range(WIDE_TRIALS):
+        inst = Instance(ctx.scope, rng, scale=SCALES[trial % len(SCALES)], trial=2 * trial + 1,
+                        assume=ctx.assume, whole_numbers=WIDE_WHOLE_NUMBERS)
+        where = ""
+        try:
+            x, y = inst.evaluate(a), inst.evaluate(b)
+            mats = inst.matrices()
+            where = _where(inst)
+            ok, shown, _ = _by_balls(x, y, rel, mats, ctx)
+            if ok is None and rel == "=":
+                ok, agreed = True, agreed + 1
+            elif ok is None:
+                ok, shown, _ = _exactly(x, y, rel, mats, ctx, where)
+        except (Undecided, ValueError) as exc:
+            raise StepRejected(f"could not decide on a wide instance ({exc})", where or _where(inst)) from None
+        if not ok:
+            raise StepRejected("false on a wide instance", sides_at(where, shown[0], shown[1]))
+        params_seen(inst.values, ctx.scope, params)
+    if agreed:
+        return (f"; on {WIDE_TRIALS} wide instances ({params_text(params)}) the sides agree to {PREC} bits in ball"
+                " arithmetic (not shown exactly equal at these sizes)")
+    return f"; and on {WIDE_TRIALS} wide instances ({params_text(params)}), decided by certified ball arithmetic"
+
+
+def _sizes(a: Any, b: Any, ctx: Context) -> Any:
+    """The whole numbers of a step: its counts and the symbolic sizes of the matrices declared."""
+    return whole_number_params(sp.Tuple(a, b, *[d for ds in ctx.scope.shapes.values() for d in ds]))
+
+
+def _exactly(x: Any, y: Any, rel: str, mats: dict, ctx: Context, where: str) -> tuple[bool, tuple[str, str], bool]:
+    """The relation decided on exact values and certified placeholders: the verdict, the two
+    sides as text when it fails, and whether they are matrices."""
+    me = MatrixEval(mats, ctx.scope.unfold)
+    x, y = me.value(x), me.value(y)
+    ok = _matrix_holds(x, y, rel, me, ctx, where)
+    return ok, ((_show_value(x, me), _show_value(y, me)) if not ok else ("", "")), isinstance(x, sp.MatrixBase)
 
 
 # equality cases of a matrix inequality: every free vector zero, and each matrix with a prescribed
