@@ -134,6 +134,49 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, html: bool, 
 
 @main.command()
 @click.argument("set_name", metavar="SET")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--part", metavar="ID", help="Check only this part (its id in the set, e.g. 1.1.1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: FILE:LINE: PART: verdict: detail lines; json: the same as data.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT",
+              help="Write the report here instead of standard output.")
+@click.pass_obj
+def check(root: Path, set_name: str, file: Path, part: str | None, fmt: str, output: Path | None) -> None:
+    """Check a student's derivation in FILE (Markdown with LaTeX math) against set SET.
+
+    Every relation of every chain is checked by the verifier, every boxed result against the
+    verified answers; the report gives each step's line and verdict (agrees, wrong with a
+    counterexample, could not read, could not decide) and the first wrong step per part.
+
+    \b
+    Exit codes:
+      0  every checked step and result agrees
+      1  a wrong step or a wrong result was found
+      2  usage error or unreadable input
+    """
+    from derive.check import check_solution
+    from derive.check_report import json_report, text_report
+    from derive.spec import load_set
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise click.UsageError(f"cannot read {file}: {exc}") from None
+    spec = load_set(root, set_name)
+    if part is not None and part not in [r.id for r in spec.problems]:
+        raise click.UsageError(f"{set_name} has no part {part!r}; its parts: {', '.join(r.id for r in spec.problems)}")
+    report = check_solution(spec, file, text, part)
+    out = json_report(report) if fmt == "json" else "\n".join(text_report(report))
+    if output is not None:
+        output.write_text(out + "\n", encoding="utf-8")
+    else:
+        click.echo(out)
+    if report.wrong:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("set_name", metavar="SET")
 @_no_pdf
 @_jobs
 @click.pass_obj

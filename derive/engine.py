@@ -25,6 +25,7 @@ from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Erratu
 from derive.rules import REGISTRY, Rule, RuleError
 from derive.scope import Rewrite, Scope, build_scope, parse_text
 from derive.figures import FigureSpec, make_figure, plan_figures
+from derive.notation import read_aliases
 from derive.simplest import COMPUTING_RULES, SIMPLIFIED_NOTE, simplest
 from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
                          Text, load_problem)
@@ -61,14 +62,35 @@ class RuleContext:
     assume: tuple[Any, ...]
 
 
-def derive_problem(set_name: str, path: Path) -> Derivation:
-    """Load, perform and verify one problem file."""
+def problem_scope(path: Path) -> tuple[ProblemSpec, Scope]:
+    """The declarations of a problem file as a Scope; SpecError on any issue in the file."""
+    spec, scope, issues, _, _ = _declared(path)
+    if issues:
+        raise SpecError(issues)
+    return spec, scope
+
+
+def _declared(path: Path) -> tuple[ProblemSpec, Scope, list[SpecIssue], int, list[tuple[str, Loc]]]:
+    """The spec and its scope, the issues found so far, how many of them the reader found
+    (those after are consequences of a stand-in) and the names chains define."""
     spec, issues = load_problem(path)
     if spec is None:
         raise SpecError(issues)
     read = len(issues)  # what follows about a stand-in (a value the file lacks) is a consequence
     defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
     scope = build_scope(spec, issues, defined)
+    read_aliases(spec, scope, issues)  # used by `derive check`; checked at every build
+    return spec, scope, issues, read, defined
+
+
+def derive_problem(set_name: str, path: Path) -> Derivation:
+    """Load, perform and verify one problem file."""
+    return derive_with_scope(set_name, path)[0]
+
+
+def derive_with_scope(set_name: str, path: Path) -> tuple[Derivation, Scope]:
+    """`derive_problem`, and the problem's scope after it (with the definitions its chains made)."""
+    spec, scope, issues, read, defined = _declared(path)
     plans = _plan(spec, scope, {name for name, _ in defined}, issues)
     claims = _plan_claims(spec, issues)
     if not issues:  # a hypothesis about defined names must agree with the definitions; a density must be one
@@ -93,7 +115,7 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
     errata = tuple(Erratum(e.source.value, e.place.value, e.says.value, e.correction.value, e.chain)
                    for e in spec.errata)
     return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
-                      tuple(blocks), notation, errata)
+                      tuple(blocks), notation, errata), scope
 
 
 # ---- phase 1: plan (collect every issue) ----------------------------------------------------

@@ -278,6 +278,8 @@ class ProblemFile(Spec):
     hypotheses: dict[Ident, Hypothesis] = Field({}, description="Given relations, used by `use`.")
     solution: list[Block] = Field(description="Blocks: say, chain, answer, mdp, policies, evaluate, figure.")
     errata: list[Erratum] = Field([], description="Mistakes of the source and their corrections.")
+    aliases: dict[Nonempty, Nonempty] = Field(
+        {}, description="For `derive check`: a student's LaTeX (the key) and the spec expression it means.")
     stand_ins = {"id": "?", "title": "?", "statement": "?", "solution": [], "symbols.*": ""}
 
 

@@ -21,6 +21,10 @@ from derive.spec import ProblemSpec, Text
 MAX_UNFOLD = 64
 
 
+class BelowBaseCase(Exception):
+    """A recursive definition called below its lowest base case (h(-1) with h(0) given)."""
+
+
 @dataclass(frozen=True)
 class Rewrite:
     """head(params) -> body; `at` holds base cases of a recursive definition."""
@@ -45,13 +49,20 @@ class Rewrite:
         return self.matches(expr) and (not self.at or expr.args[0].is_Integer)
 
     def apply(self, expr: Any) -> Any:
-        """The body with the arguments of `expr` put for the parameters."""
+        """The body with the arguments of `expr` put for the parameters. A definition with
+        base cases (`at`: a recursion that counts down to them) called below the lowest one
+        raises BelowBaseCase at once."""
         if not self.params:
             return self.body
         if len(self.params) == 1 and self.at and expr.args[0].is_Integer:
             for k, base in self.at:
                 if expr.args[0] == k:
                     return base
+            lowest = min(k for k, _ in self.at)
+            if expr.args[0] < lowest:
+                head = self.head or self.name
+                raise BelowBaseCase(f"{head}({expr.args[0]}) lies below the base case {head}({lowest}) of its "
+                                    f"recursive definition")
         return self.body.xreplace(dict(zip(self.params, expr.args)))
 
 

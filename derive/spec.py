@@ -224,6 +224,7 @@ class ProblemSpec:
     solution: tuple[BlockSpec, ...]
     errata: tuple[ErratumSpec, ...] = ()
     stand_ins: frozenset[str] = frozenset()  # key paths of values the file lacks (derive/validate.py)
+    aliases: tuple[tuple[Text, Text], ...] = ()  # (a student's LaTeX, the spec expression it means)
 
 
 @dataclass(frozen=True)

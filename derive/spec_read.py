@@ -47,6 +47,7 @@ def problem(r: Reader, m: s.ProblemFile, path: FilePath) -> ProblemSpec:
         errata=tuple(_erratum(r, e, p, {b.label for b in solution if isinstance(b, ChainSpec)})
                      for e, p in r.items(m.errata, "errata")),
         stand_ins=frozenset(key_path(r.data, p) for p in r.checked.filled),
+        aliases=tuple((Text(k, r.loc(*p)), r.text(v, *p)) for k, v, p in r.entries(m.aliases, "aliases")),
     )
     _check_sizes(r, spec)
     _check_tex(r, spec)

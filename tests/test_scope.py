@@ -394,3 +394,14 @@ definitions:
         f"uses it as a point), but 'tau' ranges over Tau",
         f"{path}:14: definitions.K: argument 1 of ptau (definitions.ptau) is a point of space Tau, but 's' "
         f"ranges over S"]
+
+
+def test_a_recursion_called_below_its_base_case_is_refused_at_once() -> None:
+    import sympy as sp
+    from derive.scope import BelowBaseCase, Rewrite
+    k, x = sp.symbols("k x")
+    h = sp.Function("h")
+    rec = Rewrite("h", (k,), sp.tanh(h(k - 1)), at=((0, x),))
+    assert rec.apply(h(0)) == x and rec.apply(h(2)) == sp.tanh(h(1))
+    with pytest.raises(BelowBaseCase, match=r"h\(-1\) lies below the base case h\(0\) of its recursive definition"):
+        rec.apply(h(-1))

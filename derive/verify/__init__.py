@@ -30,6 +30,7 @@ from derive.matrices import is_matrix
 from derive.matrix_eval import uses_matrix_calculus
 from derive.model import Verdict
 from derive.ops import Theta, sg
+from derive.scope import BelowBaseCase
 from derive.verify.base import Context, StepRejected, cited, prepare
 from derive.verify.certificates import order_certificate, sign_certificate
 from derive.verify.instances import instances, probe
@@ -105,6 +106,8 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     shown = f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}"
     try:
         verdict = _check(prev, rel, nxt, ctx)
+    except BelowBaseCase as exc:
+        raise StepRejected(str(exc), shown) from None
     except RecursionError:
         raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
                            shown) from None
