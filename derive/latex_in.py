@@ -121,27 +121,43 @@ def _lex(text: str) -> tuple[list[str], list[tuple[int, int]]]:
             continue
         toks.append(tok)
         spans.append(m.span())
-    return _boxed_relations(*_differentials(*_spaced_decimals(toks, spans)))
+    return _boxed_relations(*_merged(*_merged(toks, spans, _spaced_decimal), _differential))
 
 
-def _spaced_decimals(toks: list[str], spans: list[tuple[int, int]]) -> tuple[list[str], list[tuple[int, int]]]:
-    """`0 . 5` (OCR spacing) read as the decimal 0.5."""
+Spans = list[tuple[int, int]]
+
+
+def _merged(toks: list[str], spans: Spans, match: Callable[[list[str], int], "tuple[str, int] | None"]
+            ) -> tuple[list[str], Spans]:
+    """The tokens with each run that `match` recognises at its start (returning the token
+    that replaces it and the run's length) replaced by that one token."""
     out: list[str] = []
-    where: list[tuple[int, int]] = []
+    where: Spans = []
     i = 0
     while i < len(toks):
-        if toks[i].isdigit() and toks[i + 1:i + 2] == ["."] and i + 2 < len(toks) and toks[i + 2].isdigit():
-            out.append(f"{toks[i]}.{toks[i + 2]}")
-            where.append((spans[i][0], spans[i + 2][1]))
-            i += 3
-        else:
-            out.append(toks[i])
-            where.append(spans[i])
-            i += 1
+        found = match(toks, i)
+        token, n = found if found is not None else (toks[i], 1)
+        out.append(token)
+        where.append((spans[i][0], spans[i + n - 1][1]))
+        i += n
     return out, where
 
 
-def _boxed_relations(toks: list[str], spans: list[tuple[int, int]]) -> tuple[list[str], list[tuple[int, int]]]:
+def _spaced_decimal(toks: list[str], i: int) -> tuple[str, int] | None:
+    """`0 . 5` (OCR spacing) read as the decimal 0.5."""
+    if toks[i].isdigit() and toks[i + 1:i + 2] == ["."] and i + 2 < len(toks) and toks[i + 2].isdigit():
+        return f"{toks[i]}.{toks[i + 2]}", 3
+    return None
+
+
+def _differential(toks: list[str], i: int) -> tuple[str, int] | None:
+    """`\\mathrm{d}` (and \\operatorname, \\text) as the plain token d."""
+    if toks[i][1:] in ("mathrm", "operatorname", "text") and toks[i + 1:i + 4] == ["{", "d", "}"]:
+        return "d", 4
+    return None
+
+
+def _boxed_relations(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
     """`\\boxed{A \\le B}` read as `A \\le \\boxed{B}`: the stated result is the last side."""
     i = 0
     while i < len(toks):
@@ -160,23 +176,6 @@ def _boxed_relations(toks: list[str], spans: list[tuple[int, int]]) -> tuple[lis
                 continue
         i += 1
     return toks, spans
-
-
-def _differentials(toks: list[str], spans: list[tuple[int, int]]) -> tuple[list[str], list[tuple[int, int]]]:
-    """`\\mathrm{d}` (and \\operatorname, \\text) as the plain token d."""
-    out: list[str] = []
-    where: list[tuple[int, int]] = []
-    i = 0
-    while i < len(toks):
-        if toks[i][1:] in ("mathrm", "operatorname", "text") and toks[i + 1:i + 4] == ["{", "d", "}"]:
-            out.append("d")
-            where.append((spans[i][0], spans[i + 3][1]))
-            i += 4
-        else:
-            out.append(toks[i])
-            where.append(spans[i])
-            i += 1
-    return out, where
 
 
 class _Parser:
@@ -564,21 +563,11 @@ def translate(text: str, resolve: Resolver, continues: bool = False,
 ALIAS = "\x00"  # the token standing for alias k is ALIAS + str(k)
 
 
-def _with_aliases(toks: list[str], spans: list[tuple[int, int]],
-                  aliases: tuple[tuple[tuple[str, ...], str], ...]) -> tuple[list[str], list[tuple[int, int]]]:
+def _with_aliases(toks: list[str], spans: Spans, aliases: tuple[tuple[tuple[str, ...], str], ...]
+                  ) -> tuple[list[str], Spans]:
     order = sorted(range(len(aliases)), key=lambda k: -len(aliases[k][0]))
-    out: list[str] = []
-    where: list[tuple[int, int]] = []
-    i = 0
-    while i < len(toks):
+
+    def match(toks: list[str], i: int) -> tuple[str, int] | None:
         k = next((k for k in order if aliases[k][0] and tuple(toks[i:i + len(aliases[k][0])]) == aliases[k][0]), None)
-        if k is None:
-            out.append(toks[i])
-            where.append(spans[i])
-            i += 1
-            continue
-        n = len(aliases[k][0])
-        out.append(f"{ALIAS}{k}")
-        where.append((spans[i][0], spans[i + n - 1][1]))
-        i += n
-    return out, where
+        return None if k is None else (f"{ALIAS}{k}", len(aliases[k][0]))
+    return _merged(toks, spans, match)

@@ -21,7 +21,7 @@ from typing import Any
 import sympy as sp
 from flint import acb_mat, arb, arb_mat
 
-from derive.balls import NotEnclosed, apply, enclosure, excludes_zero, precision
+from derive.balls import NotEnclosed, enclosure, excludes_zero, precision
 from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, scale, sigma_max
 
 DIGITS = 60

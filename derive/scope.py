@@ -239,9 +239,9 @@ def build_scope(spec: ProblemSpec, issues: list[SpecIssue], defined_by_chains: l
                                                "function applied to distinct symbols, like Q(s, a), "
                                                "or a matrix expression, like matmul(T(R), R)"))
         elif rw.rel != "=" and rw.params and not _bounded_function(rw, sc):
-            issues.append(SpecIssue(h.lhs.loc, f"the left side of an inequality hypothesis must be an unknown "
-                                               f"function (not a density) applied to distinct symbols, like "
-                                               f"V1(s), and its right side must not use that function"))
+            issues.append(SpecIssue(h.lhs.loc, "the left side of an inequality hypothesis must be an unknown "
+                                               "function (not a density) applied to distinct symbols, like "
+                                               "V1(s), and its right side must not use that function"))
         else:
             sc.hypotheses[h.name] = rw
     return sc
