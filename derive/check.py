@@ -33,7 +33,7 @@ from derive.latex_in import Formula, LatexError, translate
 from derive.model import Answer, Chain, Derivation
 from derive.notation import Aliases, Names, names_of, read_aliases
 from derive.plaintext import plain
-from derive.scope import Scope
+from derive.scope import Scope, ill_typed_arguments, ill_typed_calls, undeclared_structure
 from derive.spec import SetSpec
 from derive.student import Part, Piece, read_solution
 from derive.verify import Context, StepRejected, check
@@ -42,6 +42,10 @@ from derive.verify.base import prepare
 AGREES, WRONG, UNREADABLE, UNDECIDED = "agrees", "wrong", "could not read", "could not decide"
 VERDICTS = (AGREES, WRONG, UNREADABLE, UNDECIDED)
 UNDECIDED_PREFIXES = ("undecided", "could not decide", "no check accepts")
+
+
+class IllTyped(ValueError):
+    """A formula that reads but means nothing: an argument outside its function's space."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ def check_solution(spec: SetSpec, path: Path, text: str, part: str | None = None
 
 def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivation) -> PartReport:
     names = names_of(scope)
+    aliases = aliases + tuple(names.printed)
     report = PartReport(part.id, part.line)
     chains = [b for b in derivation.blocks if isinstance(b, Chain)]
     answers = [b for b in derivation.blocks if isinstance(b, Answer)]
@@ -127,7 +132,7 @@ def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivati
     known = _booklet_steps(chains)
     conditions: list[tuple[Any, int]] = []
     for terms, rels in _student_chains(part.pieces, names, aliases, scope, report):
-        stated = _condition(terms, rels)
+        stated = _condition(terms, rels, scope)
         if stated:
             conditions += [(c, terms[0].line) for c in stated]
             continue
@@ -154,16 +159,18 @@ def _booklet_steps(chains: list[Chain]) -> dict[tuple[Any, str, Any], str]:
     return out
 
 
-def _condition(terms: list[_Term], rels: list[str]) -> list[Any]:
-    """A stated condition such as 0 < s < 1 or k >= 1 (only symbols and numbers, only
-    inequalities, some symbol): its relations, else []."""
-    if not rels or any(r not in ("<", "<=", ">", ">=") for r in rels) or any(t.expr is None for t in terms):
+def _condition(terms: list[_Term], rels: list[str], scope: Scope) -> list[Any]:
+    """A stated condition, such as 0 < s < 1, k >= 1 or mu_q = mu: only bare symbols and
+    numbers, some symbol, none with a definition (b^* = 0.5 states a result): its
+    relations, else []."""
+    if not rels or any(r not in ("<", "<=", ">", ">=", "=") for r in rels) or any(t.expr is None for t in terms):
         return []
     values = [evaluated(t.expr) for t in terms]
-    if not all(isinstance(v, sp.Symbol) or v.is_number for v in values) or not any(isinstance(v, sp.Symbol)
-                                                                                   for v in values):
+    symbols = [v for v in values if isinstance(v, sp.Symbol)]
+    if not symbols or not all(isinstance(v, sp.Symbol) or v.is_number for v in values) or \
+            any(v.name in scope.definitions for v in symbols):
         return []
-    make = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan, ">=": sp.GreaterThan}
+    make = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan, ">=": sp.GreaterThan, "=": sp.Eq}
     return [make[r](a, b) for a, b, r in zip(values, values[1:], rels)]
 
 
@@ -180,6 +187,10 @@ def _student_chains(pieces: list[Piece], names: Names, aliases: Aliases, scope: 
         except (LatexError, ExprSyntaxError) as exc:
             if _claims(piece.tex):  # a bare mention ($\tanh$) claims nothing: no report
                 report.steps.append(StepReport(piece.line, UNREADABLE, str(exc), piece.tex))
+            chains.append(([], []))
+            continue
+        except IllTyped as exc:
+            report.steps.append(StepReport(piece.line, WRONG, str(exc), piece.tex))
             chains.append(([], []))
             continue
         for t, rel in zip(terms[-len(formula.rels):] if formula.rels else [], formula.rels):
@@ -202,6 +213,9 @@ def _terms(formula: Formula, piece: Piece, scope: Scope) -> list[_Term]:
     boxed = {b.strip("()") for b in formula.boxed}
     for text, source in zip(formula.terms, formula.sources):
         expr = parse(text, scope.ns)
+        problems = undeclared_structure(expr, scope) + ill_typed_arguments(expr, scope) + ill_typed_calls(expr, scope)
+        if problems:
+            raise IllTyped(problems[0])
         decimal = next((d for d in formula.decimals if text.strip("() ") == d), None)
         out.append(_Term(expr, piece.line, source, text.strip("()") in boxed, decimal))
     return out

@@ -76,6 +76,8 @@ class Resolved:
     subscript: bool = False
     indexed: bool = False
     variable: str = ""  # a function's parameter (a declared symbol): f'(0) is its derivative there
+    space: bool = False  # a point of a finite space (sums and integrals over it are Int)
+    choices: tuple["Resolved", ...] = ()  # functions of different arities sharing this written form
 
 
 @dataclass
@@ -393,15 +395,30 @@ class _Parser:
         return f"Derivative({body}, {name})" if order == 1 else f"Derivative({body}, ({name}, {order}))"
 
     def big_operator(self, kind: str) -> str:
+        """\\sum_{k=1}^{n} body, \\prod likewise; \\sum_{z} body over the finite space of z is Int."""
         low, high = self._limit_tokens()
+        if kind == "Sum" and low is not None and high is None and "=" not in low:
+            var = self.variable(low)
+            if not var.space:
+                raise LatexError(f"a sum over {var.text} needs limits _{{k=1}}^{{n}} or a finite space")
+            return f"Int({self.term()}, {var.text})"
         if low is None or high is None or "=" not in low:
             raise LatexError(f"\\{kind.lower()} needs limits written _{{k=1}}^{{n}}")
         at = low.index("=")
-        var = self.sub(low[:at]).primary()
+        var = self.variable(low[:at])
         lo = self.sub(low[at + 1:]).sub_expression(self)
         hi = self.sub(high).sub_expression(self)
         body = self.term()
-        return f"{kind}({body}, ({var}, {lo}, {hi}))"
+        return f"{kind}({body}, ({var.text}, {lo}, {hi}))"
+
+    def variable(self, tokens: list[str]) -> Resolved:
+        """A bound variable: one declared symbol (not a function or an indexed symbol)."""
+        sub = self.sub(tokens)
+        ident = sub.identifier(sub.take()) if tokens else None
+        found = self.resolve(ident) if ident is not None else None
+        if found is None or found.arity or found.indexed or sub.peek() is not None:
+            raise LatexError(f"{' '.join(tokens) or 'nothing'} is not a declared variable")
+        return found
 
     def _limit_tokens(self) -> tuple[list[str] | None, list[str] | None]:
         low = high = None
@@ -413,15 +430,16 @@ class _Parser:
         return low, high
 
     def integral(self) -> str:
+        """\\int_a^b body dx; without limits, over the whole space of x (Int) or the real line."""
         low, high = self._limit_tokens()
         body = self._with_stops({"d"}, self.term)
         self.take("d")
-        var = self.name(self.take())
+        var = self.variable([self.take()])
         if low is None and high is None:
-            raise LatexError("an integral needs its limits (\\int_a^b)")
+            return f"Int({body}, {var.text})" if var.space else f"Integral({body}, ({var.text}, -oo, oo))"
         lo = self.sub(low or []).sub_expression(self)
         hi = self.sub(high or []).sub_expression(self)
-        return f"Integral({body}, ({var}, {lo}, {hi}))"
+        return f"Integral({body}, ({var.text}, {lo}, {hi}))"
 
     def max_min(self, kind: str) -> str:
         if self.peek() == "_":
@@ -429,14 +447,36 @@ class _Parser:
         return self.call_arguments(kind, None)
 
     def expectation(self) -> str:
+        """\\mathbb{E}[X] is E(X); \\mathbb{E}_{v \\sim D}[X] is the integral of D times X over v
+        (D a density named alone, taken at v, or written with its arguments)."""
+        over: list[tuple[Resolved, str]] = []
         if self.peek() == "_":
-            raise LatexError("an expectation with a subscript needs an alias in the problem (aliases:)")
-        if self.peek() not in ("[", "\\left"):
+            self.take("_")
+            for tokens in _split_top(self.raw_group(), ","):
+                if "\\sim" not in tokens:
+                    raise LatexError("an expectation's subscript is written v \\sim D (or declare an alias)")
+                at = tokens.index("\\sim")
+                over.append(self._distributed(self.variable(tokens[:at]), tokens[at + 1:]))
+        if self.peek() != "[":
             raise LatexError("\\mathbb{E} is followed by [...]")
         self.take("[")
         inner = self._with_stops({"]"}, self.expression)
         self.take("]")
-        return f"E({inner})"
+        if not over:
+            return f"E({inner})"
+        out = "*".join(f"({w})" for _, w in over) + f"*({inner})"
+        for var, _ in reversed(over):
+            out = f"Int({out}, {var.text})" if var.space else f"Integral({out}, ({var.text}, -oo, oo))"
+        return out
+
+    def _distributed(self, var: Resolved, dist: list[str]) -> tuple[Resolved, str]:
+        """v ~ D: the variable and D's density at v (D named alone, or written with arguments)."""
+        named = self.sub(dist)
+        ident = named.identifier(named.take()) if dist and not dist[0].startswith(ALIAS) else None
+        found = self.resolve(ident) if ident is not None and named.peek() is None else None
+        if found is not None and found.arity == 1:
+            return var, f"{found.text}({var.text})"
+        return var, self.sub(dist).sub_expression(self)
 
     def function_call(self, name: str, arity: int) -> str:
         primes = 0
@@ -455,6 +495,13 @@ class _Parser:
         return f"({call})**{power}" if power else call
 
     def call_arguments(self, name: str, arity: int | None) -> str:
+        args = self.arguments(name)
+        if arity is not None and len(args) != arity:
+            raise LatexError(f"{name} takes {arity} argument(s), got {len(args)}")
+        return f"{name}({', '.join(args)})"
+
+    def arguments(self, name: str) -> list[str]:
+        """The arguments in (...) or [...], separated by `,` or a conditional bar."""
         open_ = self.take()
         close = ")" if open_ == "(" else "]"
         args = []
@@ -462,12 +509,9 @@ class _Parser:
             args.append(self._with_stops({close, "\\mid", "|"}, self.expression))
             tok = self.take()
             if tok == close:
-                break
+                return args
             if tok not in (",", "\\mid", "|"):
                 raise LatexError(f"expected , or {close} in the arguments of {name}, found {tok}")
-        if arity is not None and len(args) != arity:
-            raise LatexError(f"{name} takes {arity} argument(s), got {len(args)}")
-        return f"{name}({', '.join(args)})"
 
     def name(self, tok: str) -> str:
         ident = self.identifier(tok)
@@ -479,6 +523,15 @@ class _Parser:
             if not index:
                 raise LatexError(f"{ident.key()} needs its index as a subscript")
             return f"{found.text}[{index}]" if found.indexed else f"{found.text}({index})"
+        if found.choices:  # one written form, functions of different arities: the count decides
+            if self.peek() not in ("(", "["):
+                raise LatexError(f"{ident.key()} is a function: write its arguments")
+            args = self.arguments(ident.key())
+            pick = [c for c in found.choices if c.arity == len(args)]
+            if not pick:
+                raise LatexError(f"{ident.key()} takes {' or '.join(str(c.arity) for c in found.choices)} "
+                                 f"argument(s), got {len(args)}")
+            return f"{pick[0].text}({', '.join(args)})"
         if found.arity:
             if self.peek() not in ("(", "["):
                 raise LatexError(f"{ident.key()} is a function: write its arguments")
@@ -525,6 +578,19 @@ class _Parser:
 RELATION_TOKENS = {"=": "=", "<": "<", ">": ">", **{f"\\{k}": v for k, v in RELATIONS.items()}}
 
 
+def _split_top(tokens: list[str], sep: str) -> list[list[str]]:
+    """The tokens split at `sep` outside brackets and braces."""
+    parts: list[list[str]] = [[]]
+    depth = 0
+    for tok in tokens:
+        depth += (tok in ("(", "[", "{")) - (tok in (")", "]", "}"))
+        if tok == sep and depth == 0:
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts
+
+
 def _is_letter(tok: str | None) -> bool:
     return tok is not None and len(tok) == 1 and tok.isalpha()
 
@@ -567,7 +633,14 @@ def _with_aliases(toks: list[str], spans: Spans, aliases: tuple[tuple[tuple[str,
                   ) -> tuple[list[str], Spans]:
     order = sorted(range(len(aliases)), key=lambda k: -len(aliases[k][0]))
 
+    keys = [tuple(_bar(t) for t in written) for written, _ in aliases]
+
     def match(toks: list[str], i: int) -> tuple[str, int] | None:
-        k = next((k for k in order if aliases[k][0] and tuple(toks[i:i + len(aliases[k][0])]) == aliases[k][0]), None)
-        return None if k is None else (f"{ALIAS}{k}", len(aliases[k][0]))
+        k = next((k for k in order if keys[k] and tuple(_bar(t) for t in toks[i:i + len(keys[k])]) == keys[k]), None)
+        return None if k is None else (f"{ALIAS}{k}", len(keys[k]))
     return _merged(toks, spans, match)
+
+
+def _bar(tok: str) -> str:
+    """Bars compared as one: |, \\mid, \\vert, \\lvert, \\rvert."""
+    return "|" if tok in ("|", "\\mid", "\\vert", "\\lvert", "\\rvert") else tok

@@ -4,11 +4,15 @@ Rules:
 - Every declared symbol, indexed symbol, function and definition is known by the way the
   booklet prints it (its `latex:` form, else SymPy's LaTeX of its name: gamma as \\gamma,
   x1 as x_{1}) and by its spec name when that is one letter.
+- A value printed as compound LaTeX (`latex: 'H(z \\mid y)'`) is known by those tokens, as an
+  alias is.
 - A written name resolves by its whole written form first (x_1, s', \\bar s); then by its
   base: an indexed symbol takes its subscript as the index (b_k is b[k]), a function
   declared with `subscript: true` takes it as its argument (z_k is z(k)), and a prime on a
   function of one argument is its derivative (\\sigma'(u)).
-- A written form shared by two declarations is ambiguous: an error, never a guess.
+- A written form shared by two declarations is ambiguous: an error, never a guess; unless
+  they are functions of different arities (P(z) and P(y | z)), told apart by the count of
+  arguments written.
 - e is Euler's number and \\pi is pi unless the problem declares them.
 - `aliases:` in a problem maps a written form (any LaTeX: `f(x)`, `\\mathrm{KL}(q \\| p)`)
   onto a spec expression; its tokens are replaced wherever they occur (derive/latex_in.py).
@@ -36,16 +40,24 @@ class Names:
     """The written forms of one problem's names (see the module rules)."""
 
     forms: dict[str, list[Resolved]] = field(default_factory=dict)
+    printed: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # compound forms, as aliases
 
     def add(self, written: str, meaning: Resolved) -> None:
-        """Know `meaning` by the LaTeX `written` (skipped when it is not a plain name)."""
+        """Know `meaning` by the LaTeX `written`: a plain name, or (for a value) any LaTeX,
+        such as H(z \\mid y), matched token by token like an alias."""
         try:
             tokens = tokenize(written)
             parser = _Parser(tokens, lambda ident: None)
             ident = parser.identifier(parser.take())
+            plain_name = parser.peek() is None
         except (LatexError, IndexError):
-            return
-        if parser.peek() is not None:
+            plain_name = False
+        if not plain_name:
+            if not meaning.arity and not meaning.indexed and written.strip():
+                try:
+                    self.printed.append((tuple(tokenize(written)), meaning.text))
+                except LatexError:
+                    pass
             return
         seen = self.forms.setdefault(ident.key(), [])
         if meaning not in seen:
@@ -64,6 +76,9 @@ class Names:
 
     def _one(self, key: str, ident: Ident) -> Resolved | None:
         found = self.forms.get(key, [])
+        arities = [r.arity for r in found]
+        if len(found) > 1 and all(arities) and len(set(arities)) == len(arities):
+            return Resolved(found[0].text, found[0].arity, choices=tuple(found))
         if len(found) > 1:
             raise LatexError(f"{ident.key()} is ambiguous here: it could be {' or '.join(r.text for r in found)}")
         return found[0] if found else None
@@ -88,7 +103,7 @@ def names_of(scope: Scope) -> Names:
     names = Names()
     printer = LatexPrinter()
     for name, sym in scope.ns.symbols.items():
-        meaning = Resolved(name)
+        meaning = Resolved(name, space=sym in scope.symbol_space)
         names.add(scope.symbol_latex.get(name) or printer.doprint(sym), meaning)
         names.add(printer.doprint(sp.Symbol(name)), meaning)
     for name in scope.ns.indexed:

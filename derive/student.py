@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 WORDS = re.compile(r"^(problem|question|exercise|part|task|answer|solution)\s*", re.I)
 ENVIRONMENTS = ("aligned", "align", "align*", "equation", "equation*", "gather", "gather*", "split")
 BREAKS = re.compile(r"\\Rightarrow|\\implies|\\Longrightarrow|\\iff|\\text\{[^}]*[A-Za-z]{2,}[^}]*\}|\\quad|\\qquad|"
-                    r"(?<![\\{]),(?![^{(\[]*[})\]])|;")
+                    r"(?<!\\),|;")
 RELATION_START = re.compile(r"^\s*(=|<|>|\\le\b|\\leq\b|\\ge\b|\\geq\b|\\lt\b|\\gt\b|\\ne\b|\\neq\b|"
                             r"\\leqslant\b|\\geqslant\b)")
 
@@ -141,8 +141,23 @@ def _rows(tex: str, line: int) -> list[Piece]:
         row_line = line + tex.count("\n", 0, offset + lead)
         offset += len(row) + 2
         row = row.replace("&", " ")
-        for k, chunk in enumerate(BREAKS.split(row)):
+        for k, chunk in enumerate(_split_breaks(row)):
             chunk = chunk.strip().rstrip(".")
             if chunk:
                 out.append(Piece(chunk, row_line, continues=k == 0 and bool(RELATION_START.match(chunk))))
     return out
+
+
+def _split_breaks(row: str) -> list[str]:
+    """The row cut at every chain break (BREAKS) outside brackets and braces."""
+    depth, depths = 0, []
+    for i, c in enumerate(row):
+        depths.append(depth)
+        if row[i - 1:i] != "\\":
+            depth += (c in "{([") - (c in "})]")
+    cuts = [m.span() for m in BREAKS.finditer(row) if depths[m.start()] == 0]
+    out, start = [], 0
+    for a, b in cuts:
+        out.append(row[start:a])
+        start = b
+    return out + [row[start:]]

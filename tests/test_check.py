@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from derive.check import AGREES, UNREADABLE, WRONG, CheckReport, check_solution
+from derive.check import AGREES, UNDECIDED, UNREADABLE, WRONG, CheckReport, check_solution
 from derive.check_report import json_report, text_report
 from derive.cli import main
 from derive.spec import load_set
@@ -17,18 +17,21 @@ from derive.spec import load_set
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
-# line -> the kind of error planted there
+# file -> its set, and line -> the kind of error planted there
 PLANTED = {
-    "hw4_typed.md": {17: "wrongly rounded value", 21: "wrong exponent", 27: "sign error in a standard identity",
-                     30: "formula applied in the wrong form", 32: "final line contradicts the line above",
-                     41: "flipped sign", 46: "dropped term"},
-    "hw4_ocr.md": {7: "wrongly rounded value", 15: "wrong index"},
+    "hw4_typed.md": ("hw4", {17: "wrongly rounded value", 21: "wrong exponent", 27: "sign error in a standard identity",
+                             30: "formula applied in the wrong form", 32: "final line contradicts the line above",
+                             41: "flipped sign", 46: "dropped term"}),
+    "hw4_ocr.md": ("hw4", {7: "wrongly rounded value", 15: "wrong index"}),
+    "quiz4_typed.md": ("quiz4", {9: "dropped sign", 17: "flipped sign of a term"}),
+    "quiz4_ocr.md": ("quiz4", {4: "swapped arguments"}),
+    "assn5_typed.md": ("assn5", {10: "miscopied constant"}),
 }
 
 
 def checked(name: str) -> CheckReport:
     path = DATA / name
-    return check_solution(load_set(ROOT, "hw4"), path, path.read_text(encoding="utf-8"))
+    return check_solution(load_set(ROOT, PLANTED[name][0]), path, path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module", params=sorted(PLANTED))
@@ -39,10 +42,10 @@ def report(request: pytest.FixtureRequest) -> tuple[str, CheckReport]:
 def test_every_planted_error_is_found_at_its_line_and_nothing_else_is_flagged(report: tuple[str, CheckReport]) -> None:
     name, rep = report
     wrong = {s.line for p in rep.parts for s in p.steps if s.verdict == WRONG}
-    assert wrong == set(PLANTED[name])
+    assert wrong == set(PLANTED[name][1])
     steps = [s for p in rep.parts for s in p.steps]
-    assert not [s for s in steps if s.verdict == UNREADABLE]
-    assert sum(s.verdict == AGREES for s in steps) >= 9
+    assert not [s for s in steps if s.verdict in (UNREADABLE, UNDECIDED)]
+    assert sum(s.verdict == AGREES for s in steps) >= 2
 
 
 def test_a_wrong_step_has_a_counterexample_and_a_wrong_result_the_verified_answer() -> None:

@@ -9,7 +9,7 @@ from derive.latex_in import Ident, LatexError, Resolved, tokenize, translate
 NAMES = {"x": Resolved("x"), "u": Resolved("u"), "n": Resolved("n"), "k": Resolved("k"), "s": Resolved("s"),
          "x_1": Resolved("x1"), "s'": Resolved("s2"), "gamma": Resolved("gamma"), "sigma": Resolved("sigma", 1),
          "h": Resolved("h", 1, subscript=True), "b": Resolved("b", indexed=True), "p": Resolved("p", 2),
-         "bar(x)": Resolved("xbar")}
+         "bar(x)": Resolved("xbar"), "z": Resolved("z", space=True), "q": Resolved("q", 1)}
 
 
 def resolve(ident: Ident) -> Resolved | None:
@@ -42,6 +42,12 @@ def terms(text: str) -> list[str]:
     (r"\sum_{k=1}^{n} b_k", "(Sum(b[(k)], (k, (1), (n))))"),
     (r"\prod_{k=1}^{n} \sigma(b_k)", "(Product(sigma((b[(k)])), (k, (1), (n))))"),
     (r"\int_0^1 x^2 \, dx", "(Integral(x**2, (x, (0), (1))))"),
+    (r"\int x \, \mathrm{d}u", "(Integral(x, (u, -oo, oo)))"),
+    (r"\int x \, dz", "(Int(x, z))"),
+    (r"\sum_{z} x", "(Int(x, z))"),
+    (r"\mathbb{E}_{z \sim q}[x]", "(Int((q(z))*((x)), z))"),
+    (r"\mathbb{E}_{z \sim p(z \mid x)}[x]", "(Int(((p((z), (x))))*((x)), z))"),
+    (r"\mathbb{E}_{u \sim q}[x]", "(Integral((q(u))*((x)), (u, -oo, oo)))"),
     (r"\exp(-u) \cdot \log x", "(exp((-u))*log(x))"),
     (r"\mathbb{E}[x]", "(E((x)))"),
     (r"\operatorname{tanh}(u)", "(tanh((u)))"),
@@ -70,7 +76,9 @@ def test_relations_chains_boxes_and_decimals() -> None:
     (r"\frac{1}{", "expected more but found the end"),
     (r"(x + 1", "expected ) but found the end"),
     (r"\sigma + 1", "sigma is a function: write its arguments"),
-    (r"\sum_k b_k", r"\sum needs limits"),
+    (r"\sum_k b_k", "a sum over k needs limits _{k=1}^{n} or a finite space"),
+    (r"\sum b_k", r"\sum needs limits"),
+    (r"\mathbb{E}_{q}[x]", "an expectation's subscript is written v \\sim D"),
     (r"x" * 5000, "longer than 4000"),
 ])
 def test_what_cannot_be_read_is_refused_with_the_reason(tex: str, message: str) -> None:
