@@ -30,7 +30,7 @@ from derive.engine import derive_with_scope, problem_scope
 from derive.exprs import ExprSyntaxError, evaluated, parse
 from derive.framestack import reserved_call
 from derive.latex_in import Formula, LatexError, translate
-from derive.model import Answer, Chain, Derivation
+from derive.model import Answer, Chain, Derivation, Notation
 from derive.notation import Aliases, Names, names_of, read_aliases
 from derive.plaintext import plain
 from derive.scope import Scope, ill_typed_arguments, ill_typed_calls, undeclared_structure
@@ -59,6 +59,7 @@ class StepReport:
     method: str = ""
     counterexample: str = ""
     verified: str = ""  # for a result: the verified answer(s)
+    booklet: tuple[Any, str, Any] | None = None  # under a wrong step: the booklet's step from the same left side
 
 
 @dataclass
@@ -68,7 +69,8 @@ class PartReport:
     id: str
     line: int
     steps: list[StepReport] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)
+    answers: list[tuple[Any, str, Any]] = field(default_factory=list)  # the verified answers: start, rel, end
+    notation: Notation | None = None  # how the booklet prints the problem's names
 
     @property
     def first_wrong(self) -> StepReport | None:
@@ -128,7 +130,8 @@ def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivati
     report = PartReport(part.id, part.line)
     chains = [b for b in derivation.blocks if isinstance(b, Chain)]
     answers = [b for b in derivation.blocks if isinstance(b, Answer)]
-    report.answers = [_answer_text(a) for a in answers]
+    report.answers = [_answer(a) for a in answers]
+    report.notation = derivation.notation
     known = _booklet_steps(chains)
     conditions: list[tuple[Any, int]] = []
     for terms, rels in _student_chains(part.pieces, names, aliases, scope, report):
@@ -146,15 +149,17 @@ def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivati
     return report
 
 
-def _booklet_steps(chains: list[Chain]) -> dict[tuple[Any, str, Any], str]:
-    """Every step of the booklet, (previous, relation, next) evaluated, with its verdict as text."""
-    out = {}
+def _booklet_steps(chains: list[Chain]) -> dict[Any, str]:
+    """Every step of the booklet: (previous, relation, next) evaluated -> its verdict as text,
+    and the previous expression alone -> the step (previous, relation, next)."""
+    out: dict[Any, Any] = {}
     for c in chains:
         prev = c.start
         for k, step in enumerate(c.steps, start=1):
             if step.verdict is not None:
                 out[(evaluated(prev), step.rel, evaluated(step.expr))] = (
                     f"{step.verdict.method}|{step.verdict.detail} (the booklet's step {c.label}.{k})")
+                out.setdefault(evaluated(prev), (prev, step.rel, step.expr))
             prev = step.expr
     return out
 
@@ -217,7 +222,9 @@ def _terms(formula: Formula, piece: Piece, scope: Scope) -> list[_Term]:
         if problems:
             raise IllTyped(problems[0])
         decimal = next((d for d in formula.decimals if text.strip("() ") == d), None)
-        out.append(_Term(expr, piece.line, source, text.strip("()") in boxed, decimal))
+        is_boxed = text.strip("()") in boxed
+        shown = f"\\boxed{{{source}}}" if is_boxed and not source.startswith("\\boxed") else source
+        out.append(_Term(expr, piece.line, shown, is_boxed, decimal))
     return out
 
 
@@ -236,7 +243,7 @@ def _assumptions(step_symbols: set, chains: list[Chain]) -> tuple[tuple[Any, ...
 
 
 def _check_step(a: _Term, rel: str, b: _Term, scope: Scope, chains: list[Chain], conditions: list[tuple[Any, int]],
-                known: dict[tuple[Any, str, Any], str]) -> StepReport:
+                known: dict[Any, Any]) -> StepReport:
     tex = f"{a.tex} {rel} {b.tex}"
     lhs, rhs = evaluated(a.expr), evaluated(b.expr)
     if b.decimal is not None and rel in ("=", "~"):
@@ -260,7 +267,8 @@ def _check_step(a: _Term, rel: str, b: _Term, scope: Scope, chains: list[Chain],
         verdict = check(lhs, rel, rhs, Context(scope, assume, seed=b.line))
     except StepRejected as exc:
         kind = UNDECIDED if exc.message.startswith(UNDECIDED_PREFIXES) else WRONG
-        return StepReport(b.line, kind, exc.message + note, tex, counterexample=exc.counterexample)
+        return StepReport(b.line, kind, exc.message + note, tex, counterexample=exc.counterexample,
+                          booklet=known.get(lhs) if kind == WRONG else None)
     return StepReport(b.line, AGREES, verdict.detail + note, tex, method=verdict.method)
 
 
@@ -321,6 +329,10 @@ def _check_result(term: _Term, answers: list[Answer], scope: Scope) -> StepRepor
                       verified=verified)
 
 
+def _answer(a: Answer) -> tuple[Any, str, Any]:
+    return a.chain.start, a.chain.relation, a.chain.steps[-1].expr if a.chain.steps else a.chain.start
+
+
 def _answer_text(a: Answer) -> str:
-    final = a.chain.steps[-1].expr if a.chain.steps else a.chain.start
-    return f"{plain(a.chain.start)} {a.chain.relation} {plain(final)}"
+    start, rel, final = _answer(a)
+    return f"{plain(start)} {rel} {plain(final)}"

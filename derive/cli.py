@@ -136,10 +136,11 @@ def build(root: Path, set_name: str, no_pdf: bool, questions: bool, html: bool, 
 @click.argument("set_name", metavar="SET")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--part", metavar="ID", help="Check only this part (its id in the set, e.g. 1.1.1).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: FILE:LINE: PART: verdict: detail lines; json: the same as data.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="text: FILE:LINE: PART: verdict: detail lines; json: the same as data; html: a page for the "
+                   "student (needs -o), typeset offline.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT",
-              help="Write the report here instead of standard output.")
+              help="Write the report here instead of standard output (html: the page, assets beside it).")
 @click.pass_obj
 def check(root: Path, set_name: str, file: Path, part: str | None, fmt: str, output: Path | None) -> None:
     """Check a student's derivation in FILE (Markdown with LaTeX math) against set SET.
@@ -155,7 +156,7 @@ def check(root: Path, set_name: str, file: Path, part: str | None, fmt: str, out
       2  usage error or unreadable input
     """
     from derive.check import check_solution
-    from derive.check_report import json_report, text_report
+    from derive.check_report import json_report, text_report, write_html_report
     from derive.spec import load_set
 
     try:
@@ -165,12 +166,18 @@ def check(root: Path, set_name: str, file: Path, part: str | None, fmt: str, out
     spec = load_set(root, set_name)
     if part is not None and part not in [r.id for r in spec.problems]:
         raise click.UsageError(f"{set_name} has no part {part!r}; its parts: {', '.join(r.id for r in spec.problems)}")
+    if fmt == "html" and output is None:
+        raise click.UsageError("--format html writes a page: give it with -o OUT.html")
     report = check_solution(spec, file, text, part)
-    out = json_report(report) if fmt == "json" else "\n".join(text_report(report))
-    if output is not None:
-        output.write_text(out + "\n", encoding="utf-8")
+    if fmt == "html":
+        write_html_report(report, output)
+        click.echo(f"wrote {output}")
     else:
-        click.echo(out)
+        out = json_report(report) if fmt == "json" else "\n".join(text_report(report))
+        if output is not None:
+            output.write_text(out + "\n", encoding="utf-8")
+        else:
+            click.echo(out)
     if report.wrong:
         raise click.exceptions.Exit(EXIT_FAILED)
 

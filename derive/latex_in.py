@@ -109,10 +109,13 @@ def _lex(text: str) -> tuple[list[str], list[tuple[int, int]]]:
         raise LatexError("a control character in the formula")
     toks: list[str] = []
     spans: list[tuple[int, int]] = []
+    opened = None  # where a dropped \\left (or \\big...) before the next token starts
     for m in _TOKEN.finditer(text):
         tok = m.group()
         name = tok[1:].rstrip("*") if tok.startswith("\\") else None
         if name is not None and name in SPACING or tok == "~":
+            if name is not None and (name == "left" or name.startswith(("big", "Big"))) and opened is None:
+                opened = m.start()
             continue
         if name is not None and name not in COMMANDS | set(GREEK) | set(FUNCTIONS) | set(RELATIONS) \
                 | IGNORED_WRAPPERS | set(DECORATIONS) and tok != "\\\\":
@@ -120,9 +123,11 @@ def _lex(text: str) -> tuple[list[str], list[tuple[int, int]]]:
         if toks and toks[-1] in ("\\frac", "\\dfrac", "\\tfrac") and tok.isdigit() and len(tok) > 1:  # \frac12
             toks += [tok[0], tok[1:]]
             spans += [(m.start(), m.start() + 1), (m.start() + 1, m.end())]
+            opened = None
             continue
         toks.append(tok)
-        spans.append(m.span())
+        spans.append((m.start() if opened is None else opened, m.end()))
+        opened = None
     return _boxed_relations(*_merged(*_merged(toks, spans, _spaced_decimal), _differential))
 
 
@@ -174,7 +179,8 @@ def _boxed_relations(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
                 j += 1
             if last is not None and j < len(toks):
                 toks = toks[:i] + toks[i + 2:last + 1] + ["\\boxed", "{"] + toks[last + 1:]
-                spans = spans[:i] + spans[i + 2:last + 1] + [spans[i], spans[i + 1]] + spans[last + 1:]
+                at = (spans[last + 1][0], spans[last + 1][0]) if last + 1 < len(spans) else spans[i]
+                spans = spans[:i] + spans[i + 2:last + 1] + [at, at] + spans[last + 1:]
                 continue
         i += 1
     return toks, spans
@@ -255,7 +261,7 @@ class _Parser:
             bounds.append((start, self.i))
         if self.peek() is not None:
             raise LatexError(f"unexpected {self.peek()}")
-        sources = [text[spans[a][0]:spans[b - 1][1]].strip() if spans and b > a else "" for a, b in bounds]
+        sources = [_balanced(text[spans[a][0]:spans[b - 1][1]].strip()) if spans and b > a else "" for a, b in bounds]
         return Formula(terms, rels, self.boxed, self.decimals, sources)
 
     def expression(self) -> str:
@@ -576,6 +582,14 @@ class _Parser:
 
 
 RELATION_TOKENS = {"=": "=", "<": "<", ">": ">", **{f"\\{k}": v for k, v in RELATIONS.items()}}
+
+
+def _balanced(tex: str) -> str:
+    """A term's source without the closing braces of a group it stands at the end of
+    (`\\boxed{a \\le b}` leaves `b}`)."""
+    while tex.endswith("}") and tex.count("}") > tex.count("{"):
+        tex = tex[:-1].rstrip()
+    return tex
 
 
 def _split_top(tokens: list[str], sep: str) -> list[list[str]]:

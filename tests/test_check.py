@@ -76,3 +76,38 @@ def test_exit_codes(tmp_path: Path) -> None:
     binary = tmp_path / "scan.md"
     binary.write_bytes(b"\xff\xfe\x00")
     assert runner.invoke(main, ["--root", str(ROOT), "check", "hw4", str(binary)]).exit_code == 2
+
+
+def test_html_report_in_a_real_browser(tmp_path: Path) -> None:
+    """The page typesets every formula offline (KaTeX beside it), marks each step, and shows the
+    counterexample and the booklet's step under a wrong one; the student's text is escaped."""
+    import re
+
+    from derive.check_report import write_html_report
+    from tests.test_html import chromium
+
+    rep = checked("hw4_typed.md")
+    page = tmp_path / "report.html"
+    write_html_report(rep, page)
+    source = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", source)
+    assert (tmp_path / "report_files" / "katex.min.js").is_file()
+    dom = chromium("--dump-dom", page.as_uri())
+    spans = int(re.search(r'data-typeset="(\d+)"', dom).group(1))
+    assert spans == source.count('class="math') > 20 and "katex-error" not in dom
+    wrong = sorted({int(n) for n in re.findall(r'data-line="(\d+)" data-verdict="wrong"', dom)})
+    assert wrong == sorted(PLANTED["hw4_typed.md"][1])
+    assert "Counterexample: n = 1" in dom and "The booklet's step from the same left side" in dom
+
+
+def test_student_text_is_escaped_in_the_html_report(tmp_path: Path) -> None:
+    from derive.check_report import write_html_report
+
+    path = tmp_path / "evil.md"
+    path.write_text("## 1.1.1\n$$x = </span><script>alert(1)</script>$$\n$$\\sigma(u) = \\frac{1}{1+e^{-u}}$$\n",
+                    encoding="utf-8")
+    rep = check_solution(load_set(ROOT, "hw4"), path, path.read_text(encoding="utf-8"), "1.1.1")
+    page = tmp_path / "evil.html"
+    write_html_report(rep, page)
+    source = page.read_text(encoding="utf-8")
+    assert "<script>alert" not in source and "&lt;script&gt;" in source
