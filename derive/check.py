@@ -18,6 +18,7 @@ Rules:
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from derive.latex_in import Formula, LatexError, translate
 from derive.model import Answer, Chain, Derivation, Notation
 from derive.notation import Aliases, Names, names_of, read_aliases
 from derive.plaintext import plain
+from derive.pool import run_pool
 from derive.scope import Scope, ill_typed_arguments, ill_typed_calls, undeclared_structure
 from derive.spec import SetSpec
 from derive.student import Part, Piece, read_solution
@@ -106,22 +108,38 @@ class _Term:
     rel: str = ""  # the relation from the term before (a boxed right side states `before rel this`)
 
 
-def check_solution(spec: SetSpec, path: Path, text: str, part: str | None = None) -> CheckReport:
-    """Check the solution `text` (read from `path`) against set `spec` (see the rules)."""
+def check_solution(spec: SetSpec, path: Path, text: str, part: str | None = None, jobs: int | None = None,
+                   timeout: float = 300.0) -> CheckReport:
+    """Check the solution `text` (read from `path`) against set `spec` (see the rules). Each
+    part is checked in a worker process (derive/pool.py), `jobs` at once: its problem derived
+    there, then the student's steps; a part whose problem cannot be derived gets one
+    `could not decide` line with the reason."""
     ids = [r.id for r in spec.problems]
     solution = read_solution(text, ids)
     found = {p.id for p in solution.parts}
     parts = [p for p in solution.parts if part is None or p.id == part]
-    reports = []
     refs = {r.id: r for r in spec.problems}
-    for p in parts:
-        ref = refs[p.id]
-        problem, declared = problem_scope(ref.path)
-        aliases = read_aliases(problem, declared, [])
-        derivation, scope = reserved_call(derive_with_scope, spec.name, ref.path)
-        reports.append(_check_part(p, scope, aliases, derivation))
+    ids_found = list(dict.fromkeys(p.id for p in parts))  # one task per problem, however often it is named
+    tasks = [(spec.name, refs[i].path, [p for p in parts if p.id == i]) for i in ids_found]
+    results = run_pool(tasks, jobs or os.cpu_count() or 1, timeout, _check_task) if tasks else []
+    done: dict[int, PartReport] = {}
+    for (_, _, group), result in zip(tasks, results):
+        for k, p in enumerate(group):
+            done[id(p)] = result.value[k] if result.error is None else PartReport(p.id, p.line, [StepReport(
+                p.line, UNDECIDED, f"the booklet of {p.id} could not be derived: {result.error}", "")])
+    reports = [done[id(p)] for p in parts]
     missing = [i for i in ids if i not in found and (part is None or i == part)]
     return CheckReport(str(path), spec.name, reports, missing, solution.unknown)
+
+
+def _check_task(task: tuple[str, Path, list[Part]]) -> list[PartReport]:
+    """One problem in a worker: derive it (the booklet's chains, answers, scope), then check
+    the steps of each part of the solution that names it."""
+    set_name, problem_path, parts = task
+    problem, declared = problem_scope(problem_path)
+    aliases = read_aliases(problem, declared, [])
+    derivation, scope = reserved_call(derive_with_scope, set_name, problem_path)
+    return [_check_part(part, scope, aliases, derivation) for part in parts]
 
 
 def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivation) -> PartReport:
