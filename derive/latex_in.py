@@ -128,7 +128,25 @@ def _lex(text: str) -> tuple[list[str], list[tuple[int, int]]]:
         toks.append(tok)
         spans.append((m.start() if opened is None else opened, m.end()))
         opened = None
-    return _boxed_relations(*_merged(*_merged(toks, spans, _spaced_decimal), _differential))
+    return _boxed_relations(*_single_groups(*_merged(*_merged(toks, spans, _spaced_decimal), _differential)))
+
+
+def _single_groups(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
+    """`_ { q }` read as `_ q` (a one-token group after _ or ^; OCR writes the braces)."""
+    out: list[str] = []
+    where: Spans = []
+    i = 0
+    while i < len(toks):
+        if toks[i] in ("_", "^") and toks[i + 1:i + 2] == ["{"] and toks[i + 3:i + 4] == ["}"] and \
+                toks[i + 2] not in ("{", "}"):
+            out += [toks[i], toks[i + 2]]
+            where += [spans[i], (spans[i + 1][0], spans[i + 3][1])]
+            i += 4
+        else:
+            out.append(toks[i])
+            where.append(spans[i])
+            i += 1
+    return out, where
 
 
 Spans = list[tuple[int, int]]
@@ -647,14 +665,18 @@ def _with_aliases(toks: list[str], spans: Spans, aliases: tuple[tuple[tuple[str,
                   ) -> tuple[list[str], Spans]:
     order = sorted(range(len(aliases)), key=lambda k: -len(aliases[k][0]))
 
-    keys = [tuple(_bar(t) for t in written) for written, _ in aliases]
+    keys = [tuple(_canonical(t) for t in written) for written, _ in aliases]
 
     def match(toks: list[str], i: int) -> tuple[str, int] | None:
-        k = next((k for k in order if keys[k] and tuple(_bar(t) for t in toks[i:i + len(keys[k])]) == keys[k]), None)
+        k = next((k for k in order if keys[k] and tuple(_canonical(t) for t in toks[i:i + len(keys[k])]) == keys[k]),
+                 None)
         return None if k is None else (f"{ALIAS}{k}", len(keys[k]))
     return _merged(toks, spans, match)
 
 
-def _bar(tok: str) -> str:
-    """Bars compared as one: |, \\mid, \\vert, \\lvert, \\rvert."""
-    return "|" if tok in ("|", "\\mid", "\\vert", "\\lvert", "\\rvert") else tok
+def _canonical(tok: str) -> str:
+    """Tokens that write the same thing compared as one: the bars (|, \\mid, \\vert, ...) and
+    the upright commands (\\mathrm, \\operatorname, \\text, \\mathsf)."""
+    if tok in ("|", "\\mid", "\\vert", "\\lvert", "\\rvert"):
+        return "|"
+    return "\\mathrm" if tok in ("\\operatorname", "\\text", "\\mathsf") else tok

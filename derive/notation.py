@@ -52,8 +52,8 @@ class Names:
             plain_name = parser.peek() is None
         except (LatexError, IndexError):
             plain_name = False
-        if not plain_name:
-            if not meaning.arity and not meaning.indexed and written.strip():
+        if not plain_name:  # a bare run of letters (KL) would turn a product k*l into a name: not kept
+            if not meaning.arity and not meaning.indexed and not written.strip().isalnum():
                 try:
                     self.printed.append((tuple(tokenize(written)), meaning.text))
                 except LatexError:

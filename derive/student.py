@@ -107,6 +107,7 @@ def _label(line: str) -> str | None:
     if stripped.startswith("#"):
         return stripped.lstrip("#").strip()
     bare = re.sub(r"[*_]", "", stripped)
+    bare = re.sub(r"\s+([.:])$", r"\1", re.sub(r"\(\s*([a-z])\s*\)", r"(\1)", bare))  # OCR: `1 ( b ) :`
     if re.fullmatch(r"((problem|question|exercise|part|task)\s*)?[\dA-Za-z.]*\d[\dA-Za-z.]*\s*(\([a-z]\))?[.:]?"
                     r"|\([a-z]\)[.:]?", bare, re.I):
         return bare

@@ -26,6 +26,7 @@ PLANTED = {
     "quiz4_typed.md": ("quiz4", {9: "dropped sign", 17: "flipped sign of a term"}),
     "quiz4_ocr.md": ("quiz4", {4: "swapped arguments"}),
     "assn5_typed.md": ("assn5", {10: "miscopied constant"}),
+    "assn5_ocr.md": ("assn5", {4: "ratio inverted"}),
 }
 
 
@@ -111,3 +112,17 @@ def test_student_text_is_escaped_in_the_html_report(tmp_path: Path) -> None:
     write_html_report(rep, page)
     source = page.read_text(encoding="utf-8")
     assert "<script>alert" not in source and "&lt;script&gt;" in source
+
+
+@pytest.mark.parametrize("written, exact, verdict", [
+    ("0.333", "1/3", AGREES), ("0.334", "1/3", WRONG), ("2.72", "exp(1)", AGREES), ("2.71", "exp(1)", WRONG),
+    ("0.5", "sigma(0)", AGREES), ("0.731", "sigma(1)", AGREES), ("0.732", "sigma(1)", WRONG),
+])
+def test_a_decimal_is_compared_at_the_digits_written(written: str, exact: str, verdict: str) -> None:
+    from derive.check import _check_decimal, _number, _Term
+    from derive.engine import problem_scope
+    from derive.exprs import parse
+
+    _, scope = problem_scope(ROOT / "problems" / "hw4" / "sigmoid_gradient.yaml")
+    value = _number(parse(exact, scope.ns), scope)
+    assert _check_decimal(value, _Term(None, 1, written, decimal=written), written).verdict == verdict

@@ -27,7 +27,7 @@ def terms(text: str) -> list[str]:
     (r"\frac{1}{4}", "(((1))/((4)))"),
     (r"\frac12", "(((1))/((2)))"),
     (r"2x", "(2*x)"),
-    (r"x^{2} + \gamma", "(x**(2) + gamma)"),
+    (r"x^{2} + \gamma", "(x**2 + gamma)"),
     (r"\sqrt{x}", "(sqrt((x)))"),
     (r"\left| x \right|", "(Abs((x)))"),
     (r"\sigma(u)\,(1-\sigma(u))", "(sigma((u))*(1 - sigma((u))))"),
