@@ -11,6 +11,10 @@ Rules:
   declares it a function; `\\frac{\\partial f}{\\partial x}`, `\\frac{d}{dx} f` and `f'(u)`
   are derivatives; `\\sum`, `\\prod` with `_{k=1}^{n}` and `\\int_a^b ... dx` take the
   product that follows as their body; `|x|`, `\\lvert x \\rvert` is Abs; `\\mathbb{E}[X]` is E.
+- Matrices: a name the problem declares with a `shape` (or a definition with a matrix body)
+  is a matrix; two matrices side by side are `matmul` (left to right), `A^T`/`A^\\top` is
+  `T(A)`, `\\operatorname{diag}(v)`, `\\sigma_{\\max}(A)`, a derivative of or by a vector is
+  `jacobian`, and `\\prod` of matrices is `MatProduct` (the last index on the left).
 - `\\boxed{...}` marks the boxed expression (a stated result), `\\underbrace{X}_{note}` is X.
 - Decimals are kept as written (`0.301`) and listed in `Formula.decimals`, so that a result
   can be compared at the precision written.
@@ -41,7 +45,7 @@ IGNORED_WRAPPERS = {"underbrace", "overbrace", "mathbf", "boldsymbol", "bm", "ma
 DECORATIONS = {"bar": "bar", "tilde": "tilde", "hat": "hat", "overline": "bar", "widetilde": "tilde",
                "widehat": "hat", "mathcal": "cal", "mathbb": "bb", "mathrm": "rm", "operatorname": "rm",
                "text": "rm", "mathsf": "rm"}
-COMMANDS = {"star", "ast", "frac", "dfrac", "tfrac", "sqrt", "sum", "prod", "int", "partial", "cdot", "times", "boxed",
+COMMANDS = {"star", "ast", "top", "intercal", "frac", "dfrac", "tfrac", "sqrt", "sum", "prod", "int", "partial", "cdot", "times", "boxed",
             "lvert", "rvert", "vert", "mid", "max", "min", "infty", "Rightarrow", "implies", "Longrightarrow",
             "to", "sim", "prime", "lbrace", "rbrace", "{", "}", "|", "cdots", "ldots", "dots"}
 
@@ -78,6 +82,7 @@ class Resolved:
     variable: str = ""  # a function's parameter (a declared symbol): f'(0) is its derivative there
     space: bool = False  # a point of a finite space (sums and integrals over it are Int)
     choices: tuple["Resolved", ...] = ()  # functions of different arities sharing this written form
+    matrix: bool = False  # a matrix or vector (a declared shape; a definition with a matrix body)
 
 
 @dataclass
@@ -207,8 +212,10 @@ def _boxed_relations(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
 class _Parser:
     """Recursive descent over the tokens; each method returns spec-language text."""
 
-    def __init__(self, tokens: list[str], resolve: Resolver, aliases: tuple[str, ...] = ()):
+    def __init__(self, tokens: list[str], resolve: Resolver, aliases: tuple[str, ...] = (),
+                 matrices: set[str] | None = None):
         self.toks, self.i, self.resolve, self.aliases = tokens, 0, resolve, aliases
+        self.matrices = matrices if matrices is not None else set()  # output texts that are matrices
         self.boxed: list[str] = []
         self.decimals: list[str] = []
         self.stops: list[set[str]] = [set()]
@@ -216,7 +223,13 @@ class _Parser:
     # ---- helpers ------------------------------------------------------------------------
     def sub(self, tokens: list[str]) -> "_Parser":
         """A parser of some of this formula's tokens (a fraction's numerator, limits, ...)."""
-        return _Parser(tokens, self.resolve, self.aliases)
+        return _Parser(tokens, self.resolve, self.aliases, self.matrices)
+
+    def mark(self, text: str, matrix: bool) -> str:
+        """Record whether the output `text` is a matrix (juxtaposed matrices are matmul)."""
+        if matrix:
+            self.matrices.add(text)
+        return text
 
     def peek(self, k: int = 0) -> str | None:
         return self.toks[self.i + k] if self.i + k < len(self.toks) else None
@@ -286,11 +299,15 @@ class _Parser:
         out = ""
         if self.peek() in ("+", "-"):
             out = "-" if self.take() == "-" else ""
-        out += self.term()
+        first = self.term()
+        out += first
+        matrix = first in self.matrices
         while self.peek() in ("+", "-"):
             op = self.take()
-            out += f" {op} {self.term()}"
-        return f"({out})"
+            term = self.term()
+            matrix = matrix or term in self.matrices
+            out += f" {op} {term}"
+        return self.mark(f"({out})", matrix)
 
     def term(self) -> str:
         factors = [self.power()]
@@ -306,20 +323,45 @@ class _Parser:
                 break
             else:
                 factors.append(self.power())
-        return "*".join(factors)
+        out = factors[0]
+        for f in factors[1:]:  # left to right: two matrices side by side are a matrix product
+            both = out in self.matrices and f in self.matrices
+            out = self.mark(f"matmul({out}, {f})" if both else f"{out}*{f}",
+                            out in self.matrices or f in self.matrices)
+        return out
 
     def power(self) -> str:
         base = self.primary()
         while self.peek() in ("^", "'", "!"):
             tok = self.take()
             if tok == "^":
-                base = f"{base}**{self.group()}"
+                if base in self.matrices and self._transpose_mark():
+                    base = self.mark(f"T({base})", True)
+                    continue
+                matrix = base in self.matrices
+                base = self.mark(f"{base}**{self.group()}", matrix)  # a matrix to a number: entry by entry
             else:
                 raise LatexError("a prime or ! after an expression that is not a function name")
         return base
 
+    def _transpose_mark(self) -> bool:
+        """After ^ on a matrix: T, \\top, \\intercal (braced or not), consumed; else False."""
+        marks = ("T", "\\top", "\\intercal", "\\mathsf")
+        if self.peek() in marks[:3]:
+            self.take()
+            return True
+        if self.peek() == "{" and self.peek(1) in marks[:3] and self.peek(2) == "}":
+            self.i += 3
+            return True
+        return False
+
     def primary(self) -> str:
         tok = self.take()
+        if tok == "\\sigma" and self.peek() == "_" and self.peek(1) in ("\\max", "{") and \
+                (self.peek(1) == "\\max" or self.toks[self.i + 2:self.i + 4] == ["\\max", "}"]):
+            self.take("_")
+            self.raw_group()
+            return self.call_arguments("sigma_max", 1)
         if tok.startswith(ALIAS):
             return f"({self.aliases[int(tok[1:])]})"
         if re.fullmatch(r"\d+\.\d+|\.\d+", tok):
@@ -379,6 +421,8 @@ class _Parser:
         word = "".join(self.raw_group())
         if word in FUNCTIONS:
             return self.function_call(FUNCTIONS[word], 1)
+        if word == "diag" and self.peek() in ("(", "["):
+            return self.mark(self.call_arguments("diag", 1), True)
         if word in ("E", "Var") and self.peek() == "[":
             self.take("[")
             inner = self._with_stops({"]"}, self.expression)
@@ -416,6 +460,10 @@ class _Parser:
         if var.peek() is not None:
             raise LatexError("a derivative's denominator is d x or d x^k")
         body = self.sub(rest).sub_expression(self) if rest else self.power()
+        if body in self.matrices or name in self.matrices:  # a vector by a vector: the Jacobian
+            if order != 1:
+                raise LatexError("a second derivative of a vector is not read")
+            return self.mark(f"jacobian({body}, {name})", True)
         return f"Derivative({body}, {name})" if order == 1 else f"Derivative({body}, ({name}, {order}))"
 
     def big_operator(self, kind: str) -> str:
@@ -433,6 +481,8 @@ class _Parser:
         lo = self.sub(low[at + 1:]).sub_expression(self)
         hi = self.sub(high).sub_expression(self)
         body = self.term()
+        if kind == "Product" and body in self.matrices:  # the factor of the last index stands on the left
+            return self.mark(f"MatProduct({body}, ({var.text}, {lo}, {hi}))", True)
         return f"{kind}({body}, ({var.text}, {lo}, {hi}))"
 
     def variable(self, tokens: list[str]) -> Resolved:
@@ -514,9 +564,16 @@ class _Parser:
             power = self.group()
             if power.replace(" ", "") in ("(-1)", "-1", "((-1))"):
                 raise LatexError(f"\\{name}^{{-1}} (an inverse function) is not read")
-        call = self.call_arguments(name, arity) if self.peek() in ("(", "[") else f"{name}({self.power()})"
+        if self.peek() in ("(", "["):
+            args = self.arguments(name)
+            if len(args) != arity:
+                raise LatexError(f"{name} takes {arity} argument(s), got {len(args)}")
+            matrix, call = args[0] in self.matrices, f"{name}({', '.join(args)})"
+        else:
+            arg = self.power()
+            matrix, call = arg in self.matrices, f"{name}({arg})"
         call = _prime_derivative(call, Resolved(name, arity), primes) if primes else call
-        return f"({call})**{power}" if power else call
+        return self.mark(f"({call})**{power}" if power else call, matrix)  # on a matrix: entry by entry
 
     def call_arguments(self, name: str, arity: int | None) -> str:
         args = self.arguments(name)
@@ -546,7 +603,7 @@ class _Parser:
             index = self.sub(list(ident.sub)).sub_expression(self) if ident.sub else ""
             if not index:
                 raise LatexError(f"{ident.key()} needs its index as a subscript")
-            return f"{found.text}[{index}]" if found.indexed else f"{found.text}({index})"
+            return self.mark(f"{found.text}[{index}]" if found.indexed else f"{found.text}({index})", found.matrix)
         if found.choices:  # one written form, functions of different arities: the count decides
             if self.peek() not in ("(", "["):
                 raise LatexError(f"{ident.key()} is a function: write its arguments")
@@ -562,8 +619,8 @@ class _Parser:
             call = self.call_arguments(found.text, found.arity)
             if ident.primes:
                 return _prime_derivative(call, found, ident.primes)
-            return call
-        return found.text
+            return self.mark(call, found.matrix)
+        return self.mark(found.text, found.matrix)
 
     def identifier(self, tok: str) -> Ident:
         decoration = ""

@@ -28,6 +28,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from derive.errors import SpecIssue
+from derive.matrices import is_matrix
 from derive.latex_in import Ident, LatexError, Resolved, _Parser, tokenize
 from derive.scope import Scope, parse_text
 from derive.spec import ProblemSpec
@@ -103,7 +104,7 @@ def names_of(scope: Scope) -> Names:
     names = Names()
     printer = LatexPrinter()
     for name, sym in scope.ns.symbols.items():
-        meaning = Resolved(name, space=sym in scope.symbol_space)
+        meaning = Resolved(name, space=sym in scope.symbol_space, matrix=sym in scope.shapes)
         names.add(scope.symbol_latex.get(name) or printer.doprint(sym), meaning)
         names.add(printer.doprint(sp.Symbol(name)), meaning)
     for name in scope.ns.indexed:
@@ -113,7 +114,8 @@ def names_of(scope: Scope) -> Names:
         rewrite = scope.definitions.get(name)
         params = rewrite.params if rewrite is not None else ()
         variable = params[0].name if len(params) == 1 and params[0].name in scope.ns.symbols else ""
-        meaning = Resolved(name, arity, subscript=name in scope.subscript, variable=variable)
+        matrix = rewrite is not None and is_matrix(rewrite.body, scope.shapes)
+        meaning = Resolved(name, arity, subscript=name in scope.subscript, variable=variable, matrix=matrix)
         names.add(scope.function_latex.get(name) or printer.doprint(sp.Symbol(name)), meaning)
     return names
 

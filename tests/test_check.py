@@ -3,6 +3,7 @@ error is reported wrong at its line, no correct step is flagged."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -23,6 +24,7 @@ PLANTED = {
                              30: "formula applied in the wrong form", 32: "final line contradicts the line above",
                              41: "flipped sign", 46: "dropped term"}),
     "hw4_ocr.md": ("hw4", {7: "wrongly rounded value", 15: "wrong index"}),
+    "hw4_matrix.md": ("hw4", {5: "matrix factors swapped", 10: "wrong exponent", 11: "formula applied to W^T W"}),
     "quiz4_typed.md": ("quiz4", {9: "dropped sign", 17: "flipped sign of a term"}),
     "quiz4_ocr.md": ("quiz4", {4: "swapped arguments"}),
     "assn5_typed.md": ("assn5", {10: "miscopied constant"}),
@@ -30,7 +32,9 @@ PLANTED = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def checked(name: str) -> CheckReport:
+    """The check of one data file, once per test session (each derives its problems)."""
     path = DATA / name
     return check_solution(load_set(ROOT, PLANTED[name][0]), path, path.read_text(encoding="utf-8"))
 

@@ -9,7 +9,9 @@ from derive.latex_in import Ident, LatexError, Resolved, tokenize, translate
 NAMES = {"x": Resolved("x"), "u": Resolved("u"), "n": Resolved("n"), "k": Resolved("k"), "s": Resolved("s"),
          "x_1": Resolved("x1"), "s'": Resolved("s2"), "gamma": Resolved("gamma"), "sigma": Resolved("sigma", 1),
          "h": Resolved("h", 1, subscript=True), "b": Resolved("b", indexed=True), "p": Resolved("p", 2),
-         "bar(x)": Resolved("xbar"), "z": Resolved("z", space=True), "q": Resolved("q", 1)}
+         "bar(x)": Resolved("xbar"), "z": Resolved("z", space=True), "q": Resolved("q", 1),
+         "W": Resolved("W", matrix=True), "y": Resolved("y", matrix=True), "X": Resolved("X", 1, True, matrix=True),
+         "T": Resolved("T")}
 
 
 def resolve(ident: Ident) -> Resolved | None:
@@ -52,6 +54,15 @@ def terms(text: str) -> list[str]:
     (r"\mathbb{E}[x]", "(E((x)))"),
     (r"\operatorname{tanh}(u)", "(tanh((u)))"),
     (r"\underbrace{x + 1}_{\text{shift}}", "((x + 1))"),
+    (r"W y", "(matmul(W, y))"),
+    (r"2 W y", "(matmul(2*W, y))"),
+    (r"y^T W y", "(matmul(matmul(T(y), W), y))"),
+    (r"y^{\top} y + x^T", "(matmul(T(y), y) + x**T)"),
+    (r"\tanh(W y)", "(tanh((matmul(W, y))))"),
+    (r"\operatorname{diag}(1 - y^2) W", "(matmul(diag((1 - y**2)), W))"),
+    (r"\sigma_{\max}(W)", "(sigma_max((W)))"),
+    (r"\frac{\partial X_{n+1}}{\partial y}", "(jacobian((X((n + 1))), y))"),
+    (r"\prod_{k=1}^{n} W", "(MatProduct(W, (k, (1), (n))))"),
 ])
 def test_formulas_translate(tex: str, spec: str) -> None:
     assert terms(tex) == [spec]
@@ -72,7 +83,7 @@ def test_relations_chains_boxes_and_decimals() -> None:
     (r"\def\x{1}", r"unknown command \def"),
     (r"__import__('os')", "unexpected _"),
     (r"\operatorname{__import__}(x)", "cannot map the name rm(__import__)"),
-    (r"y + 1", "cannot map the name y"),
+    (r"v + 1", "cannot map the name v"),
     (r"\frac{1}{", "expected more but found the end"),
     (r"(x + 1", "expected ) but found the end"),
     (r"\sigma + 1", "sigma is a function: write its arguments"),
