@@ -164,7 +164,7 @@ def test_every_issue_is_collected_at_once_with_file_line_key(tmp_path: Path) -> 
     f = str(path)
     assert [str(i) for i in issues] == [
         f"{f}:3: points: expected a number, got a string",
-        f"{f}:5: colour: unknown key; expected one of: definitions, errata, functions, hypotheses, id, points, "
+        f"{f}:5: colour: unknown key; expected one of: aliases, definitions, errata, functions, hypotheses, id, points, "
         "solution, spaces, statement, symbols, title",
         f"{f}:13: solution[0].chain.steps[0]: a step needs 'by' (a rule) or 'to' (a claimed expression)",
         f"{f}:13: solution[0].chain.steps[0].wibble: unknown key; a claim step takes only to, rel, why "
@@ -372,8 +372,8 @@ def test_list_sets_on_a_tmp_root(tmp_path: Path) -> None:
 def test_unknown_top_level_key_path_is_the_key_itself(tmp_path: Path) -> None:
     """The key path of an unknown top-level key is the key, like `points` or `id`."""
     path = write(tmp_path, "bad", ISSUES)
-    assert issues_of(path)[1] == (f"{path}:5: colour: unknown key; expected one of: definitions, errata, "
-                                  "functions, hypotheses, id, points, solution, spaces, statement, symbols, title")
+    assert issues_of(path)[1] == (f"{path}:5: colour: unknown key; expected one of: aliases, definitions, "
+                                  "errata, functions, hypotheses, id, points, solution, spaces, statement, symbols, title")
 
 
 def test_missing_id_is_reported_once(tmp_path: Path) -> None:
