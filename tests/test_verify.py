@@ -567,3 +567,10 @@ def test_integrals_of_unknown_functions_are_not_sent_to_the_integrator() -> None
     assert integrate_or_keep(sp.Integral(sp.DiracDelta(z - c) * q(z, c), (z, -sp.oo, sp.oo))) == q(c, c)
     assert integrate_or_keep(sp.Integral(sp.Derivative(q(z, c), z), (z, 0, 1))) == q(1, c) - q(0, c)
     assert integrate_or_keep(sp.Integral(z * q(c, c), (z, 0, 2))) == 2 * q(c, c)
+
+
+def test_a_counterexample_of_a_greater_than_step_shows_the_sides_as_written() -> None:
+    from derive.verify import as_written
+
+    assert as_written("x = 1: left = 2, right = 3") == "x = 1: left = 3, right = 2"
+    assert as_written("no values here") == "no values here"

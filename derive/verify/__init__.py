@@ -106,12 +106,16 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     shown = f"{sp.sstr(prev)[:100]} {rel} {sp.sstr(nxt)[:100]}"
     try:
         verdict = _check(prev, rel, nxt, ctx)
+    except StepRejected as exc:
+        if rel in (">", ">="):  # checked as nxt < prev: the values go back to the sides as written
+            exc.counterexample = as_written(exc.counterexample)
+        raise
     except BelowBaseCase as exc:
         raise StepRejected(str(exc), shown) from None
     except RecursionError:
         raise StepRejected("evaluation does not terminate (a recursive definition below its base case?)",
                            shown) from None
-    except (StepRejected, LimitError, MemoryError):  # a refusal past a limit fails the problem as such
+    except (LimitError, MemoryError):  # a refusal past a limit fails the problem as such
         raise
     except Exception as exc:  # noqa: BLE001 -- a crash in a check decides nothing: undecided
         raise StepRejected(f"undecided: the check failed with {type(exc).__name__}: {str(exc)[:200]}",
@@ -121,12 +125,21 @@ def check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     return verdict
 
 
+def as_written(counterexample: str) -> str:
+    """A counterexample of `b < a` given for the step `a > b`: its closing `left = .., right = ..`
+    swapped back, so that left is the step's left side."""
+    head, sep, values = counterexample.rpartition("left = ")
+    left, mid, right = values.partition(", right = ")
+    return f"{head}{sep}{right}{mid}{left}" if sep and mid else counterexample
+
+
 def _check(prev: Any, rel: str, nxt: Any, ctx: Context) -> Verdict:
     a, b = prepare(prev, ctx), prepare(nxt, ctx)
+    names = ("left", "right")
     if rel in (">", ">="):
-        a, b = b, a
+        a, b, names = b, a, ("right", "left")
     rel = {">": "<", ">=": "<="}.get(rel, rel)
-    for side, e in (("left", a), ("right", b)):
+    for side, e in zip(names, (a, b)):
         if isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan):
             raise StepRejected(f"the {side} side is undefined (a division by zero, or 0/0)",
                                f"{side} side = {sp.sstr(e)[:150]}")
