@@ -16,12 +16,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from derive import texguard
 from derive.errors import Loc, SpecError, SpecIssue
 from derive.safeyaml import read_yaml
-from derive.schema import IDENT, ProblemFile, SetFile
 
 if TYPE_CHECKING:
+    from derive.schema import SetFile
     from derive.validate import Reader
 
 MAX_STEM = 64
@@ -249,6 +248,7 @@ class SetSpec:
 
 def load_problem(path: Path) -> tuple[ProblemSpec | None, list[SpecIssue]]:
     """Read one problem file; return what could be read and every issue found."""
+    from derive.schema import ProblemFile  # pydantic: imported only when a file is read (not by a no-op build)
     from derive.spec_read import problem  # the builders import the spec objects above
     from derive.validate import Reader, check
 
@@ -280,6 +280,7 @@ def load_set(root: Path, name: str) -> SetSpec:
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), f"no problem set named {name!r} (known: {known})")])
     if not _inside(path, root / "problems"):
         raise SpecError([SpecIssue(Loc(str(path), 0, "set"), "a link to a file outside problems/; copy it instead")])
+    from derive.schema import SetFile
     from derive.validate import Reader, check
 
     data = read_yaml(path)
@@ -295,6 +296,8 @@ def load_set(root: Path, name: str) -> SetSpec:
 def _listed(r: Reader, m: SetFile, root: Path, set_dir: Path) -> list[ProblemRef]:
     """The problems of `order`, each a file of the set inside problems/, listed once; the
     set's title and course pass the TeX allow-list."""
+    from derive import texguard
+
     for key in ("title", "course"):
         r.tex(r.text(getattr(m, key), key), texguard.inline_prose)
     seen: set[str] = set()

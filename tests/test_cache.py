@@ -32,7 +32,8 @@ from pathlib import Path
 from derive.build import build_set
 report = build_set(Path(sys.argv[1]), "mini", pdf=sys.argv[2] == "pdf")
 print(report.ok, report.cached, [p.name for p in report.kept], report.cache_notes,
-      sorted(m for m in ("sympy", "jinja2", "derive.compile", "derive.engine", "derive.render") if m in sys.modules))
+      sorted(m for m in ("sympy", "jinja2", "pydantic", "derive.compile", "derive.engine", "derive.render")
+             if m in sys.modules))
 """
 
 
