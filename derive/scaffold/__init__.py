@@ -24,7 +24,8 @@ import jinja2
 from derive.outdir import write_all
 from derive.errors import Loc, SpecError, SpecIssue
 from derive.schema import schema_file
-from derive.spec import IDENT, SET_NAME, load_set
+from derive.schema_types import IDENT
+from derive.spec import SET_NAME, load_set
 
 _ENV = jinja2.Environment(
     loader=jinja2.FunctionLoader(lambda name: files(__name__).joinpath(name).read_text(encoding="utf-8")),
