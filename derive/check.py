@@ -19,7 +19,6 @@ Rules:
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,13 @@ from typing import Any
 import sympy as sp
 
 from derive.balls import NotEnclosed, enclosure, precision
-from derive.engine import derive_with_scope, problem_scope
+from derive.engine import derive_with_scope
 from derive.exprs import ExprSyntaxError, evaluated, parse
 from derive.framestack import reserved_call
-from derive.latex_in import Formula, LatexError, translate
-from derive.model import Answer, Chain, Derivation, Notation
-from derive.notation import Aliases, Names, names_of, read_aliases
+from derive.latex_in import Formula, translate
+from derive.latex_tokens import RELATION_TOKENS, LatexError, tokenize
+from derive.model import Answer, Chain, Derivation, Notation, Verdict
+from derive.notation import Aliases, Names, names_of
 from derive.plaintext import plain
 from derive.pool import run_pool
 from derive.scope import Scope, ill_typed_arguments, ill_typed_calls, undeclared_structure
@@ -136,15 +136,13 @@ def _check_task(task: tuple[str, Path, list[Part]]) -> list[PartReport]:
     """One problem in a worker: derive it (the booklet's chains, answers, scope), then check
     the steps of each part of the solution that names it."""
     set_name, problem_path, parts = task
-    problem, declared = problem_scope(problem_path)
-    aliases = read_aliases(problem, declared, [])
     derivation, scope = reserved_call(derive_with_scope, set_name, problem_path)
-    return [_check_part(part, scope, aliases, derivation) for part in parts]
+    return [_check_part(part, scope, derivation) for part in parts]
 
 
-def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivation) -> PartReport:
+def _check_part(part: Part, scope: Scope, derivation: Derivation) -> PartReport:
     names = names_of(scope)
-    aliases = aliases + tuple(names.printed)
+    aliases = scope.aliases + tuple(names.printed)
     report = PartReport(part.id, part.line)
     chains = [b for b in derivation.blocks if isinstance(b, Chain)]
     answers = [b for b in derivation.blocks if isinstance(b, Answer)]
@@ -167,17 +165,23 @@ def _check_part(part: Part, scope: Scope, aliases: Aliases, derivation: Derivati
     return report
 
 
-def _booklet_steps(chains: list[Chain]) -> dict[Any, str]:
-    """Every step of the booklet: (previous, relation, next) evaluated -> its verdict as text,
-    and the previous expression alone -> the step (previous, relation, next)."""
-    out: dict[Any, Any] = {}
+@dataclass
+class _Booklet:
+    """The booklet's steps, evaluated: (previous, relation, next) -> its verdict and name, and
+    each previous expression -> the step taken from it."""
+
+    verdicts: dict[tuple[Any, str, Any], tuple[Verdict, str]] = field(default_factory=dict)
+    from_left: dict[Any, tuple[Any, str, Any]] = field(default_factory=dict)
+
+
+def _booklet_steps(chains: list[Chain]) -> _Booklet:
+    out = _Booklet()
     for c in chains:
         prev = c.start
         for k, step in enumerate(c.steps, start=1):
             if step.verdict is not None:
-                out[(evaluated(prev), step.rel, evaluated(step.expr))] = (
-                    f"{step.verdict.method}|{step.verdict.detail} (the booklet's step {c.label}.{k})")
-                out.setdefault(evaluated(prev), (prev, step.rel, step.expr))
+                out.verdicts[(evaluated(prev), step.rel, evaluated(step.expr))] = (step.verdict, f"{c.label}.{k}")
+                out.from_left.setdefault(evaluated(prev), (prev, step.rel, step.expr))
             prev = step.expr
     return out
 
@@ -227,8 +231,13 @@ def _student_chains(pieces: list[Piece], names: Names, aliases: Aliases, scope: 
 
 
 def _claims(tex: str) -> bool:
-    """Does the formula state something: a relation or a boxed result?"""
-    return bool(re.search(r"=|<|>|\\(le|leq|ge|geq|lt|gt|ne|neq|approx|leqslant|geqslant)\b|\\boxed", tex))
+    """Does the formula state something: a relation or a boxed result? (One that cannot even
+    be tokenised is taken to: its error is reported.)"""
+    try:
+        tokens = tokenize(tex)
+    except LatexError:
+        return True
+    return any(t in RELATION_TOKENS or t == "\\boxed" for t in tokens)
 
 
 def _terms(formula: Formula, piece: Piece, scope: Scope) -> list[_Term]:
@@ -261,16 +270,16 @@ def _assumptions(step_symbols: set, chains: list[Chain]) -> tuple[tuple[Any, ...
 
 
 def _check_step(a: _Term, rel: str, b: _Term, scope: Scope, chains: list[Chain], conditions: list[tuple[Any, int]],
-                known: dict[Any, Any]) -> StepReport:
+                known: _Booklet) -> StepReport:
     tex = f"{a.tex} {rel} {b.tex}"
     lhs, rhs = evaluated(a.expr), evaluated(b.expr)
     if b.decimal is not None and rel in ("=", "~"):
         return _check_decimal(_number(lhs, scope), b, tex)
     if rel == "~":
         return StepReport(b.line, UNDECIDED, "an approximation to something other than a decimal", tex)
-    if (lhs, rel, rhs) in known:
-        method, detail = known[(lhs, rel, rhs)].split("|", 1)
-        return StepReport(b.line, AGREES, detail, tex, method=method)
+    if (lhs, rel, rhs) in known.verdicts:
+        verdict, name = known.verdicts[(lhs, rel, rhs)]
+        return StepReport(b.line, AGREES, f"{verdict.detail} (the booklet's step {name})", tex, method=verdict.method)
     symbols = set(lhs.free_symbols | rhs.free_symbols) if isinstance(lhs, sp.Basic) else set()
     assume, labels = _assumptions(symbols, chains)
     stated = [(c, line) for c, line in conditions if c.free_symbols <= symbols]
@@ -286,7 +295,7 @@ def _check_step(a: _Term, rel: str, b: _Term, scope: Scope, chains: list[Chain],
     except StepRejected as exc:
         kind = UNDECIDED if exc.message.startswith(UNDECIDED_PREFIXES) else WRONG
         return StepReport(b.line, kind, exc.message + note, tex, counterexample=exc.counterexample,
-                          booklet=known.get(lhs) if kind == WRONG else None)
+                          booklet=known.from_left.get(lhs) if kind == WRONG else None)
     return StepReport(b.line, AGREES, verdict.detail + note, tex, method=verdict.method)
 
 

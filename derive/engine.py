@@ -1,6 +1,6 @@
 """The engine: read a problem spec, perform every step, have every step checked.
 
-Phase 1 collects every spec issue (structure, names, expressions, rules and their
+Phase 1 (derive/plan.py) collects every spec issue (structure, names, expressions, rules and their
 parameters, unsafe LaTeX) and raises them together. Phase 2 runs each chain: a step either
 applies a rule from the registry (derive.rules) or claims the next expression; a step with
 both applies the rule and requires its result to equal the claim. Every step is then
@@ -18,40 +18,20 @@ import sympy as sp
 
 from derive import mdp as mdps
 from derive.errors import EngineError, LimitError, Loc, SpecError, SpecIssue, VerificationError
-from derive.exprs import ExprSyntaxError, evaluated, parse_relations
+from derive.exprs import evaluated
 from derive.plaintext import failure, plain
 from derive.model import (MDP, Answer, Block, Chain, Checked, Derivation, Erratum, Notation, PolicyEvaluation,
                           PolicyRow, PolicyTable, Say, Step, Verdict)
-from derive.rules import REGISTRY, Rule, RuleError
-from derive.scope import Rewrite, Scope, build_scope, parse_text
+from derive.rules import RuleError
+from derive.scope import Rewrite, Scope, build_scope
 from derive.figures import FigureSpec, make_figure, plan_figures
 from derive.notation import read_aliases
+from derive.plan import PlannedChain, PlannedStep, plan_chains, plan_claims
 from derive.simplest import COMPUTING_RULES, SIMPLIFIED_NOTE, simplest
-from derive.spec import (AnswerSpec, ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, StepSpec,
-                         Text, load_problem)
+from derive.spec import ChainSpec, EvaluateSpec, MdpSpec, PoliciesSpec, ProblemSpec, SaySpec, Text, load_problem
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
                            check_policy_values, find_improvement)
 from derive.verify.hypotheses import contradicted_hypotheses, improper_densities
-
-
-@dataclass(frozen=True)
-class PlannedStep:
-    """A step with its expressions parsed and its rule resolved."""
-
-    spec: StepSpec
-    rule: Rule | None
-    args: dict[str, Any]
-    to: Any
-
-
-@dataclass(frozen=True)
-class PlannedChain:
-    """A chain with its expressions parsed."""
-
-    spec: ChainSpec
-    start: Any
-    assume: tuple[Any, ...]
-    steps: tuple[PlannedStep, ...]
 
 
 @dataclass
@@ -79,7 +59,7 @@ def _declared(path: Path) -> tuple[ProblemSpec, Scope, list[SpecIssue], int, lis
     read = len(issues)  # what follows about a stand-in (a value the file lacks) is a consequence
     defined = [(c.defines, c.loc) for c in spec.solution if isinstance(c, ChainSpec) and c.defines]
     scope = build_scope(spec, issues, defined)
-    read_aliases(spec, scope, issues)  # used by `derive check`; checked at every build
+    scope.aliases = read_aliases(spec, scope, issues)  # used by `derive check`; checked at every build
     return spec, scope, issues, read, defined
 
 
@@ -91,8 +71,8 @@ def derive_problem(set_name: str, path: Path) -> Derivation:
 def derive_with_scope(set_name: str, path: Path) -> tuple[Derivation, Scope]:
     """`derive_problem`, and the problem's scope after it (with the definitions its chains made)."""
     spec, scope, issues, read, defined = _declared(path)
-    plans = _plan(spec, scope, {name for name, _ in defined}, issues)
-    claims = _plan_claims(spec, issues)
+    plans = plan_chains(spec, scope, {name for name, _ in defined}, issues)
+    claims = plan_claims(spec, issues)
     if not issues:  # a hypothesis about defined names must agree with the definitions; a density must be one
         wrong = contradicted_hypotheses(scope)
         issues += [SpecIssue(h.lhs.loc, f"hypothesis {h.name} {wrong[h.name]}")
@@ -116,108 +96,6 @@ def derive_with_scope(set_name: str, path: Path) -> tuple[Derivation, Scope]:
                    for e in spec.errata)
     return Derivation(set_name, path.stem, spec.id, spec.title, spec.points, spec.statement.value,
                       tuple(blocks), notation, errata), scope
-
-
-# ---- phase 1: plan (collect every issue) ----------------------------------------------------
-def _plan(spec: ProblemSpec, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> dict[str, PlannedChain]:
-    plans: dict[str, PlannedChain] = {}
-    for block in spec.solution:
-        if isinstance(block, ChainSpec):
-            if block.label in plans:
-                issues.append(SpecIssue(block.loc, f"chain label '{block.label}' used twice"))
-            plans[block.label] = _plan_chain(block, scope, defined, issues)
-        elif isinstance(block, AnswerSpec):
-            for label in filter(None, (block.chain, block.below)):
-                if label not in plans:
-                    issues.append(SpecIssue(block.loc, f"no chain labelled '{label}' before this answer"))
-    return plans
-
-
-def _plan_chain(c: ChainSpec, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> PlannedChain:
-    start = parse_text(c.start, scope, issues)
-    assume: list[Any] = []
-    for text in c.assume:
-        try:
-            assume.extend(parse_relations(text.value, scope.ns))
-        except ExprSyntaxError as exc:
-            issues.append(SpecIssue(text.loc, str(exc)))
-    steps = []
-    for s in c.steps:
-        rule = None
-        if s.by is not None:
-            rule = REGISTRY.get(s.by)
-            if rule is None:
-                issues.append(SpecIssue(s.by_loc or s.loc, f"unknown rule '{s.by}'; known rules: "
-                                                          f"{', '.join(sorted(REGISTRY))}"))
-        args = _rule_args(s, rule, scope, defined, issues) if rule else {}
-        if rule and rule.prove and not s.to:
-            issues.append(SpecIssue(s.by_loc or s.loc, f"rule '{rule.name}' proves a claim: give the claim as `to`"))
-        to = parse_text(s.to, scope, issues) if s.to else None
-        steps.append(PlannedStep(s, rule, args, to))
-    return PlannedChain(c, start, tuple(assume), tuple(steps))
-
-
-def _rule_args(s: StepSpec, rule: Rule, scope: Scope, defined: set[str], issues: list[SpecIssue]) -> dict[str, Any]:
-    """Parse a step's rule parameters by the kinds the rule declares."""
-    known = {p.name: p for p in rule.params}
-    for key in s.params:
-        if key not in known:
-            issues.append(SpecIssue(s.param_locs[key], f"rule '{rule.name}' takes no parameter '{key}'"
-                                    + (f"; it takes: {', '.join(known)}" if known else "")))
-    args: dict[str, Any] = {}
-    for p in rule.params:
-        if p.name not in s.params:
-            if p.required:
-                issues.append(SpecIssue(s.loc, f"rule '{rule.name}' needs parameter '{p.name}' ({p.kind})"))
-            continue
-        value, loc = s.params[p.name], s.param_locs[p.name]
-        if p.kind == "int":
-            if isinstance(value, int) and not isinstance(value, bool):
-                args[p.name] = value
-            else:
-                issues.append(SpecIssue(loc, f"expected a whole number, got {value!r}"))
-            continue
-        if not isinstance(value, str):
-            issues.append(SpecIssue(loc, f"expected a string ({p.kind}), got {type(value).__name__}"))
-            continue
-        if p.kind == "expr":
-            parsed = parse_text(Text(value, loc), scope, issues)
-            if parsed is not None:
-                args[p.name] = evaluated(parsed)
-        elif p.kind == "symbol":
-            if value in scope.ns.symbols:
-                args[p.name] = scope.ns.symbols[value]
-            else:
-                issues.append(SpecIssue(loc, f"undefined symbol '{value}'"))
-        elif p.kind == "definition":
-            if value in scope.definitions or value in defined:
-                args[p.name] = value
-            else:
-                issues.append(SpecIssue(loc, f"no definition named '{value}'"))
-        elif p.kind == "hypothesis":
-            if value in scope.hypotheses:
-                args[p.name] = value
-            else:
-                issues.append(SpecIssue(loc, f"no hypothesis named '{value}'"))
-    return args
-
-
-def _plan_claims(spec: ProblemSpec, issues: list[SpecIssue]) -> dict[Loc, Any]:
-    """Claimed values of MDP blocks as exact rationals, keyed by where they stand."""
-    out: dict[Loc, Any] = {}
-    for block in spec.solution:
-        if isinstance(block, (PoliciesSpec, EvaluateSpec)):
-            for _, text in (*block.values, *(block.loss if isinstance(block, EvaluateSpec) else ())):
-                value = parse_text(text, Scope(), issues)
-                if value is None:
-                    continue
-                value = evaluated(value)
-                if value.is_Rational:
-                    out[text.loc] = value
-                else:
-                    issues.append(SpecIssue(text.loc, f"a claimed value must be an exact rational number, "
-                                                      f"got {plain(value)}"))
-    return out
 
 
 # ---- phase 2: perform and verify -----------------------------------------------------------

@@ -1,89 +1,31 @@
 """Student LaTeX -> spec-language text, by an allow-list translator (nothing is evaluated).
 
 Rules:
-- The input is tokenised (commands, letters, numbers, brackets, operators); only the
-  commands in COMMANDS, SPACING, IGNORED_WRAPPERS, FUNCTIONS, GREEK and RELATIONS are
-  known; any other command, a stray brace or an unclosed bracket is a `LatexError` naming it.
+- The text is tokenised by derive/latex_tokens.py (an allow-list of commands; anything else
+  is a `LatexError` naming it) and parsed here by recursive descent; the calculus operators
+  (fractions and derivatives, sums, products, integrals, expectations) are in
+  derive/latex_ops.py.
 - The output is text in the spec language (docs/spec.md) that `derive.exprs.parse` turns
-  into SymPy through its own allow-list: names come only from the `Names` table of the
-  problem (derive/notation.py), so every name in the output is declared.
+  into SymPy through its own allow-list: names come only from the problem's table (the
+  `Resolver`, derive/notation.py), so every name in the output is declared.
 - Juxtaposition is multiplication; a name followed by `(` is a call only if the problem
-  declares it a function; `\\frac{\\partial f}{\\partial x}`, `\\frac{d}{dx} f` and `f'(u)`
-  are derivatives; `\\sum`, `\\prod` with `_{k=1}^{n}` and `\\int_a^b ... dx` take the
-  product that follows as their body; `|x|`, `\\lvert x \\rvert` is Abs; `\\mathbb{E}[X]` is E.
+  declares it a function; `f'(u)` is a derivative; `|x|`, `\\lvert x \\rvert` is Abs.
 - Matrices: a name the problem declares with a `shape` (or a definition with a matrix body)
   is a matrix; two matrices side by side are `matmul` (left to right), `A^T`/`A^\\top` is
-  `T(A)`, `\\operatorname{diag}(v)`, `\\sigma_{\\max}(A)`, a derivative of or by a vector is
-  `jacobian`, and `\\prod` of matrices is `MatProduct` (the last index on the left).
+  `T(A)`, `\\operatorname{diag}(v)` and `\\sigma_{\\max}(A)` are read.
 - `\\boxed{...}` marks the boxed expression (a stated result), `\\underbrace{X}_{note}` is X.
 - Decimals are kept as written (`0.301`) and listed in `Formula.decimals`, so that a result
   can be compared at the precision written.
 """
-
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-MAX_LATEX = 4000
-
-GREEK = {name: name for name in (
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega")}
-GREEK.update({"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma"})
-# functions written as commands -> spec name (one argument)
-FUNCTIONS = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-             "cosh": "cosh", "sech": "sech"}
-RELATIONS = {"=": "=", "<": "<", ">": ">", "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=",
-             "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=", "neq": "!=", "approx": "~"}
-SPACING = {",", ";", ":", "!", " ", "quad", "qquad", "enspace", "thinspace", "displaystyle", "textstyle",
-           "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "nonumber"}
-# \wrapper{X} -> X
-IGNORED_WRAPPERS = {"underbrace", "overbrace", "mathbf", "boldsymbol", "bm", "mathit", "vec"}
-DECORATIONS = {"bar": "bar", "tilde": "tilde", "hat": "hat", "overline": "bar", "widetilde": "tilde",
-               "widehat": "hat", "mathcal": "cal", "mathbb": "bb", "mathrm": "rm", "operatorname": "rm",
-               "text": "rm", "mathsf": "rm"}
-COMMANDS = {"star", "ast", "top", "intercal", "frac", "dfrac", "tfrac", "sqrt", "sum", "prod", "int", "partial", "cdot", "times", "boxed",
-            "lvert", "rvert", "vert", "mid", "max", "min", "infty", "Rightarrow", "implies", "Longrightarrow",
-            "to", "sim", "prime", "lbrace", "rbrace", "{", "}", "|", "cdots", "ldots", "dots"}
-
-
-class LatexError(ValueError):
-    """The LaTeX cannot be read; the message names what."""
-
-
-@dataclass(frozen=True)
-class Ident:
-    """A name as written: base letter or Greek name, decoration, subscript tokens, primes."""
-
-    base: str
-    decoration: str = ""
-    sub: tuple[str, ...] = ()
-    primes: int = 0
-    star: bool = False  # b^* (also b^\star, b^\ast)
-
-    def key(self) -> str:
-        """The canonical written form, e.g. `bar(x)_1''`, `x_t-1` or `b^*`."""
-        base = f"{self.decoration}({self.base})" if self.decoration else self.base
-        return base + (f"_{''.join(self.sub)}" if self.sub else "") + "'" * self.primes + ("^*" if self.star else "")
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What a written name means in the problem: a value (spec text), a function of `arity`
-    arguments (written with them as a subscript when `subscript`), or an indexed symbol."""
-
-    text: str
-    arity: int = 0
-    subscript: bool = False
-    indexed: bool = False
-    variable: str = ""  # a function's parameter (a declared symbol): f'(0) is its derivative there
-    space: bool = False  # a point of a finite space (sums and integrals over it are Int)
-    choices: tuple["Resolved", ...] = ()  # functions of different arities sharing this written form
-    matrix: bool = False  # a matrix or vector (a declared shape; a definition with a matrix body)
-
+from derive.latex_ops import Operators
+from derive.latex_tokens import (ALIAS, DECORATIONS, FUNCTIONS, GREEK, IGNORED_WRAPPERS, RELATION_TOKENS, Ident,
+                                 LatexError, Resolved, balanced, lex, with_aliases)
 
 @dataclass
 class Formula:
@@ -98,118 +40,7 @@ class Formula:
 
 Resolver = Callable[[Ident], "Resolved | None"]
 
-_TOKEN = re.compile(r"\\[a-zA-Z]+\*?|\\.|\d+\.\d+|\.\d+|\d+|[a-zA-Z]|\S")
-
-
-def tokenize(text: str) -> list[str]:
-    """The tokens of a LaTeX formula (spacing commands dropped)."""
-    return _lex(text)[0]
-
-
-def _lex(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The tokens and where each stands in `text` (start, end)."""
-    if len(text) > MAX_LATEX:
-        raise LatexError(f"formula longer than {MAX_LATEX} characters")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        raise LatexError("a control character in the formula")
-    toks: list[str] = []
-    spans: list[tuple[int, int]] = []
-    opened = None  # where a dropped \\left (or \\big...) before the next token starts
-    for m in _TOKEN.finditer(text):
-        tok = m.group()
-        name = tok[1:].rstrip("*") if tok.startswith("\\") else None
-        if name is not None and name in SPACING or tok == "~":
-            if name is not None and (name == "left" or name.startswith(("big", "Big"))) and opened is None:
-                opened = m.start()
-            continue
-        if name is not None and name not in COMMANDS | set(GREEK) | set(FUNCTIONS) | set(RELATIONS) \
-                | IGNORED_WRAPPERS | set(DECORATIONS) and tok != "\\\\":
-            raise LatexError(f"unknown command {tok}")
-        if toks and toks[-1] in ("\\frac", "\\dfrac", "\\tfrac") and tok.isdigit() and len(tok) > 1:  # \frac12
-            toks += [tok[0], tok[1:]]
-            spans += [(m.start(), m.start() + 1), (m.start() + 1, m.end())]
-            opened = None
-            continue
-        toks.append(tok)
-        spans.append((m.start() if opened is None else opened, m.end()))
-        opened = None
-    return _boxed_relations(*_single_groups(*_merged(*_merged(toks, spans, _spaced_decimal), _differential)))
-
-
-def _single_groups(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
-    """`_ { q }` read as `_ q` (a one-token group after _ or ^; OCR writes the braces)."""
-    out: list[str] = []
-    where: Spans = []
-    i = 0
-    while i < len(toks):
-        if toks[i] in ("_", "^") and toks[i + 1:i + 2] == ["{"] and toks[i + 3:i + 4] == ["}"] and \
-                toks[i + 2] not in ("{", "}"):
-            out += [toks[i], toks[i + 2]]
-            where += [spans[i], (spans[i + 1][0], spans[i + 3][1])]
-            i += 4
-        else:
-            out.append(toks[i])
-            where.append(spans[i])
-            i += 1
-    return out, where
-
-
-Spans = list[tuple[int, int]]
-
-
-def _merged(toks: list[str], spans: Spans, match: Callable[[list[str], int], "tuple[str, int] | None"]
-            ) -> tuple[list[str], Spans]:
-    """The tokens with each run that `match` recognises at its start (returning the token
-    that replaces it and the run's length) replaced by that one token."""
-    out: list[str] = []
-    where: Spans = []
-    i = 0
-    while i < len(toks):
-        found = match(toks, i)
-        token, n = found if found is not None else (toks[i], 1)
-        out.append(token)
-        where.append((spans[i][0], spans[i + n - 1][1]))
-        i += n
-    return out, where
-
-
-def _spaced_decimal(toks: list[str], i: int) -> tuple[str, int] | None:
-    """`0 . 5` (OCR spacing) read as the decimal 0.5."""
-    if toks[i].isdigit() and toks[i + 1:i + 2] == ["."] and i + 2 < len(toks) and toks[i + 2].isdigit():
-        return f"{toks[i]}.{toks[i + 2]}", 3
-    return None
-
-
-def _differential(toks: list[str], i: int) -> tuple[str, int] | None:
-    """`\\mathrm{d}` (and \\operatorname, \\text) as the plain token d."""
-    if toks[i][1:] in ("mathrm", "operatorname", "text") and toks[i + 1:i + 4] == ["{", "d", "}"]:
-        return "d", 4
-    return None
-
-
-def _boxed_relations(toks: list[str], spans: Spans) -> tuple[list[str], Spans]:
-    """`\\boxed{A \\le B}` read as `A \\le \\boxed{B}`: the stated result is the last side."""
-    i = 0
-    while i < len(toks):
-        if toks[i] == "\\boxed" and toks[i + 1:i + 2] == ["{"]:
-            depth, j, last = 0, i + 1, None
-            while j < len(toks):
-                depth += (toks[j] == "{") - (toks[j] == "}")
-                if depth == 0:
-                    break
-                if depth == 1 and toks[j] in RELATION_TOKENS:
-                    last = j
-                j += 1
-            if last is not None and j < len(toks):
-                toks = toks[:i] + toks[i + 2:last + 1] + ["\\boxed", "{"] + toks[last + 1:]
-                at = (spans[last + 1][0], spans[last + 1][0]) if last + 1 < len(spans) else spans[i]
-                spans = spans[:i] + spans[i + 2:last + 1] + [at, at] + spans[last + 1:]
-                continue
-        i += 1
-    return toks, spans
-
-
-class _Parser:
+class _Parser(Operators):
     """Recursive descent over the tokens; each method returns spec-language text."""
 
     def __init__(self, tokens: list[str], resolve: Resolver, aliases: tuple[str, ...] = (),
@@ -292,7 +123,7 @@ class _Parser:
             bounds.append((start, self.i))
         if self.peek() is not None:
             raise LatexError(f"unexpected {self.peek()}")
-        sources = [_balanced(text[spans[a][0]:spans[b - 1][1]].strip()) if spans and b > a else "" for a, b in bounds]
+        sources = [balanced(text[spans[a][0]:spans[b - 1][1]].strip()) if spans and b > a else "" for a, b in bounds]
         return Formula(terms, rels, self.boxed, self.decimals, sources)
 
     def expression(self) -> str:
@@ -431,12 +262,6 @@ class _Parser:
         self.i = start
         return self.name(tok)
 
-    def fraction(self) -> str:
-        num, den = self.raw_group(), self.raw_group()
-        if num and num[0] in ("d", "\\partial") and den and den[0] in ("d", "\\partial") and _is_derivative(num, den):
-            return self.derivative(num, den)
-        return f"({self.sub(num).sub_expression(self)})/({self.sub(den).sub_expression(self)})"
-
     def sub_expression(self, parent: "_Parser") -> str:
         """The whole token list as one expression, its boxes and decimals given to `parent`."""
         out = self.expression()
@@ -445,112 +270,6 @@ class _Parser:
         parent.boxed += self.boxed
         parent.decimals += self.decimals
         return out
-
-    def derivative(self, num: list[str], den: list[str]) -> str:
-        """d^k f / d x^k (num holds `d^k f` or just `d`; den holds `d x^k`)."""
-        order = 1
-        rest = num[1:]
-        if rest[:1] == ["^"]:
-            order, rest = int(rest[1]), rest[2:]
-        var = self.sub(den[1:])
-        name = var.primary()
-        if var.peek() == "^":
-            var.take()
-            var.primary()
-        if var.peek() is not None:
-            raise LatexError("a derivative's denominator is d x or d x^k")
-        body = self.sub(rest).sub_expression(self) if rest else self.power()
-        if body in self.matrices or name in self.matrices:  # a vector by a vector: the Jacobian
-            if order != 1:
-                raise LatexError("a second derivative of a vector is not read")
-            return self.mark(f"jacobian({body}, {name})", True)
-        return f"Derivative({body}, {name})" if order == 1 else f"Derivative({body}, ({name}, {order}))"
-
-    def big_operator(self, kind: str) -> str:
-        """\\sum_{k=1}^{n} body, \\prod likewise; \\sum_{z} body over the finite space of z is Int."""
-        low, high = self._limit_tokens()
-        if kind == "Sum" and low is not None and high is None and "=" not in low:
-            var = self.variable(low)
-            if not var.space:
-                raise LatexError(f"a sum over {var.text} needs limits _{{k=1}}^{{n}} or a finite space")
-            return f"Int({self.term()}, {var.text})"
-        if low is None or high is None or "=" not in low:
-            raise LatexError(f"\\{kind.lower()} needs limits written _{{k=1}}^{{n}}")
-        at = low.index("=")
-        var = self.variable(low[:at])
-        lo = self.sub(low[at + 1:]).sub_expression(self)
-        hi = self.sub(high).sub_expression(self)
-        body = self.term()
-        if kind == "Product" and body in self.matrices:  # the factor of the last index stands on the left
-            return self.mark(f"MatProduct({body}, ({var.text}, {lo}, {hi}))", True)
-        return f"{kind}({body}, ({var.text}, {lo}, {hi}))"
-
-    def variable(self, tokens: list[str]) -> Resolved:
-        """A bound variable: one declared symbol (not a function or an indexed symbol)."""
-        sub = self.sub(tokens)
-        ident = sub.identifier(sub.take()) if tokens else None
-        found = self.resolve(ident) if ident is not None else None
-        if found is None or found.arity or found.indexed or sub.peek() is not None:
-            raise LatexError(f"{' '.join(tokens) or 'nothing'} is not a declared variable")
-        return found
-
-    def _limit_tokens(self) -> tuple[list[str] | None, list[str] | None]:
-        low = high = None
-        while self.peek() in ("_", "^"):
-            if self.take() == "_":
-                low = self.raw_group()
-            else:
-                high = self.raw_group()
-        return low, high
-
-    def integral(self) -> str:
-        """\\int_a^b body dx; without limits, over the whole space of x (Int) or the real line."""
-        low, high = self._limit_tokens()
-        body = self._with_stops({"d"}, self.term)
-        self.take("d")
-        var = self.variable([self.take()])
-        if low is None and high is None:
-            return f"Int({body}, {var.text})" if var.space else f"Integral({body}, ({var.text}, -oo, oo))"
-        lo = self.sub(low or []).sub_expression(self)
-        hi = self.sub(high or []).sub_expression(self)
-        return f"Integral({body}, ({var.text}, {lo}, {hi}))"
-
-    def max_min(self, kind: str) -> str:
-        if self.peek() == "_":
-            raise LatexError(f"\\{kind.lower()} over a set is not read yet; write {kind.lower()}(a, b)")
-        return self.call_arguments(kind, None)
-
-    def expectation(self) -> str:
-        """\\mathbb{E}[X] is E(X); \\mathbb{E}_{v \\sim D}[X] is the integral of D times X over v
-        (D a density named alone, taken at v, or written with its arguments)."""
-        over: list[tuple[Resolved, str]] = []
-        if self.peek() == "_":
-            self.take("_")
-            for tokens in _split_top(self.raw_group(), ","):
-                if "\\sim" not in tokens:
-                    raise LatexError("an expectation's subscript is written v \\sim D (or declare an alias)")
-                at = tokens.index("\\sim")
-                over.append(self._distributed(self.variable(tokens[:at]), tokens[at + 1:]))
-        if self.peek() != "[":
-            raise LatexError("\\mathbb{E} is followed by [...]")
-        self.take("[")
-        inner = self._with_stops({"]"}, self.expression)
-        self.take("]")
-        if not over:
-            return f"E({inner})"
-        out = "*".join(f"({w})" for _, w in over) + f"*({inner})"
-        for var, _ in reversed(over):
-            out = f"Int({out}, {var.text})" if var.space else f"Integral({out}, ({var.text}, -oo, oo))"
-        return out
-
-    def _distributed(self, var: Resolved, dist: list[str]) -> tuple[Resolved, str]:
-        """v ~ D: the variable and D's density at v (D named alone, or written with arguments)."""
-        named = self.sub(dist)
-        ident = named.identifier(named.take()) if dist and not dist[0].startswith(ALIAS) else None
-        found = self.resolve(ident) if ident is not None and named.peek() is None else None
-        if found is not None and found.arity == 1:
-            return var, f"{found.text}({var.text})"
-        return var, self.sub(dist).sub_expression(self)
 
     def function_call(self, name: str, arity: int) -> str:
         primes = 0
@@ -656,36 +375,8 @@ class _Parser:
         return self.peek(1) in marks or (self.peek(1) == "{" and self.peek(2) in marks and self.peek(3) == "}")
 
 
-RELATION_TOKENS = {"=": "=", "<": "<", ">": ">", **{f"\\{k}": v for k, v in RELATIONS.items()}}
-
-
-def _balanced(tex: str) -> str:
-    """A term's source without the closing braces of a group it stands at the end of
-    (`\\boxed{a \\le b}` leaves `b}`)."""
-    while tex.endswith("}") and tex.count("}") > tex.count("{"):
-        tex = tex[:-1].rstrip()
-    return tex
-
-
-def _split_top(tokens: list[str], sep: str) -> list[list[str]]:
-    """The tokens split at `sep` outside brackets and braces."""
-    parts: list[list[str]] = [[]]
-    depth = 0
-    for tok in tokens:
-        depth += (tok in ("(", "[", "{")) - (tok in (")", "]", "}"))
-        if tok == sep and depth == 0:
-            parts.append([])
-        else:
-            parts[-1].append(tok)
-    return parts
-
-
 def _is_letter(tok: str | None) -> bool:
     return tok is not None and len(tok) == 1 and tok.isalpha()
-
-
-def _is_derivative(num: list[str], den: list[str]) -> bool:
-    return num[0] == den[0] and len(den) >= 2
 
 
 def _prime_derivative(call: str, found: Resolved, primes: int) -> str:
@@ -710,30 +401,8 @@ def translate(text: str, resolve: Resolver, continues: bool = False,
     `continues`, it starts with a relation whose left side is the chain's last term. Each
     alias (the tokens of a written form, the spec text it means) replaces its tokens
     wherever they occur, longest first."""
-    toks, spans = _lex(text)
-    toks, spans = _with_aliases(toks, spans, aliases)
+    toks, spans = lex(text)
+    toks, spans = with_aliases(toks, spans, aliases)
     return _Parser(toks, resolve, tuple(target for _, target in aliases)).formula(text, spans, continues)
 
 
-ALIAS = "\x00"  # the token standing for alias k is ALIAS + str(k)
-
-
-def _with_aliases(toks: list[str], spans: Spans, aliases: tuple[tuple[tuple[str, ...], str], ...]
-                  ) -> tuple[list[str], Spans]:
-    order = sorted(range(len(aliases)), key=lambda k: -len(aliases[k][0]))
-
-    keys = [tuple(_canonical(t) for t in written) for written, _ in aliases]
-
-    def match(toks: list[str], i: int) -> tuple[str, int] | None:
-        k = next((k for k in order if keys[k] and tuple(_canonical(t) for t in toks[i:i + len(keys[k])]) == keys[k]),
-                 None)
-        return None if k is None else (f"{ALIAS}{k}", len(keys[k]))
-    return _merged(toks, spans, match)
-
-
-def _canonical(tok: str) -> str:
-    """Tokens that write the same thing compared as one: the bars (|, \\mid, \\vert, ...) and
-    the upright commands (\\mathrm, \\operatorname, \\text, \\mathsf)."""
-    if tok in ("|", "\\mid", "\\vert", "\\lvert", "\\rvert"):
-        return "|"
-    return "\\mathrm" if tok in ("\\operatorname", "\\text", "\\mathsf") else tok

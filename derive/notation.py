@@ -29,7 +29,8 @@ from sympy.printing.latex import LatexPrinter
 
 from derive.errors import SpecIssue
 from derive.matrices import is_matrix
-from derive.latex_in import Ident, LatexError, Resolved, _Parser, tokenize
+from derive.latex_in import _Parser
+from derive.latex_tokens import Ident, LatexError, Resolved, tokenize
 from derive.scope import Scope, parse_text
 from derive.spec import ProblemSpec
 

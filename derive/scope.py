@@ -99,6 +99,8 @@ class Scope:
     given: dict[str, int] = field(default_factory=dict)
     # the space each parameter of a definition is a point of (None: used only as a number)
     param_spaces: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    # `aliases:` for `derive check`: (tokens of a student's LaTeX, the spec expression), derive/notation.py
+    aliases: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     def unfold(self, expr: Any, names: set[str] | None = None, once: bool = False) -> Any:
         """Replace applications of definitions (all, or those in `names`) by their bodies.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from derive.latex_in import Ident, LatexError, Resolved, tokenize, translate
+from derive.latex_in import translate
+from derive.latex_tokens import Ident, LatexError, Resolved, tokenize
 
 NAMES = {"x": Resolved("x"), "u": Resolved("u"), "n": Resolved("n"), "k": Resolved("k"), "s": Resolved("s"),
          "x_1": Resolved("x1"), "s'": Resolved("s2"), "gamma": Resolved("gamma"), "sigma": Resolved("sigma", 1),

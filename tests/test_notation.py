@@ -8,7 +8,7 @@ import pytest
 
 from derive.engine import problem_scope
 from derive.errors import SpecError
-from derive.latex_in import Ident, LatexError, Resolved
+from derive.latex_tokens import Ident, LatexError, Resolved
 from derive.notation import Names, names_of, read_aliases
 
 ROOT = Path(__file__).resolve().parent.parent
