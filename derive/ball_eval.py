@@ -10,7 +10,8 @@ Rules:
   function), so a Jacobian through n layers costs n matrix products per coordinate, never a
   symbolic expression of depth n.
 - `ball_decision` decides a relation on two balls when they separate; overlapping balls
-  decide nothing (None), and matrices can only be shown different this way.
+  decide nothing (None), and matrices can only be shown different this way; `agree_to` says
+  whether overlapping balls are also tight (the two sides equal to so many bits).
 """
 
 from __future__ import annotations
@@ -215,3 +216,12 @@ def show_ball(v: Any) -> str:
         text = "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
         return text if len(text) < 300 else text[:297] + "..."
     return v.str(12, radius=False)
+
+
+def agree_to(x: Any, y: Any, bits: int) -> bool:
+    """Do the balls x, y (arb or arb_mat of one shape) agree to `bits` bits: every entry of
+    x - y within 2^-bits of 0, relative to 1 + |x|? (Overlapping balls that are wide say
+    nothing, so they do not agree.)"""
+    d = x - y
+    pairs = zip(d.entries(), x.entries()) if isinstance(d, arb_mat) else [(d, x)]
+    return all(abs(e) < arb(2) ** -bits * (1 + abs(v.mid())) for e, v in pairs)

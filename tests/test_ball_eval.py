@@ -60,3 +60,13 @@ def test_ball_decision_decides_only_separated_balls() -> None:
     assert ball_decision(m, arb_mat([[1, 3]]), "=") is False and ball_decision(m, m, "=") is None
     assert ball_decision(m, m, "<=") is None
     assert show_ball(arb_mat([[1, 2]])) == "[[1.00000000000, 2.00000000000]]"
+
+
+def test_overlapping_balls_agree_only_when_tight() -> None:
+    from derive.ball_eval import agree_to
+
+    with precision(PREC):
+        one = arb(1)
+        assert agree_to(one, one + arb(0, 2.0 ** -250), 200)
+        assert not agree_to(one, arb(1, 1e-3), 200)  # overlapping but wide: says nothing
+        assert agree_to(arb_mat([[1, 2]]), arb_mat([[1, 2]]), 200)

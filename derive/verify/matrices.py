@@ -14,7 +14,7 @@ from flint import arb_mat
 
 from derive.balls import NotEnclosed, precision
 from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
-from derive.ball_eval import BallEval, ball_decision, show_ball
+from derive.ball_eval import BallEval, agree_to, ball_decision, show_ball
 from derive.matrix_eval import PREC, SCALES, MatrixEval, Undecided, decide, enclose
 from derive.model import Verdict
 from derive.ops import sigma_max
@@ -27,6 +27,7 @@ LARGEST = 3  # every third trial puts every size and count here, where matrices 
 # those tied by assumptions are drawn up to CONSTRAINED_WIDE), decided in ball arithmetic
 WIDE_TRIALS = 2
 WIDE_WHOLE_NUMBERS = (7, 9, 8, 10)
+AGREE_BITS = 200  # an equality at a wide size stands only if its sides agree this closely (else: exactly)
 
 
 def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
@@ -54,7 +55,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
             if case is not None and not _degenerate(mats, ctx, case):
                 continue
             where = _where(inst)
-            ok, shown, is_matrix = _by_balls(x, y, rel, mats, ctx)
+            ok, shown, is_matrix, _ = _by_balls(x, y, rel, mats, ctx)
             if ok is None:  # the balls decide nothing: exact values and certified placeholders
                 ok, shown, is_matrix = _exactly(x, y, rel, mats, ctx, where)
             matrix_valued = matrix_valued or is_matrix
@@ -76,8 +77,9 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
 def _wide(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> str:
     """The step on WIDE_TRIALS instances of wide sizes, in certified ball arithmetic (exact
     arithmetic at these sizes costs minutes). Separated balls decide; where they overlap an
-    inequality is decided exactly, and an equality stands as not refuted: every entry of the
-    two sides agrees to the working precision (the exact small instances prove equalities).
+    inequality is decided exactly, and an equality stands as not refuted when every entry of
+    the two sides agrees to AGREE_BITS bits (the exact small instances prove equalities),
+    else it too is decided exactly.
     Returns the verdict's clause; a failure is a rejection."""
     if not _sizes(a, b, ctx):
         return ""  # every size fixed: nothing wider to try
@@ -91,8 +93,8 @@ def _wide(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> str:
             x, y = inst.evaluate(a), inst.evaluate(b)
             mats = inst.matrices()
             where = _where(inst)
-            ok, shown, _ = _by_balls(x, y, rel, mats, ctx)
-            if ok is None and rel == "=":
+            ok, shown, _, tight = _by_balls(x, y, rel, mats, ctx)
+            if ok is None and rel == "=" and tight:
                 ok, agreed = True, agreed + 1
             elif ok is None:
                 ok, shown, _ = _exactly(x, y, rel, mats, ctx, where)
@@ -102,8 +104,8 @@ def _wide(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> str:
             raise StepRejected("false on a wide instance", sides_at(where, shown[0], shown[1]))
         params_seen(inst.values, ctx.scope, params)
     if agreed:
-        return (f"; on {WIDE_TRIALS} wide instances ({params_text(params)}) the sides agree to {PREC} bits in ball"
-                " arithmetic (not shown exactly equal at these sizes)")
+        return (f"; on {WIDE_TRIALS} wide instances ({params_text(params)}) the sides agree to {AGREE_BITS} bits in"
+                " ball arithmetic (not shown exactly equal at these sizes)")
     return f"; and on {WIDE_TRIALS} wide instances ({params_text(params)}), decided by certified ball arithmetic"
 
 
@@ -149,18 +151,20 @@ def _degenerate(mats: dict, ctx: Context, case: str) -> bool:
     return changed
 
 
-def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool | None, tuple[str, str], bool]:
+def _by_balls(x: Any, y: Any, rel: str, mats: dict, ctx: Context) -> tuple[bool | None, tuple[str, str], bool, bool]:
     """The relation decided in certified ball arithmetic (fast, in C): the verdict (None when
     the balls do not decide it: they overlap, or a value has no ball, and the exact
-    evaluation decides), the two sides as text, and whether they are matrices."""
+    evaluation decides), the two sides as text, whether they are matrices, and whether
+    overlapping balls agree to AGREE_BITS bits."""
     try:
         with precision(PREC):
             be = BallEval(mats, ctx.scope.unfold)
             bx, by = be.value(x), be.value(y)
             ok = ball_decision(bx, by, rel)
+            tight = ok is None and agree_to(bx, by, AGREE_BITS)
     except (NotEnclosed, Undecided, ValueError, TypeError):
-        return None, ("", ""), False
-    return ok, (show_ball(bx), show_ball(by)), isinstance(bx, arb_mat)
+        return None, ("", ""), False, False
+    return ok, (show_ball(bx), show_ball(by)), isinstance(bx, arb_mat), tight
 
 
 def _where(inst: Instance) -> str:
