@@ -9,7 +9,9 @@ Rules:
   that speak only of symbols the step uses; the verdict names them.
 - A verdict is `agrees` (with the method), `wrong` (with the counterexample), `could not
   read` (the formula did not translate or parse) or `could not decide` (the verifier gave
-  up). A step next to an unreadable formula is not checked.
+  up). A step next to an unreadable formula is not checked. A stated condition (only bare
+  symbols and numbers: `0 < s < 1`, `\\mu_q = \\mu`) is listed as `assumed`: it is not
+  checked, and the later steps that use its symbols assume it.
 - A step whose right side is a decimal (`= 0.693`, `\\approx 0.693`) holds when the exact
   left side rounds to it at the digits written (certified by Arb balls).
 - Every boxed result is compared with the part's verified answers (the booklet's boxed
@@ -42,7 +44,8 @@ from derive.verify import Context, StepRejected, check
 from derive.verify.base import prepare
 
 AGREES, WRONG, UNREADABLE, UNDECIDED = "agrees", "wrong", "could not read", "could not decide"
-VERDICTS = (AGREES, WRONG, UNREADABLE, UNDECIDED)
+ASSUMED = "assumed"  # a stated condition: not checked, assumed by the steps after it (shown, never silent)
+VERDICTS = (AGREES, WRONG, UNREADABLE, UNDECIDED, ASSUMED)
 UNDECIDED_PREFIXES = ("undecided", "could not decide", "no check accepts")
 
 
@@ -154,6 +157,9 @@ def _check_part(part: Part, scope: Scope, derivation: Derivation) -> PartReport:
         stated = _condition(terms, rels, scope)
         if stated:
             conditions += [(c, terms[0].line) for c in stated]
+            tex = terms[0].tex + "".join(f" {r} {t.tex}" for r, t in zip(rels, terms[1:]))
+            report.steps.append(StepReport(terms[0].line, ASSUMED, "a stated condition: assumed, not checked, by "
+                                                                   "the later steps that use its symbols", tex))
             continue
         for (a, b), rel in zip(zip(terms, terms[1:]), rels):
             if a.expr is not None and b.expr is not None:

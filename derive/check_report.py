@@ -24,12 +24,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from derive.check import AGREES, VERDICTS, WRONG, CheckReport, PartReport, StepReport
+from derive.check import AGREES, ASSUMED, VERDICTS, WRONG, CheckReport, PartReport, StepReport
 from derive.html import HTML_ENV, math_html, write_html
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.plaintext import plain
 
-MARKS = {AGREES: "\u2713", WRONG: "\u2717"}  # others: "?"
+MARKS = {AGREES: "\u2713", WRONG: "\u2717", ASSUMED: "\u2022"}  # others: "?"
 
 
 def text_report(report: CheckReport) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from derive.check import AGREES, UNDECIDED, UNREADABLE, WRONG, CheckReport, check_solution
+from derive.check import AGREES, ASSUMED, UNDECIDED, UNREADABLE, WRONG, CheckReport, check_solution
 from derive.check_report import json_report, text_report
 from derive.cli import main
 from derive.spec import load_set
@@ -61,6 +61,7 @@ def test_a_wrong_step_has_a_counterexample_and_a_wrong_result_the_verified_answe
     result = [s for p in rep.parts for s in p.steps if s.line == 32 and s.verified]
     assert result[0].verified == "Abs(Derivative(h(n), x)) <= 1"
     assert by_line[(17, WRONG)].detail == "does not round to 0.732"
+    assert by_line[(28, ASSUMED)].tex == "-1 < t < 1"  # a stated condition is listed, never silently dropped
     assert [p.first_wrong.line for p in rep.parts] == [17, 27, 41]
     lines = text_report(rep)
     assert any(line.startswith(f"{DATA / 'hw4_typed.md'}:27: 1.1.2: wrong: ") for line in lines)
