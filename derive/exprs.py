@@ -54,6 +54,15 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "Subs": (lambda f, v, p: sp.Subs(f, v, p), (3,)),
     "Max": (lambda *a: sp.Max(*a, evaluate=False), (2, 3, 4)),
     "Min": (lambda *a: sp.Min(*a, evaluate=False), (2, 3, 4)),
+    "floor": (lambda x: sp.floor(x, evaluate=False), (1,)),
+    "ceiling": (lambda x: sp.ceiling(x, evaluate=False), (1,)),
+    "Heaviside": (lambda x: sp.Heaviside(x, sp.Rational(1, 2), evaluate=False), (1,)),
+    "binomial": (lambda n, k: sp.binomial(n, k, evaluate=False), (2,)),
+    "factorial": (lambda n: sp.factorial(n, evaluate=False), (1,)),
+    "besseli": (lambda nu, x: sp.besseli(nu, x, evaluate=False), (2,)),
+    "sinh": (lambda x: sp.sinh(x, evaluate=False), (1,)),
+    "atan": (lambda x: sp.atan(x, evaluate=False), (1,)),
+    "erf": (lambda x: sp.erf(x, evaluate=False), (1,)),
 }
 for _name, _cls in ops.OPS.items():
     BUILTINS[_name] = (_cls, tuple(int(n) for n in _cls.nargs.args) if hasattr(_cls.nargs, "args") else (_cls.nargs,))
