@@ -228,16 +228,29 @@ def question(d: model.Derivation) -> dict[str, str]:
 
 
 def render_questions(title: str, course: str, set_name: str, questions: list[dict[str, str]],
-                     failed: list[str]) -> str:
+                     failed: list[str], chapters: list[str] | None = None) -> str:
     """The question sheet (questions.tex.j2): the statements of `questions` (from `question`),
-    in order, with no solutions; `failed` (problem ids) puts a partial-sheet note on top."""
+    in order, with no solutions, under their `chapters` headings (one per question, "" for
+    none); `failed` (problem ids) puts a partial-sheet note on top."""
     return ENV.get_template("questions.tex.j2").render(
         title=prose(title),
         course=prose(course),
         set_name=escape_text(set_name),
         questions=questions,
+        headings=_headings(chapters, len(questions)),
         failed=", ".join(escape_text(f) for f in failed),
     )
+
+
+def chapter_starts(chapters: list[str]) -> list[str]:
+    """The heading to set before each problem: its chapter's title where a new chapter begins,
+    else "" (every problem of a set without chapters has chapter "")."""
+    return [c if c and c != prev else "" for c, prev in zip(chapters, ["", *chapters])]
+
+
+def _headings(chapters: list[str] | None, n: int) -> list[str]:
+    """The LaTeX chapter headings before each of `n` problems (see `chapter_starts`)."""
+    return [prose(h) if h else "" for h in chapter_starts(chapters or [""] * n)]
 
 
 def _breakable(name: str) -> str:
@@ -258,9 +271,11 @@ def render_booklet(
     records: list[dict],
     failed: list[str],
     errata: list[dict] | None = None,
+    chapters: list[str] | None = None,
 ) -> str:
     """The whole booklet (booklet.tex.j2): title page, legend, problems, the list of `errata`
-    (from `errata_tex`, each linked to its note in the problem), verification tables.
+    (from `errata_tex`, each linked to its note in the problem), verification tables; each
+    fragment under its `chapters` heading (one per fragment, "" for none).
 
     The summary has one row per problem in order of its first record, then one row per step
     says how that step was checked; `failed` (problem ids)
@@ -298,6 +313,7 @@ def render_booklet(
         summary=summary,
         failed=", ".join(escape_text(f) for f in failed),
         fragments=fragments,
+        headings=_headings(chapters, len(fragments)),
         rows=rows,
         total_steps=str(len(records)),
         totals={m: str(totals[m]) for m in METHOD_NAMES},

@@ -250,12 +250,15 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
     else:
         from derive.booklet import render_booklet, render_questions
 
+        chapter = {ref.stem: ref.chapter for ref in spec.problems}
+        chapters = [chapter[o.stem] for o in good]
         documents = [(f"{name}{suffix}", render_booklet(spec.title, spec.course, name, [o.fragment for o in good],
                                                         [r for o in good for r in o.records], failed_ids,
-                                                        [e for o in good for e in o.errata.get("tex", [])]))]
+                                                        [e for o in good for e in o.errata.get("tex", [])], chapters))]
         if questions:
             documents.append((f"{name}-questions{suffix}",
-                              render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids)))
+                              render_questions(spec.title, spec.course, name, [o.question for o in good], failed_ids,
+                                               chapters)))
         verification = verification_json(name, good, root)
         if not report.failed:
             cache.store_documents(questions, documents, verification)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from derive.spec import ProblemRef, SetSpec
 
-FORMAT = 1
+FORMAT = 2  # 2: a set entry's problems carry their chapter
 CACHE_DIR = ".cache"
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE.parent / "templates"
@@ -134,11 +134,12 @@ class BuildCache:
         cached = self._read("set", self._set_key)
         if cached is not None:
             spec = SetSpec(self.name, cached["title"], cached["course"],
-                           tuple(ProblemRef(stem, Path(path), pid, title) for stem, path, pid, title in cached["problems"]))
+                           tuple(ProblemRef(stem, Path(path), pid, title, chapter)
+                                 for stem, path, pid, title, chapter in cached["problems"]))
         else:
             spec = load_set(self.root, self.name)
             self._pending_set = {"title": spec.title, "course": spec.course, "problems": [
-                [r.stem, str(r.path), r.id, r.title] for r in spec.problems]}
+                [r.stem, str(r.path), r.id, r.title, r.chapter] for r in spec.problems]}
         setup = contents.get("set.yaml", b"")
         self._problem_keys = {r.stem: _sha(self._env, self.name, str(r.path), setup,
                                            contents.get(r.path.name, b"")) for r in spec.problems}

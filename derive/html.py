@@ -23,7 +23,8 @@ import jinja2
 from markupsafe import Markup
 
 from derive import model
-from derive.booklet import ERRATUM_FIELDS, TEMPLATES, assumptions_tex, boxed_tex, chain_anchor, errata_context, step_note
+from derive.booklet import (ERRATUM_FIELDS, TEMPLATES, assumptions_tex, boxed_tex, chain_anchor, chapter_starts, errata_context,
+                            step_note)
 from derive.draw import figure_file
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.mdp_tex import cite_tex, evaluation_context, mdp_context, policy_table_context
@@ -181,10 +182,11 @@ def question_html(d: model.Derivation) -> dict:
 
 def render_booklet_html(title: str, course: str, set_name: str, fragments: list[str], records: list[dict],
                         failed: list[str], assets: str, questions: bool = False,
-                        errata: list[dict] | None = None) -> str:
+                        errata: list[dict] | None = None, chapters: list[str] | None = None) -> str:
     """The whole web booklet (booklet.html.j2), or with `questions` the question sheet; the
-    fragments come from `render_problem_html`; `records` fill the verification tables;
-    `errata` (from `errata_html`) the list of errata, each linked to its note."""
+    fragments come from `render_problem_html`, each under its `chapters` heading (one per
+    fragment, "" for none); `records` fill the verification tables; `errata` (from
+    `errata_html`) the list of errata, each linked to its note."""
     counts: dict[str, dict[str, int]] = {}
     for r in records:
         row = counts.setdefault(r["problem"], {m: 0 for m in METHOD_NAMES})
@@ -192,7 +194,8 @@ def render_booklet_html(title: str, course: str, set_name: str, fragments: list[
     totals = {m: sum(c[m] for c in counts.values()) for m in METHOD_NAMES}
     return HTML_ENV.get_template("booklet.html.j2").render(
         title=prose_html(title), course=prose_html(course), set_name=set_name, assets=assets,
-        fragments=[Markup(f) for f in fragments], failed=", ".join(failed), questions=questions,
+        fragments=[Markup(f) for f in fragments],
+        headings=[prose_html(h) if h else "" for h in chapter_starts(chapters or [""] * len(fragments))], failed=", ".join(failed), questions=questions,
         summary=counts, totals=totals, total=len(records), methods=METHOD_NAMES, records=records,
         tags=METHOD_TAGS, legend=METHOD_LEGEND,
         errata=_marked(errata or []))
@@ -226,9 +229,13 @@ def write_set(out_dir: Path, name: str, suffix: str, spec, good: list, failed: l
     stem = f"{name}{suffix}"
     assets = f"{stem}_files"
     records = [r for o in good for r in o.records]
+    chapter = {ref.stem: ref.chapter for ref in spec.problems}
+    chapters = [chapter[o.stem] for o in good]
     pages = {stem: render_booklet_html(spec.title, spec.course, name, [o.html["problem"] for o in good],
-                                       records, failed, assets, errata=[e for o in good for e in o.errata.get("html", [])])}
+                                       records, failed, assets, errata=[e for o in good for e in o.errata.get("html", [])],
+                                       chapters=chapters)}
     if questions:
         pages[f"{name}-questions{suffix}"] = render_booklet_html(
-            spec.title, spec.course, name, [o.html["question"] for o in good], [], failed, assets, questions=True)
+            spec.title, spec.course, name, [o.html["question"] for o in good], [], failed, assets, questions=True,
+            chapters=chapters)
     return write_html(out_dir, stem, pages)

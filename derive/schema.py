@@ -38,13 +38,22 @@ class Spec(BaseModel):
     stand_ins: ClassVar[dict[str, Any]] = {}
 
 
+class Chapter(Spec):
+    """A chapter of a set: a heading and its problems, in booklet order."""
+
+    title: Nonempty = Field(description="Chapter heading (prose, inline math only).")
+    order: list[Ident] = Field(description="Problem file stems of this chapter, in booklet order.")
+    stand_ins = {"title": "?", "order": []}
+
+
 class SetFile(Spec):
-    """problems/<set>/set.yaml."""
+    """problems/<set>/set.yaml: the problems either in one `order` or in `chapters`."""
 
     title: Nonempty = Field(description="Booklet title (prose, inline math only).")
     course: str = Field("", description="Course name (prose, inline math only).")
-    order: list[Ident] = Field(description="Problem file stems, in booklet order.")
-    stand_ins = {"title": "?", "order": []}
+    order: list[Ident] = Field([], description="Problem file stems, in booklet order (a set without chapters).")
+    chapters: list[Chapter] = Field([], description="Chapters, each a heading and its problems (instead of `order`).")
+    stand_ins = {"title": "?"}
 
 
 class Symbol(Spec):

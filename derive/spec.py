@@ -234,6 +234,7 @@ class ProblemRef:
     path: Path
     id: str
     title: str
+    chapter: str = ""  # the heading of its chapter in set.yaml's `chapters` (prose), "" without chapters
 
 
 @dataclass(frozen=True)
@@ -294,28 +295,40 @@ def load_set(root: Path, name: str) -> SetSpec:
 
 
 def _listed(r: Reader, m: SetFile, root: Path, set_dir: Path) -> list[ProblemRef]:
-    """The problems of `order`, each a file of the set inside problems/, listed once; the
-    set's title and course pass the TeX allow-list."""
+    """The problems of `order` (or of every chapter's `order`), each a file of the set inside
+    problems/, listed once; exactly one of `order` and `chapters` is given; the set's title and
+    course and every chapter heading pass the TeX allow-list."""
     from derive import texguard
 
     for key in ("title", "course"):
         r.tex(r.text(getattr(m, key), key), texguard.inline_prose)
+    given = [key for key in ("order", "chapters") if r.raw(key) is not None]
+    if len(given) != 1:
+        both = "both `order` and `chapters`" if given else "neither `order` nor `chapters`"
+        r.issue(r.loc(given[-1] if given else "order"), f"a set lists its problems in one of `order` and `chapters`; "
+                                                       f"this one has {both}")
+        return []
+    groups = [("", r.items(m.order, "order"))]
+    for chapter, path in r.items(m.chapters, "chapters"):
+        r.tex(r.text(chapter.title, *path, "title"), texguard.inline_prose)
+        groups.append((chapter.title, r.items(chapter.order, *path, "order")))
     seen: set[str] = set()
     problems = []
-    for stem, path in r.items(m.order, "order"):
-        loc = r.loc(*path)
-        ppath = set_dir / f"{stem}.yaml"
-        if len(stem) > MAX_STEM:
-            r.issue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}")
-        elif stem in seen:
-            r.issue(loc, f"problem {stem!r} is listed twice")
-        elif not ppath.is_file():
-            r.issue(loc, f"no problem file {ppath.name} in {set_dir}")
-        elif not _inside(ppath, root / "problems"):
-            r.issue(loc, f"{ppath.name} is a link to a file outside problems/; copy the file instead")
-        else:
-            problems.append(_problem_ref(stem, ppath))
-        seen.add(stem)
+    for heading, items in groups:
+        for stem, path in items:
+            loc = r.loc(*path)
+            ppath = set_dir / f"{stem}.yaml"
+            if len(stem) > MAX_STEM:
+                r.issue(loc, f"a problem file stem has at most {MAX_STEM} characters, got {len(stem)}")
+            elif stem in seen:
+                r.issue(loc, f"problem {stem!r} is listed twice")
+            elif not ppath.is_file():
+                r.issue(loc, f"no problem file {ppath.name} in {set_dir}")
+            elif not _inside(ppath, root / "problems"):
+                r.issue(loc, f"{ppath.name} is a link to a file outside problems/; copy the file instead")
+            else:
+                problems.append(_problem_ref(stem, ppath, heading))
+            seen.add(stem)
     return problems
 
 
@@ -329,17 +342,17 @@ def _inside(path: Path, base: Path) -> bool:
     return path.resolve().is_relative_to(base.resolve())
 
 
-def _problem_ref(stem: str, path: Path) -> ProblemRef:
+def _problem_ref(stem: str, path: Path, chapter: str = "") -> ProblemRef:
     """Id and title of a problem file, read without validating the rest. A file that cannot be
     read gives id and title '?': its issues are reported when that problem is derived, so the
     other problems still build."""
     try:
         data = read_yaml(path)
     except SpecError:
-        return ProblemRef(stem, path, "?", "?")
+        data = None
     if not isinstance(data, dict):
-        return ProblemRef(stem, path, "?", "?")
-    return ProblemRef(stem, path, _ref_text(data.get("id")), _ref_text(data.get("title")))
+        return ProblemRef(stem, path, "?", "?", chapter)
+    return ProblemRef(stem, path, _ref_text(data.get("id")), _ref_text(data.get("title")), chapter)
 
 
 def _ref_text(value: Any) -> str:

@@ -9,7 +9,7 @@ import sympy as sp
 
 from derive import model, ops
 from derive.errors import Loc
-from derive.booklet import ENV, question, render_booklet, render_problem, render_questions
+from derive.booklet import ENV, chapter_starts, question, render_booklet, render_problem, render_questions
 from derive.mathprint import Printer, latex
 from derive.render import check_math, prose
 
@@ -255,6 +255,17 @@ def test_partial_booklet_lists_failed_problems():
     tex = render_booklet("T", "C", "hw4", [], [], ["p_2", "p3"])
     assert r"These problems failed and are not included: p\_2, p3." in tex
     assert "0 steps in 0 problems" in tex
+
+
+def test_chapter_headings_stand_before_the_first_problem_of_each_chapter():
+    assert chapter_starts(["A", "A", "B", "", "B"]) == ["A", "", "B", "", "B"]
+    fragment, records = render_problem(derivation())
+    tex = render_booklet("T", "C", "s", [fragment, fragment], records, [], chapters=["Deep $f$", "Deep $f$"])
+    heading = "\\part*{Deep $f$}\n\\addcontentsline{toc}{section}{Deep $f$}\n"
+    assert tex.count(heading) == 1 and tex.index(heading) < tex.index(fragment)
+    sheet = render_questions("T", "C", "s", [question(derivation())], [], chapters=["Deep $f$"])
+    assert sheet.count(heading) == 1
+    assert "\\part*" not in render_booklet("T", "C", "s", [fragment], records, [])
 
 
 def test_printed_names_are_checked():

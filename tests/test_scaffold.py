@@ -64,6 +64,14 @@ def test_a_second_problem_is_appended_and_comments_stay(tmp_path: Path) -> None:
     assert [(r.stem, r.id) for r in load_set(tmp_path, "hw9").problems] == [("first", "1"), ("second", "2")]
 
 
+def test_a_new_problem_joins_the_last_chapter(tmp_path: Path) -> None:
+    new_problem(tmp_path, "hw9", "first")
+    set_yaml = tmp_path / "problems" / "hw9" / "set.yaml"
+    set_yaml.write_text("title: T\nchapters:\n  - title: One\n    order: [first]\n")
+    new_problem(tmp_path, "hw9", "second")
+    assert [(r.stem, r.chapter) for r in load_set(tmp_path, "hw9").problems] == [("first", "One"), ("second", "One")]
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda root: new_set(root, "bad name"), "<command line>:0: SET: not a set name: 'bad name'"),
     (lambda root: new_problem(root, "hw9", "9lives"), "<command line>:0: PROBLEM: not a problem name: '9lives'"),

@@ -291,6 +291,40 @@ def test_load_set_reads_order_ids_and_titles(tmp_path: Path) -> None:
         (ProblemRef("second", b, "1.2", "Second"), ProblemRef("first", a, "1.1", "First")))
 
 
+def test_load_set_reads_chapters_in_order(tmp_path: Path) -> None:
+    """With `chapters:` every problem carries its chapter's heading, chapters in file order."""
+    d = tmp_path / "problems" / "mini"
+    d.mkdir(parents=True)
+    (d / "set.yaml").write_text("title: T\nchapters:\n  - title: Shallow $f(x)$\n    order: [b]\n"
+                                "  - title: Deep\n    order: [a, c]\n")
+    a, b, c = (write(tmp_path, stem, problem(pid, stem)) for stem, pid in (("a", "2"), ("b", "1"), ("c", "3")))
+    assert load_set(tmp_path, "mini").problems == (
+        ProblemRef("b", b, "1", "b", "Shallow $f(x)$"), ProblemRef("a", a, "2", "a", "Deep"),
+        ProblemRef("c", c, "3", "c", "Deep"))
+
+
+@pytest.mark.parametrize(("body", "issue"), [
+    ("order: [a]\nchapters:\n  - {title: X, order: [a]}\n",
+     "3: chapters: a set lists its problems in one of `order` and `chapters`; this one has both `order` and `chapters`"),
+    ("course: C\n", "1: order: a set lists its problems in one of `order` and `chapters`; "
+                    "this one has neither `order` nor `chapters`"),
+    ("chapters:\n  - {title: X, order: [a]}\n  - {title: Y, order: [a]}\n",
+     "4: chapters[1].order[0]: problem 'a' is listed twice"),
+    ("chapters:\n  - {title: 'A $\\input{x}$', order: [a]}\n",
+     "3: chapters[0].title: control sequence \\input is not allowed in math: '\\\\input{x}'"),
+])
+def test_set_chapters_issues(tmp_path: Path, body: str, issue: str) -> None:
+    """Exactly one of `order` and `chapters`; a problem once over all chapters; headings pass
+    the TeX allow-list."""
+    d = tmp_path / "problems" / "mini"
+    d.mkdir(parents=True)
+    (d / "set.yaml").write_text("title: T\n" + body)
+    write(tmp_path, "a", problem("1", "A"))
+    with pytest.raises(SpecError) as info:
+        load_set(tmp_path, "mini")
+    assert [str(i) for i in info.value.issues] == [f"{d / 'set.yaml'}:{issue}"]
+
+
 def test_load_set_unknown_set_lists_known_sets(tmp_path: Path) -> None:
     """An unknown set name is a SpecError naming the known sets."""
     make_set(tmp_path, "mini", [])
@@ -338,7 +372,7 @@ def test_set_with_bad_keys_and_a_broken_problem_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_set(tmp_path, "mini")
     assert [str(i) for i in info.value.issues] == [
-        f"{path}:3: colour: unknown key; expected one of: course, order, title",
+        f"{path}:3: colour: unknown key; expected one of: chapters, course, order, title",
     ]
 
 

@@ -85,7 +85,8 @@ def new_problem(root: Path, name: str, problem: str) -> list[Path]:
 
 
 def _append_to_order(set_yaml: Path, stem: str) -> None:
-    """Add `stem` to the end of `order:` in set.yaml, keeping the file's comments and layout."""
+    """Add `stem` to the end of `order:` in set.yaml (of the last chapter's `order:` in a set
+    with `chapters:`), keeping the file's comments and layout."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -94,8 +95,10 @@ def _append_to_order(set_yaml: Path, stem: str) -> None:
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)  # `  - stem`, as the shipped sets write it
     data = yaml.load(set_yaml.read_text(encoding="utf-8"))
-    if stem not in data["order"]:
-        data["order"].append(stem)
+    order = data["chapters"][-1]["order"] if data.get("chapters") else data["order"]
+    listed = [s for c in data.get("chapters") or [] for s in c["order"]] + list(data.get("order") or [])
+    if stem not in listed:
+        order.append(stem)
     out = StringIO()
     yaml.dump(data, out)
     write_all([(set_yaml, out.getvalue())])
