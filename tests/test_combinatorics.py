@@ -114,3 +114,27 @@ def test_floor_and_ceiling_on_instances() -> None:
 ])
 def test_wrong_floor_steps_are_rejected(lhs: str, rhs: str) -> None:
     assert rejected(lhs, "=", rhs).counterexample
+
+
+@pytest.mark.parametrize("lhs, rel, rhs", [
+    ("floor(c)", "<=", "c"),
+    ("floor(c)", ">", "c - 1"),
+    ("ceiling(c)", ">=", "c"),
+    ("ceiling(c)", "<", "c + 1"),
+    ("floor(n/2)", "<=", "n/2"),
+    ("floor(floor(c)/2)", "<=", "c/2"),
+])
+def test_floor_and_ceiling_bounds_are_proved(lhs: str, rel: str, rhs: str) -> None:
+    v = verdict(lhs, rel, rhs)
+    assert (v.method, v.detail.startswith("the difference is")) == ("symbolic", True)
+
+
+@pytest.mark.parametrize("lhs, rel, rhs, why", [
+    ("floor(c)", "<", "c", "strict for non-strict: equal at whole numbers"),
+    ("ceiling(c)", ">", "c", "strict for non-strict: equal at whole numbers"),
+    ("floor(c)", ">", "c - 1/2", "wrong bound"),
+    ("floor(n/2)", "<", "n/2", "strict for non-strict: equal at even n"),
+    ("ceiling(c)", "<=", "c", "flipped direction"),
+])
+def test_wrong_floor_bounds_are_rejected(lhs: str, rel: str, rhs: str, why: str) -> None:
+    assert rejected(lhs, rel, rhs).counterexample, why

@@ -1,12 +1,13 @@
 """Combinatorics: binomial coefficients decided by the assumptions, sums of binomial
-coefficients in closed form.
+coefficients in closed form, floor and ceiling bounded for the sign certificate.
 
 `binomial(n, k)` of whole numbers is 0 when k < 0 or k > n >= 0. SymPy knows this only for
 numbers; at symbolic arguments the chain's `assume` decides it (sign certificates, as for
 the cases of a sum). The verifier uses `vanishing_binomials` after carrying out sums, so
 that a closed form SymPy gives with such a coefficient in it (its partial sums of binomial
 rows carry a term binomial(n, m + 1) * hyper(...)) is recognised where the assumptions make
-that coefficient 0.
+that coefficient 0. The sign certificate uses `rounding_slack`: floor(u) and ceiling(u) are
+within 1 of u, on the right side.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def vanishing_binomials(expr: Any, ctx: Context) -> Any:
             return sp.Integer(0)
         return node
     return expr.replace(lambda e: isinstance(e, sp.binomial), zero)
+
+
+def rounding_slack(expr: Any) -> Any:
+    """expr with each floor(u) put as u - t/(1 + t) and each ceiling(u) as u + t/(1 + t), a
+    fresh t >= 0 for each node: u - floor(u) and ceiling(u) - u lie in [0, 1), which t/(1 + t)
+    covers, so a sign certified for every such t holds for the true values (a proof of
+    floor(u) <= u, floor(u) > u - 1, ceiling(u) < u + 1, not of anything that needs the
+    values to be whole numbers)."""
+    def slack() -> Any:
+        t = sp.Dummy("t", nonnegative=True)
+        return t / (1 + t)
+    return expr.replace(lambda e: isinstance(e, sp.floor), lambda e: e.args[0] - slack()).replace(
+        lambda e: isinstance(e, sp.ceiling), lambda e: e.args[0] + slack())
 
 
 def _row_sum(node: sp.Sum, ctx: Context) -> Any:
