@@ -245,14 +245,15 @@ class Printer(LatexPrinter):
         return super()._print_Mul(Mul(*ordered, evaluate=False) if ordered != args else expr)
 
     def _shown_numbers(self, args: list) -> str:
-        """An unevaluated product with numbers after its first factor: each such number stands
-        after a centred dot, `p \\cdot 1 \\cdot x` (never `p 1 x`)."""
+        """An unevaluated product with numbers after its first factor: each such number, and each
+        factor printed with a leading digit (`11^{2}`), stands after a centred dot,
+        `p \\cdot 1 \\cdot x`, `96 \\cdot 11^{2}` (never `p 1 x`, `96 11^{2}`)."""
         out = []
         for i, a in enumerate(args):
             tex = self._print(a)
             if self._needs_mul_brackets(a, first=i == 0, last=i == len(args) - 1) or (i and a.is_negative):
                 tex = f"\\left({tex}\\right)"
-            dot = i > 0 and (a.is_Number or args[i - 1] is S.One)
+            dot = i > 0 and (a.is_Number or args[i - 1] is S.One or tex[:1].isdigit())
             out.append(f"\\cdot {tex}" if dot else tex)
         return " ".join(out)
 

@@ -47,6 +47,12 @@ def test_a_one_between_factors_is_shown_with_dots() -> None:
     assert P.doprint(M(p, 1, x)) == r"p \cdot 1 \cdot x"
 
 
+def test_a_power_of_a_number_after_a_number_gets_a_dot() -> None:
+    power = sp.Pow(11, 2, evaluate=False)  # 3*96*11**2 must never print as 3 96 11^2 (read 9611^2)
+    assert P.doprint(M(3, 96, power)) == r"3 \cdot 96 \cdot 11^{2}"
+    assert P.doprint(M(x, 96, power)) == r"x \cdot 96 \cdot 11^{2}"
+
+
 def test_exp_of_one_is_e() -> None:
     assert P.doprint(sp.exp(1, evaluate=False)) == "e"
 

@@ -44,8 +44,17 @@ def _same_product_range(lo: sp.Product, hi: Any, strict: bool) -> bool:
 def sign_certificate(d: Any, strict: bool, ctx: Context) -> bool:
     """Is d >= 0 (> 0 if strict), by symbol assumptions and the chain's bounds? Failing that,
     with every positive whole number x written 1 + t, t >= 0."""
-    return all(_sign(e, strict) or _sign(_whole_number_shift(e), strict)
+    return all(_sign(e, strict) or _sign(_whole_number_shift(e), strict) or _rounding_certified(e, strict)
                for e in (_hypothesis_substitution(part, ctx) for part in _bounded_substitution(d, ctx)))
+
+
+def _rounding_certified(d: Any, strict: bool) -> bool:
+    """Is d's sign certified with each floor(u) written u - s and each ceiling(u) u + s,
+    0 <= s < 1 (`rounding_slack`, derive/rules/combinatorics.py)?"""
+    if not d.has(sp.floor, sp.ceiling):
+        return False
+    from derive.rules.combinatorics import rounding_slack  # here: derive.rules imports derive.verify
+    return _sign(rounding_slack(d), strict)
 
 
 def _whole_number_shift(d: Any) -> Any:

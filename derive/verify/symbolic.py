@@ -86,6 +86,8 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
                 break
             done = again
         done = decide_cases(done, ctx)
+        from derive.rules.combinatorics import vanishing_binomials  # here: derive.rules imports derive.verify
+        done = vanishing_binomials(done, ctx)
         if _open_case(done):
             return False
         done = _refine_abs(done, ctx)
