@@ -68,6 +68,20 @@ class BallEval(MatrixEval):
     def _diag(self, v: Any) -> Any:
         return _linear(v, _diagonal)
 
+    def _inverse(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("inv inside a jacobian has no derivative here")
+        try:
+            return m.inv()
+        except ZeroDivisionError:
+            raise NotEnclosed("the ball matrix is not shown invertible") from None
+
+    def _softmax_rows(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("softmax_rows inside a jacobian has no derivative here")
+        e = [[m[i, j].exp() for j in range(m.ncols())] for i in range(m.nrows())]
+        return arb_mat([[x / sum(row, arb(0)) for x in row] for row in e])
+
     def _jacobian(self, f: Any, var: Any) -> Any:
         """Forward mode: var seeded with the unit partials; the columns are f's partials."""
         point = self.env.get(var)

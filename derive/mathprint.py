@@ -144,6 +144,9 @@ class Printer(LatexPrinter):
             case ops.T():
                 base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
                 tex, closed = f"{base}^{{\\top}}", False
+            case ops.inv():
+                base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
+                tex, closed = f"{base}^{{-1}}", False
             case ops.scale():
                 tex, closed = f"{self._operand(a[1])}\\, {self._operand(a[0])}", False
             case ops.sigma_max():

@@ -85,6 +85,13 @@ class scale(Op):
     nargs = 2
 
 
+class inv(Op):
+    """inv(A): the inverse of the square matrix A (an instance where A is singular is
+    undecided)."""
+
+    nargs = 1
+
+
 class softmax_rows(Op):
     """softmax_rows(A): softmax applied to each row of A."""
 
@@ -153,6 +160,6 @@ class MatProduct(Op):
 MATRIX_OPS = (sigma_max, diag, jacobian, MatProduct)
 
 OPS: dict[str, type[Op]] = {
-    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows,
+    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, inv, softmax_rows,
                             sg, *MATRIX_OPS)
 }

@@ -1,0 +1,239 @@
+"""Matrix steps proved for matrices of symbolic size, with SymPy's matrix expressions.
+
+Rules:
+- Each side is translated to SymPy: a shaped symbol becomes a MatrixSymbol of its declared
+  (symbolic) shape (`identity` an Identity, `ones` a OneMatrix), matmul a MatMul, T a
+  Transpose, inv an Inverse, scale and scalar factors scalar multiples; jacobian(F, v) is
+  SymPy's matrix derivative of F by v, transposed (SymPy writes dF_j/dv_i at row i; jacobian
+  puts dF_i/dv_j there). softmax_rows and entry-by-entry functions (tanh, a declared
+  function, a power) are opaque matrices, equal when their arguments reduce to the same form.
+  Anything else (sigma_max, diag, MatProduct, a jacobian through an opaque matrix) is not
+  translated, and the instances decide.
+- Both sides are reduced to a sum of words (products of matrices, transposes pushed down to
+  the symbols by SymPy), each with a scalar coefficient, and words are rewritten by the facts
+  the structures give (`STRUCTURE_FACTS`: a permutation P has P^T P = P P^T = I and fixes
+  the ones matrices, P 1 = 1 and 1^T P = 1^T; orthonormal columns R have R^T R = I) and by
+  inv(X) X = X inv(X) = I. The step is proved when every coefficient of the difference
+  simplifies to 0; the verdict names the facts used.
+- A step this does not prove is left to the exact instances (never rejected here).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import sympy as sp
+from sympy.matrices.expressions import (Identity, Inverse, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix,
+                                        Transpose, ZeroMatrix)
+
+from derive.model import Verdict
+from derive.ops import OPS, T, inv, jacobian, matmul, scale, softmax_rows
+from derive.verify.base import Context, cited
+
+Word = tuple[MatrixExpr, ...]
+Rule = tuple[Word, Word, str]  # a subword, what it becomes, the fact as text
+MAX_ROUNDS = 20
+
+
+class Untranslatable(Exception):
+    """The expression has a part SymPy's matrix expressions cannot hold."""
+
+
+def _permutation_facts(p: MatrixExpr, ones: list[MatrixExpr]) -> list[Rule]:
+    rules: list[Rule] = [((p.T, p), (), f"{p}^T {p} = I"), ((p, p.T), (), f"{p} {p}^T = I")]
+    for u in ones:
+        if u.rows == p.cols:
+            rules += [((q, u), (u,), f"{p} fixes the ones matrix") for q in (p, p.T)]
+        if u.cols == p.rows:
+            rules += [((u, q), (u,), f"{p} fixes the ones matrix") for q in (p, p.T)]
+    return rules
+
+
+def _orthonormal_facts(r: MatrixExpr, ones: list[MatrixExpr]) -> list[Rule]:
+    return [((r.T, r), (), f"{r}^T {r} = I")]
+
+
+# the facts a structure gives about its symbol (with the ones matrices of the problem); a new
+# structure adds its entry here (e.g. symmetric S: ((S.T,), (S,), "S^T = S"))
+STRUCTURE_FACTS: dict[str, Callable[[MatrixExpr, list[MatrixExpr]], list[Rule]]] = {
+    "permutation": _permutation_facts,
+    "orthonormal_columns": _orthonormal_facts,
+}
+
+
+class Translator:
+    """Our matrix expressions as SymPy matrix expressions (see the module rules)."""
+
+    def __init__(self, ctx: Context) -> None:
+        sc = ctx.scope
+        self.shapes, self.structure = sc.shapes, sc.structure
+        self.atoms: dict[Any, MatrixExpr] = {}
+        self.used: set[str] = set()
+        self.ones = [self.symbol(s) for s in sorted(sc.shapes, key=str) if sc.structure.get(s) == "ones"]
+        self.ones += [u.T for u in self.ones]
+        self.rules: list[Rule] = []
+        for s, kind in sorted(sc.structure.items(), key=lambda kv: str(kv[0])):
+            if kind in STRUCTURE_FACTS:
+                self.rules += STRUCTURE_FACTS[kind](self.symbol(s), self.ones)
+
+    def symbol(self, s: sp.Symbol) -> MatrixExpr:
+        rows, cols = self.shapes[s]
+        kind = self.structure.get(s)
+        if kind == "identity":
+            return Identity(rows)
+        if kind == "ones":
+            return OneMatrix(rows, cols)
+        return MatrixSymbol(str(s), rows, cols)
+
+    def value(self, e: Any) -> Any:
+        """The SymPy form of e: a MatrixExpr, or a scalar expression free of matrices."""
+        if isinstance(e, sp.Symbol):
+            return self.symbol(e) if e in self.shapes else e
+        if not isinstance(e, sp.Basic) or not e.args or e.is_Number:
+            return e
+        if isinstance(e, matmul):
+            return MatMul(self._matrix(e.args[0]), self._matrix(e.args[1]))
+        if isinstance(e, T):
+            return Transpose(self._matrix(e.args[0]))
+        if isinstance(e, inv):
+            return Inverse(self._matrix(e.args[0]))
+        if isinstance(e, scale):
+            return self._scalar(e.args[1]) * self._matrix(e.args[0])
+        if isinstance(e, jacobian):
+            return self._jacobian(*e.args)
+        if isinstance(e, softmax_rows) or _entrywise(e, self.shapes):
+            return self._opaque(e)
+        if type(e) in OPS.values():
+            raise Untranslatable(f"{type(e).__name__} is not a SymPy matrix expression")
+        args = [self.value(a) for a in e.args]
+        mats = [a for a in args if isinstance(a, MatrixExpr)]
+        if not mats:
+            return e.func(*args)
+        if isinstance(e, sp.Add) and len(mats) == len(args):
+            return MatAdd(*args)
+        if isinstance(e, sp.Mul) and len(mats) == 1:
+            return MatMul(*args)
+        raise Untranslatable(f"{e} mixes matrices and scalars entry by entry")
+
+    def _matrix(self, e: Any) -> MatrixExpr:
+        v = self.value(e)
+        if not isinstance(v, MatrixExpr):
+            raise Untranslatable(f"{e} is not a matrix")
+        return v
+
+    def _scalar(self, e: Any) -> Any:
+        v = self.value(e)
+        if isinstance(v, MatrixExpr):
+            raise Untranslatable(f"{e} is not a scalar")
+        return v
+
+    def _jacobian(self, f: Any, var: Any) -> MatrixExpr:
+        fv, v = self._matrix(f), self._matrix(var)
+        if not isinstance(v, MatrixSymbol) or fv.has(*self.atoms.values()):
+            raise Untranslatable(f"jacobian by {var} through an opaque matrix")
+        self.used.add("jacobians by SymPy's matrix derivative")
+        return Transpose(sp.expand(fv.diff(v)).doit())
+
+    def _opaque(self, e: Any) -> MatrixExpr:
+        """softmax_rows(A) or an entry-by-entry function: a MatrixSymbol of A's shape, one per
+        function and reduced argument."""
+        args = [self.value(a) for a in e.args] if not isinstance(e, sp.Pow) else [self.value(e.base), e.exp]
+        mats = [a for a in args if isinstance(a, MatrixExpr)]
+        if len(mats) != 1:
+            raise Untranslatable(f"{e} has {len(mats)} matrix arguments")
+        key = (e.func, tuple(str(reduce(a, self.rules, set())) if isinstance(a, MatrixExpr) else a for a in args))
+        if key not in self.atoms:
+            self.atoms[key] = MatrixSymbol(f"_opaque{len(self.atoms)}", *mats[0].shape)
+        self.used.add("softmax_rows and entry-by-entry functions as opaque matrices of their reduced arguments")
+        return self.atoms[key]
+
+
+def _entrywise(e: Any, shapes: dict) -> bool:
+    """A scalar function (not an operator of derive) or a power applied to a matrix."""
+    from derive.matrices import is_matrix
+
+    if isinstance(e, sp.Pow):
+        return is_matrix(e.base, shapes)
+    return isinstance(e, sp.Function) and type(e) not in OPS.values() and any(is_matrix(a, shapes) for a in e.args)
+
+
+def _words(m: Any) -> list[tuple[Any, Word, Any]]:
+    """The terms of an expanded matrix expression as (coefficient, word, rows)."""
+    out = []
+    for term in MatAdd.make_args(m):
+        if isinstance(term, ZeroMatrix) or term == 0:
+            continue
+        if isinstance(term, MatMul):
+            coeff, mats = term.as_coeff_matrices()
+        else:
+            coeff, mats = sp.S.One, [term]
+        out.append((coeff, tuple(mats), term.shape[0]))
+    return out
+
+
+def _rewrite(word: Word, rules: list[Rule], used: set[str]) -> Word:
+    """The word with every subword a rule (or inv(X) next to X) names replaced, to a fixpoint."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(word)):
+            for pattern, result, fact in rules + _inverse_rules(word[i]):
+                if word[i:i + len(pattern)] == pattern:
+                    word, changed = word[:i] + result + word[i + len(pattern):], True
+                    used.add(fact)
+                    break
+            if changed:
+                break
+    return word
+
+
+def _inverse_rules(x: MatrixExpr) -> list[Rule]:
+    if not isinstance(x, Inverse):
+        return []
+    inner = x.args[0]
+    coeff, mats = inner.as_coeff_matrices() if isinstance(inner, MatMul) else (sp.S.One, [inner])
+    if coeff != 1:
+        return []
+    fact = f"inv({inner}) {inner} = I"
+    return [((x, *mats), (), fact), ((*mats, x), (), fact)]
+
+
+def reduce(m: MatrixExpr, rules: list[Rule], used: set[str]) -> Any:
+    """m as a sum of rewritten words with collected, simplified coefficients."""
+    for _ in range(MAX_ROUNDS):
+        expanded = sp.expand(m).doit()
+        terms: dict[Word, Any] = {}
+        rows: dict[Word, Any] = {}
+        for coeff, word, n in _words(expanded):
+            word = _rewrite(word, rules, used)
+            terms[word] = terms.get(word, 0) + coeff
+            rows[word] = n
+        parts = [sp.simplify(c) * (MatMul(*w).doit() if w else Identity(rows[w]))
+                 for w, c in sorted(terms.items(), key=lambda kv: str(kv[0])) if sp.simplify(c) != 0]
+        out = MatAdd(*parts).doit() if parts else sp.S.Zero
+        if out == m:
+            return out
+        m = out
+    return m
+
+
+def matrix_symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
+    """A proof of the matrix equation a = b for every size, or None (see the module rules)."""
+    if rel != "=":
+        return None
+    tr = Translator(ctx)
+    try:
+        left, right = tr.value(a), tr.value(b)
+        if not (isinstance(left, MatrixExpr) and isinstance(right, MatrixExpr)) or left.shape != right.shape:
+            return None
+        used: set[str] = set()
+        diff = reduce(MatAdd(left, -right), tr.rules, used)
+    except (Untranslatable, sp.ShapeError, TypeError, ValueError, NotImplementedError, AttributeError):
+        return None
+    if diff != 0 and not isinstance(diff, ZeroMatrix):
+        return None
+    sizes = ", ".join(f"{r} x {c}" for r, c in sorted({tuple(map(str, s.shape)) for s in left.atoms(MatrixSymbol)}))
+    facts = sorted(used | tr.used)
+    return Verdict("symbolic", f"proved for matrices of symbolic sizes ({sizes}): both sides reduce to the same sum"
+                               " of products with SymPy's matrix expressions"
+                               + (f", using {'; '.join(facts)}" if facts else "") + cited(ctx))
