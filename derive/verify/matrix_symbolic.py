@@ -6,8 +6,8 @@ Rules:
   Transpose, inv an Inverse, scale and scalar factors scalar multiples; jacobian(F, v) is
   SymPy's matrix derivative of F by v, transposed (SymPy writes dF_j/dv_i at row i; jacobian
   puts dF_i/dv_j there). softmax_rows and entry-by-entry functions (tanh, a declared
-  function, a power) are opaque matrices, equal when their arguments reduce to the same form.
-  Anything else (sigma_max, diag, MatProduct, a jacobian through an opaque matrix) is not
+  function, a power) and diag(v) are opaque matrices, equal when their arguments reduce to the same form.
+  Anything else (sigma_max, MatProduct, a jacobian through an opaque matrix) is not
   translated, and the instances decide.
 - Both sides are reduced to a sum of words (products of matrices, transposes pushed down to
   the symbols by SymPy), each with a scalar coefficient, and words are rewritten by the facts
@@ -27,7 +27,7 @@ from sympy.matrices.expressions import (Identity, Inverse, MatAdd, MatMul, Matri
                                         Transpose, ZeroMatrix)
 
 from derive.model import Verdict
-from derive.ops import OPS, T, inv, jacobian, matmul, scale, softmax_rows
+from derive.ops import OPS, T, diag, inv, jacobian, matmul, scale, softmax_rows
 from derive.verify.base import Context, cited
 
 Word = tuple[MatrixExpr, ...]
@@ -69,6 +69,7 @@ class Translator:
         self.shapes, self.structure = sc.shapes, sc.structure
         self.atoms: dict[Any, MatrixExpr] = {}
         self.used: set[str] = set()
+        self.sizes: set[tuple[str, str]] = set()
         self.ones = [self.symbol(s) for s in sorted(sc.shapes, key=str) if sc.structure.get(s) == "ones"]
         self.ones += [u.T for u in self.ones]
         self.rules: list[Rule] = []
@@ -78,6 +79,7 @@ class Translator:
 
     def symbol(self, s: sp.Symbol) -> MatrixExpr:
         rows, cols = self.shapes[s]
+        self.sizes.add((str(rows), str(cols)))
         kind = self.structure.get(s)
         if kind == "identity":
             return Identity(rows)
@@ -101,7 +103,7 @@ class Translator:
             return self._scalar(e.args[1]) * self._matrix(e.args[0])
         if isinstance(e, jacobian):
             return self._jacobian(*e.args)
-        if isinstance(e, softmax_rows) or _entrywise(e, self.shapes):
+        if isinstance(e, (softmax_rows, diag)) or _entrywise(e, self.shapes):
             return self._opaque(e)
         if type(e) in OPS.values():
             raise Untranslatable(f"{type(e).__name__} is not a SymPy matrix expression")
@@ -135,16 +137,20 @@ class Translator:
         return Transpose(sp.expand(fv.diff(v)).doit())
 
     def _opaque(self, e: Any) -> MatrixExpr:
-        """softmax_rows(A) or an entry-by-entry function: a MatrixSymbol of A's shape, one per
-        function and reduced argument."""
+        """softmax_rows(A), diag(v) or an entry-by-entry function: a MatrixSymbol of the
+        value's shape, one per function and reduced argument."""
         args = [self.value(a) for a in e.args] if not isinstance(e, sp.Pow) else [self.value(e.base), e.exp]
         mats = [a for a in args if isinstance(a, MatrixExpr)]
         if len(mats) != 1:
             raise Untranslatable(f"{e} has {len(mats)} matrix arguments")
-        key = (e.func, tuple(str(reduce(a, self.rules, set())) if isinstance(a, MatrixExpr) else a for a in args))
+        key = (e.func, tuple(str(reduce(a, self.rules, self.used)) if isinstance(a, MatrixExpr) else a for a in args))
         if key not in self.atoms:
-            self.atoms[key] = MatrixSymbol(f"_opaque{len(self.atoms)}", *mats[0].shape)
-        self.used.add("softmax_rows and entry-by-entry functions as opaque matrices of their reduced arguments")
+            rows, cols = mats[0].shape
+            if isinstance(e, diag) and cols != 1:
+                raise Untranslatable(f"diag of a {rows} x {cols} matrix")
+            self.atoms[key] = MatrixSymbol(f"_opaque{len(self.atoms)}", rows, rows if isinstance(e, diag) else cols)
+        name = type(e).__name__ if isinstance(e, (diag, softmax_rows)) else "entry-by-entry functions"
+        self.used.add(f"{name} as opaque matrices of their reduced arguments")
         return self.atoms[key]
 
 
@@ -232,7 +238,7 @@ def matrix_symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
         return None
     if diff != 0 and not isinstance(diff, ZeroMatrix):
         return None
-    sizes = ", ".join(f"{r} x {c}" for r, c in sorted({tuple(map(str, s.shape)) for s in left.atoms(MatrixSymbol)}))
+    sizes = ", ".join(f"{r} x {c}" for r, c in sorted(tr.sizes))
     facts = sorted(used | tr.used)
     return Verdict("symbolic", f"proved for matrices of symbolic sizes ({sizes}): both sides reduce to the same sum"
                                " of products with SymPy's matrix expressions"
