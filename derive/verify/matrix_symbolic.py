@@ -6,7 +6,9 @@ Rules:
   Transpose, inv an Inverse, scale and scalar factors scalar multiples; jacobian(F, v) is
   SymPy's matrix derivative of F by v, transposed (SymPy writes dF_j/dv_i at row i; jacobian
   puts dF_i/dv_j there). softmax_rows and entry-by-entry functions (tanh, a declared
-  function, a power) and diag(v) are opaque matrices, equal when their arguments reduce to the same form.
+  function, a power) and diag(v) are opaque matrices, equal when their arguments reduce to the
+  same form; permutations that start or end every term of the argument of softmax_rows or of
+  an entry-by-entry function are first moved out of it (f(P M Q) = P f(M) Q).
   Anything else (sigma_max, MatProduct, a jacobian through an opaque matrix) is not
   translated, and the instances decide.
 - Both sides are reduced to a sum of words (products of matrices, transposes pushed down to
@@ -70,6 +72,7 @@ class Translator:
         self.atoms: dict[Any, MatrixExpr] = {}
         self.used: set[str] = set()
         self.sizes: set[tuple[str, str]] = set()
+        self.compound: dict[Any, sp.Symbol] = {}
         self.ones = [self.symbol(s) for s in sorted(sc.shapes, key=str) if sc.structure.get(s) == "ones"]
         self.ones += [u.T for u in self.ones]
         self.rules: list[Rule] = []
@@ -80,12 +83,21 @@ class Translator:
     def symbol(self, s: sp.Symbol) -> MatrixExpr:
         rows, cols = self.shapes[s]
         self.sizes.add((str(rows), str(cols)))
+        rows, cols = self._size(rows), self._size(cols)
         kind = self.structure.get(s)
         if kind == "identity":
             return Identity(rows)
         if kind == "ones":
             return OneMatrix(rows, cols)
         return MatrixSymbol(str(s), rows, cols)
+
+    def _size(self, n: Any) -> Any:
+        """A size: a symbol or number as it is; an expression such as D + 1 as a fresh size of
+        its own (SymPy's matrix derivative fails on compound sizes; an identity shown for an
+        independent size holds in particular at D + 1)."""
+        if isinstance(n, (sp.Symbol, sp.Integer)):
+            return n
+        return self.compound.setdefault(n, sp.Symbol(f"size{len(self.compound)}", positive=True, integer=True))
 
     def value(self, e: Any) -> Any:
         """The SymPy form of e: a MatrixExpr, or a scalar expression free of matrices."""
@@ -98,6 +110,7 @@ class Translator:
         if isinstance(e, T):
             return Transpose(self._matrix(e.args[0]))
         if isinstance(e, inv):
+            self.used.add("inv(X) is a two-sided inverse of X (X invertible)")
             return Inverse(self._matrix(e.args[0]))
         if isinstance(e, scale):
             return self._scalar(e.args[1]) * self._matrix(e.args[0])
@@ -138,20 +151,62 @@ class Translator:
 
     def _opaque(self, e: Any) -> MatrixExpr:
         """softmax_rows(A), diag(v) or an entry-by-entry function: a MatrixSymbol of the
-        value's shape, one per function and reduced argument."""
+        value's shape, one per function and reduced argument; permutations at either end of
+        the argument are moved out first (not for diag)."""
         args = [self.value(a) for a in e.args] if not isinstance(e, sp.Pow) else [self.value(e.base), e.exp]
-        mats = [a for a in args if isinstance(a, MatrixExpr)]
-        if len(mats) != 1:
-            raise Untranslatable(f"{e} has {len(mats)} matrix arguments")
-        key = (e.func, tuple(str(reduce(a, self.rules, self.used)) if isinstance(a, MatrixExpr) else a for a in args))
+        at = [k for k, a in enumerate(args) if isinstance(a, MatrixExpr)]
+        if len(at) != 1:
+            raise Untranslatable(f"{e} has {len(at)} matrix arguments")
+        rows, cols = args[at[0]].shape
+        if isinstance(e, diag) and cols != 1:
+            raise Untranslatable(f"diag of a {rows} x {cols} matrix")
+        core, left, right = reduce(args[at[0]], self.rules, self.used), [], []
+        if not isinstance(e, diag):
+            core, left, right = self._peel(core)
+        key = (e.func, tuple(str(core) if k == at[0] else a for k, a in enumerate(args)))
         if key not in self.atoms:
-            rows, cols = mats[0].shape
-            if isinstance(e, diag) and cols != 1:
-                raise Untranslatable(f"diag of a {rows} x {cols} matrix")
             self.atoms[key] = MatrixSymbol(f"_opaque{len(self.atoms)}", rows, rows if isinstance(e, diag) else cols)
         name = type(e).__name__ if isinstance(e, (diag, softmax_rows)) else "entry-by-entry functions"
         self.used.add(f"{name} as opaque matrices of their reduced arguments")
-        return self.atoms[key]
+        return MatMul(*left, self.atoms[key], *right) if left or right else self.atoms[key]
+
+    def _peel(self, core: Any) -> tuple[Any, list, list]:
+        """core = L core' R with L, R products of permutations (and their transposes) that
+        start or end every term of core: f(P M Q) = P f(M) Q for an entry-by-entry f or the
+        row softmax, P, Q permutations. A ones matrix next to the end counts as ending in the
+        permutation (1^T P = 1^T)."""
+        perms = [q for s, kind in sorted(self.structure.items(), key=lambda kv: str(kv[0])) if kind == "permutation"
+                 for q in (self.symbol(s), self.symbol(s).T)]
+        left: list = []
+        right: list = []
+        changed = True
+        while changed:
+            changed = False
+            for q in perms:
+                for side in (0, -1):
+                    rest = _strip(core, q, side)
+                    if rest is None:
+                        continue
+                    core, changed = reduce(rest, self.rules, self.used), True
+                    left.append(q) if side == 0 else right.insert(0, q)
+                    self.used.add("f(P M Q) = P f(M) Q for permutations P, Q")
+        return core, left, right
+
+
+def _strip(m: Any, q: MatrixExpr, side: int) -> Any:
+    """m with the permutation q taken off the start (side 0) or the end (side -1) of every
+    term, or None when some term does not start (end) with q or a ones matrix, or none with q."""
+    out, hit = [], False
+    for coeff, word, _ in _words(m):
+        end = word[side]
+        if end == q:
+            rest, hit = (word[1:] if side == 0 else word[:-1]), True
+        elif isinstance(end, OneMatrix) and (end.rows == q.cols if side == 0 else end.cols == q.rows):
+            rest = word
+        else:
+            return None
+        out.append(coeff * (MatMul(*rest).doit() if rest else Identity(q.rows)))
+    return MatAdd(*out).doit() if hit else None
 
 
 def _entrywise(e: Any, shapes: dict) -> bool:
@@ -182,8 +237,9 @@ def _rewrite(word: Word, rules: list[Rule], used: set[str]) -> Word:
     changed = True
     while changed:
         changed = False
+        here = rules + [r for x in word for r in _inverse_rules(x)]
         for i in range(len(word)):
-            for pattern, result, fact in rules + _inverse_rules(word[i]):
+            for pattern, result, fact in here:
                 if word[i:i + len(pattern)] == pattern:
                     word, changed = word[:i] + result + word[i + len(pattern):], True
                     used.add(fact)
@@ -238,7 +294,7 @@ def matrix_symbolic(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
         return None
     if diff != 0 and not isinstance(diff, ZeroMatrix):
         return None
-    sizes = ", ".join(f"{r} x {c}" for r, c in sorted(tr.sizes))
+    sizes = ", ".join(" x ".join(n if n.isalnum() else f"({n})" for n in shape) for shape in sorted(tr.sizes))
     facts = sorted(used | tr.used)
     return Verdict("symbolic", f"proved for matrices of symbolic sizes ({sizes}): both sides reduce to the same sum"
                                " of products with SymPy's matrix expressions"
