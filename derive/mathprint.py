@@ -153,6 +153,8 @@ class Printer(LatexPrinter):
                 tex = f"\\sigma_{{\\max}}\\left({self._print(a[0])}\\right)"
             case ops.jacobian():
                 tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
+            case ops.grad():
+                tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
             case ops.MatProduct():
                 t, lo, hi = a[1]
                 tex, closed = (f"\\prod_{{{self._print(t)}={self._print(hi)}}}^{{{self._print(lo)}}} "

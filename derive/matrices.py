@@ -15,16 +15,16 @@ from typing import Any
 
 import sympy as sp
 
-from derive.ops import OPS, T, inv, matmul, scale, softmax_rows
+from derive.ops import OPS, T, grad, inv, matmul, scale, softmax_rows
 from derive.sizes import check_matrix
 
 
 def is_matrix(expr: Any, shapes: dict) -> bool:
-    """Is expr matrix-valued (a shaped symbol, a product, transpose, scaling, inverse or row
-    softmax of matrices, or a sum, scalar multiple, power or entry-by-entry function of such)?"""
+    """Is expr matrix-valued (a shaped symbol, a product, transpose, scaling, inverse, row
+    softmax or gradient of matrices, or a sum, scalar multiple, power or entry-by-entry function of such)?"""
     if isinstance(expr, sp.Symbol):
         return expr in shapes
-    if isinstance(expr, (matmul, T, scale, inv, softmax_rows)):
+    if isinstance(expr, (matmul, T, scale, inv, softmax_rows, grad)):
         return True
     if isinstance(expr, (sp.Add, sp.Mul)):
         return any(is_matrix(a, shapes) for a in expr.args)

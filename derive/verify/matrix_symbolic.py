@@ -5,11 +5,12 @@ Rules:
   (symbolic) shape (`identity` an Identity, `ones` a OneMatrix), matmul a MatMul, T a
   Transpose, inv an Inverse, scale and scalar factors scalar multiples; jacobian(F, v) is
   SymPy's matrix derivative of F by v, transposed (SymPy writes dF_j/dv_i at row i; jacobian
-  puts dF_i/dv_j there). softmax_rows and entry-by-entry functions (tanh, a declared
+  puts dF_i/dv_j there); grad(s, M) of a 1 x 1 matrix s is SymPy's derivative of its trace
+  by M (entry (i, j) is ds/dM_ij). softmax_rows and entry-by-entry functions (tanh, a declared
   function, a power) and diag(v) are opaque matrices, equal when their arguments reduce to the
   same form; permutations that start or end every term of the argument of softmax_rows or of
   an entry-by-entry function are first moved out of it (f(P M Q) = P f(M) Q).
-  Anything else (sigma_max, MatProduct, a jacobian through an opaque matrix) is not
+  Anything else (sigma_max, MatProduct, a derivative through an opaque matrix) is not
   translated, and the instances decide.
 - Both sides are reduced to a sum of words (products of matrices, transposes pushed down to
   the symbols by SymPy), each with a scalar coefficient, and words are rewritten by the facts
@@ -25,11 +26,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import sympy as sp
-from sympy.matrices.expressions import (Identity, Inverse, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix,
+from sympy.matrices.expressions import (Identity, Inverse, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Trace,
                                         Transpose, ZeroMatrix)
 
 from derive.model import Verdict
-from derive.ops import OPS, T, diag, inv, jacobian, matmul, scale, softmax_rows
+from derive.ops import OPS, T, diag, grad, inv, jacobian, matmul, scale, softmax_rows
 from derive.verify.base import Context, cited
 
 Word = tuple[MatrixExpr, ...]
@@ -116,6 +117,8 @@ class Translator:
             return self._scalar(e.args[1]) * self._matrix(e.args[0])
         if isinstance(e, jacobian):
             return self._jacobian(*e.args)
+        if isinstance(e, grad):
+            return self._grad(*e.args)
         if isinstance(e, (softmax_rows, diag)) or _entrywise(e, self.shapes):
             return self._opaque(e)
         if type(e) in OPS.values():
@@ -148,6 +151,13 @@ class Translator:
             raise Untranslatable(f"jacobian by {var} through an opaque matrix")
         self.used.add("jacobians by SymPy's matrix derivative")
         return Transpose(sp.expand(fv.diff(v)).doit())
+
+    def _grad(self, f: Any, var: Any) -> MatrixExpr:
+        fv, v = self._matrix(f), self._matrix(var)
+        if not isinstance(v, MatrixSymbol) or fv.shape != (1, 1) or fv.has(*self.atoms.values()):
+            raise Untranslatable(f"grad of {f} by {var}")
+        self.used.add("grad by SymPy's matrix derivative of the trace of the 1 x 1 matrix")
+        return sp.expand(Trace(fv).diff(v)).doit()
 
     def _opaque(self, e: Any) -> MatrixExpr:
         """softmax_rows(A), diag(v) or an entry-by-entry function: a MatrixSymbol of the
