@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.matrices.expressions import (Identity, Inverse, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Trace,
                                         Transpose, ZeroMatrix)
 
+from derive.matrices import is_matrix
 from derive.model import Verdict
 from derive.ops import OPS, T, diag, grad, inv, jacobian, matmul, scale, softmax_rows
 from derive.verify.base import Context, cited
@@ -221,8 +222,6 @@ def _strip(m: Any, q: MatrixExpr, side: int) -> Any:
 
 def _entrywise(e: Any, shapes: dict) -> bool:
     """A scalar function (not an operator of derive) or a power applied to a matrix."""
-    from derive.matrices import is_matrix
-
     if isinstance(e, sp.Pow):
         return is_matrix(e.base, shapes)
     return isinstance(e, sp.Function) and type(e) not in OPS.values() and any(is_matrix(a, shapes) for a in e.args)
