@@ -68,20 +68,54 @@ class BallEval(MatrixEval):
     def _diag(self, v: Any) -> Any:
         return _linear(v, _diagonal)
 
+    def _inverse(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("inv inside a jacobian has no derivative here")
+        try:
+            return m.inv()
+        except ZeroDivisionError:
+            raise NotEnclosed("the ball matrix is not shown invertible") from None
+
+    def _softmax_rows(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("softmax_rows inside a jacobian has no derivative here")
+        e = [[m[i, j].exp() for j in range(m.ncols())] for i in range(m.nrows())]
+        return arb_mat([[x / sum(row, arb(0)) for x in row] for row in e])
+
     def _jacobian(self, f: Any, var: Any) -> Any:
         """Forward mode: var seeded with the unit partials; the columns are f's partials."""
         point = self.env.get(var)
         if point is None or point.shape[1] != 1:
             raise ValueError(f"jacobian(..., {var}): {var} must be a vector symbol (shape [d, 1])")
         n = point.shape[0]
-        seed = Jet(self._enclosed(point), tuple(_unit(n, k) for k in range(n)))
-        inner = _Seeded(self.env, self.unfold, self.enclosures, self.seen, {var: seed})
-        fv = inner._matrix(f)
+        fv = self._seeded(f, var, [_unit(n, 1, k, 0) for k in range(n)])
+        if not self._is_matrix(fv):
+            raise ValueError(f"{f} is not a matrix")
         if not isinstance(fv, Jet):
             return arb_mat(self._shape(fv)[0], n)
         if fv.value.ncols() != 1:
             raise ValueError(f"jacobian({f}, {var}): {f} must be a vector")
         return arb_mat([[p[i, 0] for p in fv.partials] for i in range(fv.value.nrows())])
+
+    def _grad(self, f: Any, var: Any) -> Any:
+        """Forward mode: var seeded with one unit matrix per entry; entry (i, j) is the
+        partial of the scalar f by var_ij."""
+        point = self.env.get(var)
+        if point is None:
+            raise ValueError(f"grad(..., {var}): {var} must be a matrix symbol")
+        rows, cols = point.shape
+        fv = self._seeded(f, var, [_unit(rows, cols, i, j) for i in range(rows) for j in range(cols)])
+        if not isinstance(fv, Jet):
+            return arb_mat(rows, cols)
+        if self._is_matrix(fv) and self._shape(fv) != (1, 1):
+            raise ValueError(f"grad({f}, {var}): {f} must be a scalar or a 1 x 1 matrix")
+        parts = [p[0, 0] if isinstance(p, arb_mat) else p for p in fv.partials]
+        return arb_mat([[parts[i * cols + j] for j in range(cols)] for i in range(rows)])
+
+    def _seeded(self, f: Any, var: Any, units: list) -> Any:
+        """f evaluated with var a Jet carrying the given unit partials."""
+        seed = Jet(self._enclosed(self.env[var]), tuple(units))
+        return _Seeded(self.env, self.unfold, self.enclosures, self.seen, {var: seed}).value(f)
 
     def _apply(self, e: Any, args: list) -> Any:
         if not any(isinstance(a, Jet) for a in args):
@@ -132,6 +166,9 @@ class _Seeded(BallEval):
     def _jacobian(self, f: Any, var: Any) -> Any:
         raise NotEnclosed("a jacobian inside a jacobian")
 
+    def _grad(self, f: Any, var: Any) -> Any:
+        raise NotEnclosed("a grad inside a derivative")
+
 
 def _product_rule(a: Any, b: Any) -> Any:
     """a * b (balls or ball matrices) with the partials of a Jet factor carried along."""
@@ -159,9 +196,9 @@ def _diagonal(v: arb_mat) -> arb_mat:
     return out
 
 
-def _unit(n: int, k: int) -> arb_mat:
-    out = arb_mat(n, 1)
-    out[k, 0] = 1
+def _unit(rows: int, cols: int, i: int, j: int) -> arb_mat:
+    out = arb_mat(rows, cols)
+    out[i, j] = 1
     return out
 
 

@@ -144,11 +144,16 @@ class Printer(LatexPrinter):
             case ops.T():
                 base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
                 tex, closed = f"{base}^{{\\top}}", False
+            case ops.inv():
+                base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
+                tex, closed = f"{base}^{{-1}}", False
             case ops.scale():
                 tex, closed = f"{self._operand(a[1])}\\, {self._operand(a[0])}", False
             case ops.sigma_max():
                 tex = f"\\sigma_{{\\max}}\\left({self._print(a[0])}\\right)"
             case ops.jacobian():
+                tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
+            case ops.grad():
                 tex = f"\\frac{{\\partial {self._operand(a[0])}}}{{\\partial {self._print(a[1])}}}"
             case ops.MatProduct():
                 t, lo, hi = a[1]

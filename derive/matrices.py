@@ -15,18 +15,22 @@ from typing import Any
 
 import sympy as sp
 
-from derive.ops import T, matmul, scale
+from derive.ops import OPS, T, grad, inv, matmul, scale, softmax_rows
 from derive.sizes import check_matrix
 
 
 def is_matrix(expr: Any, shapes: dict) -> bool:
-    """Is expr matrix-valued (a shaped symbol, a product, transpose or scaling of matrices,
-    or a sum or scalar multiple of such)?"""
+    """Is expr matrix-valued (a shaped symbol, a product, transpose, scaling, inverse, row
+    softmax or gradient of matrices, or a sum, scalar multiple, power or entry-by-entry function of such)?"""
     if isinstance(expr, sp.Symbol):
         return expr in shapes
-    if isinstance(expr, (matmul, T, scale)):
+    if isinstance(expr, (matmul, T, scale, inv, softmax_rows, grad)):
         return True
     if isinstance(expr, (sp.Add, sp.Mul)):
+        return any(is_matrix(a, shapes) for a in expr.args)
+    if isinstance(expr, sp.Pow):
+        return is_matrix(expr.base, shapes)
+    if isinstance(expr, sp.Function) and type(expr) not in OPS.values():  # entry by entry
         return any(is_matrix(a, shapes) for a in expr.args)
     return False
 
@@ -52,6 +56,9 @@ def parenthesisations(factors: list[Any]) -> list[Any]:
     return out
 
 
+SQUARE = ("identity", "permutation", "invertible")  # structures of square matrices only
+
+
 def structure_relations(shapes: dict, structure: dict) -> list[Any]:
     """The size relations a structure needs: rows >= columns for orthonormal columns, a square
     identity. Instances draw their sizes so that these hold."""
@@ -60,7 +67,7 @@ def structure_relations(shapes: dict, structure: dict) -> list[Any]:
         rows, cols = shapes[sym]
         if kind == "orthonormal_columns" and rows != cols:
             out.append(sp.Ge(rows, cols, evaluate=False))
-        elif kind == "identity" and rows != cols:
+        elif kind in SQUARE and rows != cols:
             out.append(sp.Eq(rows, cols, evaluate=False))
     return out
 
@@ -83,10 +90,19 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
         if rows < cols:
             raise ValueError(f"orthonormal columns need rows >= columns, got {rows} x {cols}")
         return sp.ImmutableMatrix(rational_orthogonal(rows, rng)[:, :cols])
+    if structure in SQUARE and rows != cols:
+        raise ValueError(f"a matrix of structure {structure} is square, got {rows} x {cols}")
     if structure == "identity":
-        if rows != cols:
-            raise ValueError(f"an identity matrix is square, got {rows} x {cols}")
         return sp.ImmutableMatrix(sp.eye(rows))
+    if structure == "permutation":
+        return sp.ImmutableMatrix(random_permutation(rows, rng))
+    if structure == "ones":
+        return sp.ImmutableMatrix(sp.ones(rows, cols))
+    if structure == "invertible":
+        while True:
+            m = sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+            if m.det() != 0:
+                return m
     if structure in ("diagonal", "positive_diagonal"):
         low = 1 if structure == "positive_diagonal" else -9
         out = sp.zeros(rows, cols)
@@ -97,6 +113,18 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
             out[i, i] = scale * value
         return sp.ImmutableMatrix(out)
     return sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+
+
+def random_permutation(n: int, rng: random.Random) -> sp.Matrix:
+    """A random n x n permutation matrix (a 1 in each row and column, 0 elsewhere), not the
+    identity when n > 1 (the identity would make every permutation claim trivially true)."""
+    order = list(range(n))
+    while n > 1 and order == sorted(order):
+        rng.shuffle(order)
+    out = sp.zeros(n, n)
+    for i, j in enumerate(order):
+        out[i, j] = 1
+    return out
 
 
 def _generic_orthogonal(n: int, rng: random.Random) -> sp.Matrix:

@@ -2,7 +2,7 @@
 about largest singular values. (The random matrices themselves come from
 derive/matrices.py's `random_matrix`.)
 
-Matrix expressions: matmul, T, scale, diag, jacobian, MatProduct; +, -, * by a scalar, ** by a
+Matrix expressions: matmul, T, scale, inv, softmax_rows, diag, jacobian, grad, MatProduct; +, -, * by a scalar, ** by a
 number and scalar functions (tanh, exp, ...) act entry by entry, a scalar standing for the
 matrix of that constant. The product of two matrices must be written matmul.
 
@@ -22,7 +22,7 @@ import sympy as sp
 from flint import acb_mat, arb, arb_mat
 
 from derive.balls import NotEnclosed, enclosure, excludes_zero, precision
-from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, scale, sigma_max
+from derive.ops import MATRIX_OPS, MatProduct, T, diag, grad, inv, jacobian, matmul, scale, sigma_max, softmax_rows
 
 DIGITS = 60
 PREC = int(DIGITS * 3.33) + 40  # bits of working precision for ball arithmetic
@@ -71,8 +71,14 @@ class MatrixEval:
             return self._transpose(self._matrix(e.args[0]))
         if isinstance(e, diag):
             return self._diag(self._matrix(e.args[0]))
+        if isinstance(e, inv):
+            return self._inverse(self._matrix(e.args[0]))
+        if isinstance(e, softmax_rows):
+            return self._softmax_rows(self._matrix(e.args[0]))
         if isinstance(e, jacobian):
             return self._jacobian(*e.args)
+        if isinstance(e, grad):
+            return self._grad(*e.args)
         if isinstance(e, MatProduct):
             return self._product(*e.args)
         if isinstance(e, sigma_max):
@@ -102,6 +108,20 @@ class MatrixEval:
         inner = MatrixEval({**self.env, var: sp.ImmutableMatrix(xs)}, self.unfold, self.enclosures, self.seen)
         fv = inner._matrix(f)
         return sp.ImmutableMatrix(fv.jacobian(xs).xreplace(dict(zip(xs, point))))
+
+    def _exact_grad(self, f: Any, var: Any) -> sp.ImmutableMatrix:
+        point = self.env.get(var)
+        if point is None:
+            raise ValueError(f"grad(..., {var}): {var} must be a matrix symbol")
+        xs = sp.ImmutableMatrix(*point.shape, lambda i, j: sp.Dummy(f"{var}_{i}{j}", real=True))
+        inner = MatrixEval({**self.env, var: xs}, self.unfold, self.enclosures, self.seen)
+        fv = inner.value(f)
+        if isinstance(fv, sp.MatrixBase):
+            if fv.shape != (1, 1):
+                raise ValueError(f"grad({f}, {var}): {f} must be a scalar or a 1 x 1 matrix")
+            fv = fv[0, 0]
+        at = dict(zip(xs, point))
+        return sp.ImmutableMatrix(*point.shape, lambda i, j: sp.diff(fv, xs[i, j]).xreplace(at))
 
     def _product(self, body: Any, limits: Any) -> Any:
         t, lo, hi = limits
@@ -140,6 +160,19 @@ class MatrixEval:
 
     def _jacobian(self, f: Any, var: Any) -> Any:
         return self._exact_jacobian(f, var)
+
+    def _grad(self, f: Any, var: Any) -> Any:
+        return self._exact_grad(f, var)
+
+    def _inverse(self, m: Any) -> Any:
+        if m.rows != m.cols or m.det() == 0:
+            raise ValueError(f"inv of a singular or non-square {m.rows}x{m.cols} matrix")
+        return sp.ImmutableMatrix(m.inv())
+
+    def _softmax_rows(self, m: Any) -> Any:
+        """Each row of exp(m), divided by its sum."""
+        e = m.applyfunc(sp.exp)
+        return sp.ImmutableMatrix(m.rows, m.cols, lambda i, j: e[i, j] / sum(e.row(i)))
 
     def _apply(self, e: Any, args: list) -> Any:
         return e.func(*args)

@@ -85,6 +85,13 @@ class scale(Op):
     nargs = 2
 
 
+class inv(Op):
+    """inv(A): the inverse of the square matrix A (an instance where A is singular is
+    undecided)."""
+
+    nargs = 1
+
+
 class softmax_rows(Op):
     """softmax_rows(A): softmax applied to each row of A."""
 
@@ -138,6 +145,14 @@ class jacobian(Op):
     nargs = 2
 
 
+class grad(Op):
+    """grad(s, M): the matrix of partial derivatives ds/dM_ij of the scalar (or 1 x 1 matrix)
+    expression s by the entries of the matrix symbol M, at M: entry (i, j) is ds/dM_ij, so
+    the result has the shape of M."""
+
+    nargs = 2
+
+
 class MatProduct(Op):
     """MatProduct(A, (t, lo, hi)): the ordered matrix product A(hi) A(hi-1) ... A(lo), later
     factors on the left as in a chain rule; t is bound."""
@@ -150,9 +165,9 @@ class MatProduct(Op):
         return (body.free_symbols - {t}) | lo.free_symbols | hi.free_symbols
 
 
-MATRIX_OPS = (sigma_max, diag, jacobian, MatProduct)
+MATRIX_OPS = (sigma_max, diag, jacobian, grad, MatProduct)
 
 OPS: dict[str, type[Op]] = {
-    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, softmax_rows,
+    c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, inv, softmax_rows,
                             sg, *MATRIX_OPS)
 }

@@ -70,3 +70,19 @@ def test_overlapping_balls_agree_only_when_tight() -> None:
         assert agree_to(one, one + arb(0, 2.0 ** -250), 200)
         assert not agree_to(one, arb(1, 1e-3), 200)  # overlapping but wide: says nothing
         assert agree_to(arb_mat([[1, 2]]), arb_mat([[1, 2]]), 200)
+
+
+def test_grad_softmax_and_inverse_in_balls_hold_the_exact_values() -> None:
+    from derive.ball_eval import BallEval
+    from derive.balls import precision
+    from derive.matrix_eval import PREC, MatrixEval, enclose
+    from derive.ops import T, grad, inv, matmul, softmax_rows
+    w_, v_ = sp.symbols("w_ v_", real=True)
+    env = {w_: sp.ImmutableMatrix([[2, 1], [1, 1]]), v_: sp.ImmutableMatrix([[1], [-2]])}
+    for e in (grad(matmul(T(v_), matmul(matmul(w_, w_), v_)), w_), softmax_rows(w_), inv(w_)):
+        exact = MatrixEval(env, lambda x: x).value(e)
+        with precision(PREC):
+            ball = BallEval(env, lambda x: x).value(e)
+            for i in range(exact.rows):
+                for j in range(exact.cols):
+                    assert ball[i, j].overlaps(enclose(exact[i, j])) and ball[i, j].rad() < 1e-50, (e, i, j)

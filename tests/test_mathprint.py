@@ -115,3 +115,9 @@ def test_partial_derivative_of_an_integral_keeps_its_d() -> None:
         r"\frac{\partial}{\partial \mu} \int\limits_{-\infty}^{\infty} f\left(z\right) q\left(z\right)\, dz"
     assert P.doprint(sp.Derivative(f(x, y), x, 2)) == \
         r"\frac{\partial^{2}}{\partial x^{2}} f\left(x, y\right)"
+
+
+def test_inverse_and_grad_of_matrices() -> None:
+    assert P.doprint(ops.inv(x)) == "x^{-1}"
+    assert P.doprint(ops.inv(ops.matmul(x, y))) == "\\left(x y\\right)^{-1}"
+    assert P.doprint(ops.grad(ops.matmul(ops.T(y), x), x)) == "\\frac{\\partial y^{\\top} x}{\\partial x}"

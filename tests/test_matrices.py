@@ -56,3 +56,22 @@ def test_construct_factors_of_a_rank_k_matrix() -> None:
 def test_structure_relations() -> None:
     assert structure_relations({A: (n, k), B: (k, k)}, {A: "orthonormal_columns", B: "identity"}) == \
         [sp.Ge(n, k, evaluate=False)]
+
+
+def test_permutation_ones_and_invertible_structures() -> None:
+    rng = random.Random(5)
+    for size in (1, 2, 3, 4):
+        q = random_matrix(size, size, "permutation", rng)
+        assert q.T * q == sp.eye(size) and sorted(q) == [0] * (size * size - size) + [1] * size
+        assert size == 1 or q != sp.eye(size)  # never the identity, which would make every claim trivial
+        assert random_matrix(size, size, "invertible", rng).det() != 0
+    assert random_matrix(2, 3, "ones", rng) == sp.ones(2, 3)
+    with pytest.raises(ValueError, match="square"):
+        random_matrix(2, 3, "permutation", rng)
+    assert structure_relations({A: (n, k)}, {A: "permutation"}) == [sp.Eq(n, k, evaluate=False)]
+
+
+def test_entrywise_functions_softmax_inverse_and_grad_are_matrices() -> None:
+    from derive.ops import grad, inv, softmax_rows
+    assert is_matrix(sp.tanh(A), SHAPES) and is_matrix(A**2, SHAPES) and is_matrix(softmax_rows(D), SHAPES)
+    assert is_matrix(inv(B), SHAPES) and is_matrix(grad(x, A), SHAPES) and not is_matrix(sp.tanh(x), SHAPES)

@@ -140,3 +140,28 @@ def test_a_true_matrix_bound_says_which_equality_cases_it_survived() -> None:
     assert v.method == "instance"
     assert ("and on the equality cases: vectors zero, matrices with sigma_max c equal to c I; vectors zero, "
             "matrices with sigma_max c equal to c e_1 e_d^T (nilpotent)") in v.detail
+
+
+def test_softmax_rows_inverse_and_grad_exactly() -> None:
+    from derive.ops import grad, inv, softmax_rows
+    a = sp.ImmutableMatrix([[0, sp.log(3)], [sp.log(2), sp.log(2)]])
+    me = MatrixEval({W: a}, SC.unfold)
+    assert me.value(softmax_rows(W)) == sp.ImmutableMatrix([[sp.Rational(1, 4), sp.Rational(3, 4)], [sp.S.Half] * 2])
+    m = sp.ImmutableMatrix([[2, 1], [1, 1]])
+    assert MatrixEval({W: m}, SC.unfold).value(inv(W)) == sp.ImmutableMatrix([[1, -1], [-1, 2]])
+    with pytest.raises(ValueError, match="singular"):
+        MatrixEval({W: sp.ImmutableMatrix([[1, 1], [1, 1]])}, SC.unfold).value(inv(W))
+    # d (y^T W y) / dW = y y^T, in the shape of W
+    v = sp.ImmutableMatrix([[1], [-2]])
+    g = MatrixEval({W: m, y: v}, SC.unfold).value(p("grad(matmul(T(y), matmul(W, y)), W)"))
+    assert g == v * v.T
+    with pytest.raises(ValueError, match="1 x 1"):
+        MatrixEval({W: m, y: v}, SC.unfold).value(p("grad(matmul(W, y), W)"))
+
+
+def test_grad_is_checked_on_instances_and_a_wrong_one_rejected() -> None:
+    v = check(p("grad(matmul(T(y), matmul(W, x1)), W)"), "=", p("matmul(y, T(x1))"), CTX)
+    assert v.method == "symbolic" and "grad" in v.detail
+    with pytest.raises(StepRejected) as exc:
+        check(p("grad(matmul(T(y), matmul(W, x1)), W)"), "=", p("matmul(x1, T(y))"), CTX)  # swapped
+    assert "W = " in exc.value.counterexample

@@ -290,7 +290,7 @@ def test_a_matrix_step_false_only_past_the_exact_sizes_fails_on_a_wide_instance(
     scope = scope_of(tmp_path, MATRICES)
     err = rejected(scope, "matmul(T(y), y)", "=", "matmul(T(y), y) + (d - 1)*(d - 2)*(d - 3)*matmul(T(y), y)")
     assert err.message == "false on a wide instance" and "d = " in err.counterexample
-    verdict = run(scope, "T(matmul(W, y))", "=", "matmul(T(y), T(W))")
+    verdict = run(scope, "T(tanh(matmul(W, y)))", "=", "tanh(matmul(T(y), T(W)))")  # not for the symbolic prover
     assert "on 2 wide instances (d in {9, 10}) the sides agree to 200 bits" in verdict.detail, verdict.detail
 
 

@@ -11,6 +11,8 @@ The methods, one module each:
 - instances (evidence on exact instances): abstract objects (whole-number parameters,
   finite-space integrals and tables, expectations, operation counts) get random exact values
   (derive/instances.py) and the relation is checked exactly, for several seeds;
+- matrix_symbolic (proof): matrix equations proved for symbolic sizes with SymPy's matrix
+  expressions and the facts of the declared structures;
 - matrices (evidence on exact matrix instances): matrices drawn by their structure, compared
   entry by entry, singular values exact or certified;
 - numeric (weakest evidence): the relation holds at many points satisfying the assumptions;
@@ -35,6 +37,7 @@ from derive.verify.base import Context, StepRejected, cited, prepare
 from derive.verify.certificates import order_certificate, sign_certificate
 from derive.verify.instances import instances, probe
 from derive.verify.matrices import matrix_instances
+from derive.verify.matrix_symbolic import matrix_symbolic
 from derive.verify.mdp import (check_claim, check_greedy, check_loss, check_optimal_values, check_policy_values,
                                find_improvement)
 from derive.verify.numeric import numeric
@@ -82,8 +85,9 @@ def _either(test: Callable[[Any, Context], bool]) -> Callable[[Any, Any, Context
 CHECKS: tuple[Row, ...] = (
     Row("a growth class Theta(f, n)", _either(lambda e, ctx: e.has(Theta)), (check_theta,)),
     Row("sigma_max, diag, jacobian, MatProduct or a sigma_max matrix",
-        _either(lambda e, ctx: uses_matrix_calculus(e, ctx.scope)), (identical, symbolic, matrix_instances)),
-    Row("a matrix expression", _either(lambda e, ctx: is_matrix(e, ctx.scope.shapes)), (identical, matrix_instances)),
+        _either(lambda e, ctx: uses_matrix_calculus(e, ctx.scope)), (identical, symbolic, matrix_symbolic, matrix_instances)),
+    Row("a matrix expression", _either(lambda e, ctx: is_matrix(e, ctx.scope.shapes)),
+        (identical, matrix_symbolic, matrix_instances)),
     Row("identical sides", lambda a, b, ctx: a == b, (identical,)),
     Row("a Dirac delta (no instance or point can evaluate one)", _either(lambda e, ctx: e.has(sp.DiracDelta)),
         (check_delta,)),
