@@ -68,6 +68,11 @@ def symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
         return Verdict("symbolic", "identical after unfolding definitions" + cited(ctx))
     if symbolic_zero(a - b, ctx):
         return Verdict("symbolic", "difference simplifies to 0" + cited(ctx))
+    from derive.rules.sequences import aligned  # the rules import the verifier
+    d = aligned(a - b)
+    if d != a - b and symbolic_zero(d, ctx):
+        return Verdict("symbolic", "difference simplifies to 0 once its sums and products are re-indexed and "
+                       "written over common ranges (end terms split off)" + cited(ctx))
     return None
 
 
