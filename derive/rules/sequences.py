@@ -161,11 +161,11 @@ def _by_summand(renamed: dict[Any, Any]) -> list[list[tuple[Any, Any]]]:
     return groups
 
 
-@rule("shift_index", "shifting the index of summation", Param("by", "expr"))
+@rule("shift_index", "shifting the index of summation", Param("shift", "expr"))
 def shift_index(expr: Any, args: dict, ctx: Any) -> Any:
     """Sum(f(i), (i, a, b)) = Sum(f(i - c), (i, a + c, b + c)) for every sum and product of one
-    index in the expression (c = `by`, an integer expression)."""
-    c = args["by"]
+    index in the expression (c = `shift`, an integer expression)."""
+    c = args["shift"]
     if c.is_integer is not True:
         raise RuleError(f"the shift {shown(c)} is not declared an integer")
     out = expr.replace(_single, lambda n: shifted(n, c))
