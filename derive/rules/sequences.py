@@ -204,3 +204,14 @@ def telescope(expr: Any, args: dict, ctx: Any) -> Any:
     if out == expr:
         raise RuleError(f"nothing telescopes in {shown(expr)}")
     return out
+
+
+@rule("split_sums", "a sum of terms is the sum of their sums; constants come out")
+def split_sums(expr: Any, args: dict, ctx: Any) -> Any:
+    """Sum(a f + b g, (i, lo, hi)) = a Sum(f) + b Sum(g) for a, b free of i, and Sum(c) =
+    (hi - lo + 1) c; Product(f g) = Product(f) Product(g), Product(f^k) = Product(f)^k for an
+    integer k, Product(c) = c^(hi - lo + 1) (every sum and product of one index)."""
+    out = split_linear(expr)
+    if out == expr:
+        raise RuleError(f"no sum or product in {shown(expr)} splits")
+    return out
