@@ -21,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from derive.exprs import evaluated
 from derive.rules import Param, RuleError, rule, shown
 
 MAX_PEEL = 8  # end terms peeled off to align two ranges (limits differing by more stay apart)
@@ -52,6 +53,14 @@ def peeled(node: Any, lo: Any, hi: Any) -> Any:
            [node.function.xreplace({i: b - k}) for k in range(back)]
     core = node.func(node.function, (i, lo, hi))
     return sp.Add(core, *ends) if isinstance(node, sp.Sum) else sp.Mul(core, *ends)
+
+
+def canonical_indices(expr: Any) -> Any:
+    """expr with the indices of its indexed symbols evaluated: the spec parser builds `b[s + 1]`
+    unevaluated, and derive.exprs.evaluated leaves an Indexed (an atom) as it is, so b[s + 1]
+    and the b[1 + s] of a substitution would differ as expressions."""
+    return expr.replace(lambda e: isinstance(e, sp.Indexed),
+                        lambda e: e.base[tuple(evaluated(k) for k in e.indices)])
 
 
 def split_linear(expr: Any) -> Any:
@@ -88,10 +97,15 @@ def _candidate_shifts(f: Any, i: Any, g: Any, j: Any) -> list[Any]:
     def args(e: Any, k: Any) -> dict[Any, list[Any]]:
         found: dict[Any, list[Any]] = {}
         for n in sp.preorder_traversal(e):
-            if isinstance(n, sp.Indexed) or isinstance(n, sp.Function) and n.args:
-                for arg in (n.indices if isinstance(n, sp.Indexed) else n.args):
-                    if arg.has(k):
-                        found.setdefault((n.base if isinstance(n, sp.Indexed) else n.func), []).append(arg)
+            if isinstance(n, sp.Indexed):
+                key, inner = n.base, n.indices
+            elif isinstance(n, sp.Function) and n.args:
+                key, inner = n.func, n.args
+            elif isinstance(n, sp.Pow):
+                key, inner = ("power", n.exp), (n.base,)
+            else:
+                continue
+            found.setdefault(key, []).extend(arg for arg in inner if arg.has(k))
         return found
 
     fa, ga = args(f, i), args(g, j)
@@ -109,7 +123,7 @@ def aligned(expr: Any) -> Any:
     """expr with its sums and products split by linearity, each one whose summand is another's
     shifted (by an expression free of the index) re-indexed to that summand, and those of one summand over ranges
     whose ends differ by whole numbers written over their common range plus end terms."""
-    expr = split_linear(expr)
+    expr = split_linear(canonical_indices(expr))
     nodes = sorted({n for n in sp.preorder_traversal(expr) if _single(n)}, key=sp.default_sort_key)
     leaders: list[Any] = []
     renamed: dict[Any, Any] = {}
@@ -117,8 +131,8 @@ def aligned(expr: Any) -> Any:
         (i, a, b), = node.limits
         for lead in leaders:
             (j, _, _), = lead.limits
-            if lead.func is not node.func:
-                continue
+            if lead.func is not node.func or i in lead.function.free_symbols - {j}:
+                continue  # another kind, or renaming j to i would capture a free i
             g = lead.function.xreplace({j: i})
             c = next((c for c in _candidate_shifts(g, i, node.function, i)
                       if sp.expand(g.xreplace({i: i + c}) - node.function) == 0), None)
@@ -153,7 +167,8 @@ def _by_summand(renamed: dict[Any, Any]) -> list[list[tuple[Any, Any]]]:
         for group in groups:
             first = group[0][1]
             (j, _, _), = first.limits
-            if first.func is new.func and new.function.xreplace({i: j}) == first.function:
+            if first.func is new.func and j not in new.function.free_symbols - {i} \
+                    and sp.expand(new.function.xreplace({i: j}) - first.function) == 0:
                 group.append((node, new.func(first.function, (j, a, b))))
                 break
         else:
@@ -199,8 +214,7 @@ def telescope(expr: Any, args: dict, ctx: Any) -> Any:
     bring those of one summand to a common range (end terms split off), and cancel:
     Product(g(s + 1)/g(s), (s, a, b)) = g(b + 1)/g(a), Sum(g(s + 1) - g(s), (s, a, b)) =
     g(b + 1) - g(a)."""
-    out = sp.cancel(sp.expand(aligned(expr))) if aligned(expr).has(sp.Product) else sp.expand(aligned(expr))
-    out = sp.factor_terms(out)
+    out = aligned(expr)
     if out == expr:
         raise RuleError(f"nothing telescopes in {shown(expr)}")
     return out
