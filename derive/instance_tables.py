@@ -87,7 +87,10 @@ class Tables:
         if key not in self.tables:
             space = self.scope.indexed_space.get(str(node.base))
             low = 1 if node.is_positive else 0 if node.is_nonnegative else -9
-            if self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
+            if (between := entry_bounds(self.assume, node.base)) is not None:
+                lo, hi = between
+                self.tables[key] = lo + (hi - lo) * sp.Rational(self.rng.randint(1, 19), 20)
+            elif self.equal and space is None and low < 1:  # an equality case: zero parameters (biases)
                 self.tables[key] = sp.Integer(0)
             else:
                 size = self.magnitude(str(node.base)) if self.spread else 1
@@ -171,6 +174,22 @@ def carried_out(node: Any) -> Any:
     """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
     same sums come back in every step, probe and instance of a chain."""
     return node.doit()
+
+
+def entry_bounds(assume: tuple, base: Any) -> tuple[Any, Any] | None:
+    """(lo, hi) when the assumptions bound every entry of `base` on both sides by numbers, as in
+    `0 < beta[s] < 1` with s a symbol (an index standing for every index); else None. Entries
+    are then drawn strictly inside (lo, hi), which honours strict and non-strict ends alike."""
+    lo = hi = None
+    for rel in assume:
+        if not isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        small, big = (rel.lhs, rel.rhs) if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) else (rel.rhs, rel.lhs)
+        for entry, other, side in ((big, small, "lo"), (small, big, "hi")):
+            if isinstance(entry, sp.Indexed) and entry.base == base and entry.indices[0].is_Symbol \
+                    and other.is_Rational:
+                lo, hi = (other, hi) if side == "lo" else (lo, other)
+    return (lo, hi) if lo is not None and hi is not None and lo < hi else None
 
 
 def bounds_concrete(e: Any) -> bool:

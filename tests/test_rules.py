@@ -38,7 +38,8 @@ def test_registry_names() -> None:
         "asymptotic_class", "binomial_sums", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
         "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "limit",
         "linearity",
-        "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
+        "shift_index", "simplify", "solve", "split_last", "split_sums", "substitute", "telescope", "together", "unfold",
+        "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
 
 

@@ -68,6 +68,16 @@ def symbolic_equal(a: Any, b: Any, ctx: Context) -> Verdict | None:
         return Verdict("symbolic", "identical after unfolding definitions" + cited(ctx))
     if symbolic_zero(a - b, ctx):
         return Verdict("symbolic", "difference simplifies to 0" + cited(ctx))
+    if not (a - b).has(sp.Sum, sp.Product):
+        return None
+    from derive.rules.sequences import aligned  # the rules import the verifier
+    try:
+        d = aligned(a - b)
+    except (TypeError, ValueError):
+        return None
+    if d != a - b and symbolic_zero(d, ctx):
+        return Verdict("symbolic", "difference simplifies to 0 once its sums and products are re-indexed and "
+                       "written over common ranges (end terms split off)" + cited(ctx))
     return None
 
 
