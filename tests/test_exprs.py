@@ -120,6 +120,8 @@ def test_builtin_calls_stay_unevaluated(ns: Namespace) -> None:
     assert tree(parse("sqrt(x)", ns)) == ("Pow", "Symbol('x', real=True)", "Rational(1, 2)")
     assert parse("log(x)", ns) == sp.log(X, evaluate=False)
     assert parse("Max(x, s)", ns) == sp.Max(X, S, evaluate=False)
+    assert tree(parse("gamma(x/2 + 1)", ns))[0] == "gamma"  # Euler's Gamma function, unevaluated
+    assert parse("gamma(3)", ns) != 2 and evaluated(parse("gamma(3)", ns)) == 2
     assert parse("E(x)", ns) == ops.E(X)
     assert parse("Int(x, x)", ns) == ops.Int(X, X)
     assert parse("MaxOver(x, x)", ns) == ops.MaxOver(X, X)
