@@ -404,3 +404,9 @@ def test_matrix_operators_parse_and_matproduct_binds(ns: Namespace) -> None:
     assert isinstance(parse("sigma_max(jacobian(x, x))", ns), ops.sigma_max)
     assert "(variable, low, high)" in rejected("MatProduct(x, k)", ns)
     assert "(variable, low, high)" in rejected("MatProduct(x, (k, 1))", ns)
+
+
+def test_a_symbol_named_gamma_stays_a_symbol_beside_the_gamma_function() -> None:
+    g = sp.Symbol("gamma", positive=True)
+    e = parse("gamma*gamma(x)", Namespace(symbols={"gamma": g, "x": X}))
+    assert e == sp.Mul(g, sp.gamma(X, evaluate=False), evaluate=False)
