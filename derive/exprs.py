@@ -60,6 +60,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "binomial": (lambda n, k: sp.binomial(n, k, evaluate=False), (2,)),
     "factorial": (lambda n: sp.factorial(n, evaluate=False), (1,)),
     "besseli": (lambda nu, x: sp.besseli(nu, x, evaluate=False), (2,)),
+    "gamma": (lambda x: sp.gamma(x, evaluate=False), (1,)),
     "sinh": (lambda x: sp.sinh(x, evaluate=False), (1,)),
     "atan": (lambda x: sp.atan(x, evaluate=False), (1,)),
     "erf": (lambda x: sp.erf(x, evaluate=False), (1,)),

@@ -14,7 +14,8 @@ An instance fixes, with seeded random rationals:
   verdict says so); integrals over the real line of polynomial x exp(quadratic) are carried
   out in closed form (derive/gaussian.py);
 - random symbols: tables over a finite sample space with random probabilities; E and Var
-  become weighted sums; symbols declared mean_zero are centred;
+  become weighted sums; symbols declared mean_zero are centred; in an equality case each is
+  made uncorrelated with those drawn before it (a covariance bound is tight there);
 - cost(X), min_cost(X): operations counted on matrices of the instance's sizes
   (derive/op_count.py);
 - matrix symbols: exact random matrices of their declared structure, with the problem's
@@ -262,8 +263,27 @@ class Instance(Tables):
             if sym in self.scope.mean_zero or (isinstance(sym, sp.Indexed) and sym.base in self.scope.mean_zero):
                 mean = sum(p * v for p, v in zip(self.outcome_p, vals))
                 vals = [v - mean for v in vals]
+            if self.equal:
+                vals = self._uncorrelated(vals)
             self.outcome_vals[sym] = vals
         return self.outcome_vals[sym]
+
+    def _uncorrelated(self, vals: list[Any]) -> list[Any]:
+        """In an equality case, `vals` minus its regression on every random variable drawn
+        before: Cov(new, old) = 0 exactly for each (Gram-Schmidt under Cov), the mean kept."""
+        p = self.outcome_p
+
+        def centred(xs: list[Any]) -> list[Any]:
+            mean = sum(w * x for w, x in zip(p, xs))
+            return [x - mean for x in xs]
+
+        for old in self.outcome_vals.values():
+            c = centred(old)
+            var = sum(w * x * x for w, x in zip(p, c))
+            if var != 0:
+                k = sum(w * x * y for w, x, y in zip(p, c, vals)) / var
+                vals = [y - k * x for x, y in zip(c, vals)]
+        return vals
 
     def _expectation(self, node: E) -> Any:
         body = node.args[0]

@@ -25,7 +25,8 @@ METHOD_LEGEND: dict[str, str] = {
                 "exact instances and the relation is checked in rational arithmetic. This is evidence, not a "
                 "proof: the closing table says which whole numbers and sizes were tried (small values exhaustively "
                 "where cheap), how many instances (at magnitudes 1, 1/1000 and 1000, some with each object at "
-                "its own), and, for an inequality, the equality cases tried (tables constant, densities equal; for "
+                "its own), and, for an inequality, the equality cases tried (tables constant, random variables "
+                "uncorrelated, densities equal; for "
                 "matrices, vectors zero and matrices at their bound). Matrix steps are also tried at wide sizes "
                 "(7 to 12) in certified ball arithmetic, where an equality can only be refuted, not shown. "
                 "Singular values of matrices with irrational entries are certified enclosures, not rational.",

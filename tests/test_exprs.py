@@ -120,6 +120,8 @@ def test_builtin_calls_stay_unevaluated(ns: Namespace) -> None:
     assert tree(parse("sqrt(x)", ns)) == ("Pow", "Symbol('x', real=True)", "Rational(1, 2)")
     assert parse("log(x)", ns) == sp.log(X, evaluate=False)
     assert parse("Max(x, s)", ns) == sp.Max(X, S, evaluate=False)
+    assert tree(parse("gamma(x/2 + 1)", ns))[0] == "gamma"  # Euler's Gamma function, unevaluated
+    assert parse("gamma(3)", ns) != 2 and evaluated(parse("gamma(3)", ns)) == 2
     assert parse("E(x)", ns) == ops.E(X)
     assert parse("Int(x, x)", ns) == ops.Int(X, X)
     assert parse("MaxOver(x, x)", ns) == ops.MaxOver(X, X)
@@ -402,3 +404,9 @@ def test_matrix_operators_parse_and_matproduct_binds(ns: Namespace) -> None:
     assert isinstance(parse("sigma_max(jacobian(x, x))", ns), ops.sigma_max)
     assert "(variable, low, high)" in rejected("MatProduct(x, k)", ns)
     assert "(variable, low, high)" in rejected("MatProduct(x, (k, 1))", ns)
+
+
+def test_a_symbol_named_gamma_stays_a_symbol_beside_the_gamma_function() -> None:
+    g = sp.Symbol("gamma", positive=True)
+    e = parse("gamma*gamma(x)", Namespace(symbols={"gamma": g, "x": X}))
+    assert e == sp.Mul(g, sp.gamma(X, evaluate=False), evaluate=False)

@@ -220,3 +220,15 @@ def test_unknown_function_of_a_real_argument_is_a_polynomial() -> None:
     assert p.has(sp.exp) and inst.evaluate(ell(2 * x)) == p.subs(x, 2 * x)
     assert inst.evaluate(sp.Subs(sp.Derivative(ell(v), v), v, x + 1)) == sp.diff(p, x).subs(x, x + 1)
     assert "ell(u1) = " in inst.describe(set())
+
+
+def test_equality_case_makes_random_variables_uncorrelated() -> None:
+    """In an equality case each random variable is uncorrelated with those drawn before it
+    (exactly), its mean kept; an ordinary instance leaves them correlated."""
+    cov = E(g * R) - E(g) * E(R)
+    assert Instance(scope(), random.Random(5)).evaluate(cov) != 0
+    for seed in range(4):
+        plain, equal = Instance(scope(), random.Random(seed)), Instance(scope(), random.Random(seed), equal=1)
+        assert equal.evaluate(cov) == 0
+        assert equal.evaluate(E(g)) == 0
+        assert equal.evaluate(E(R)) == plain.evaluate(E(R))

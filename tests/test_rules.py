@@ -151,3 +151,12 @@ def test_evaluate_sums_decides_an_index_range() -> None:
     grad = sp.Derivative(sp.Sum((v[j] - e[j])**2, (j, 1, d)), e[k]).doit()
     inside = (sp.LessThan(k, d),)
     assert REGISTRY["evaluate_sums"].apply(grad, {}, RuleContext(Scope(), inside)) == 2 * e[k] - 2 * v[k]
+
+
+def test_limit_rule_uses_the_chains_assumptions() -> None:
+    """lim (1 - s)^n needs 0 < s < 1: with it the rule gives 0, without it the rule refuses."""
+    node = sp.Limit(1 - (1 - s)**n, n, sp.oo)
+    inside = RuleContext(Scope(), (sp.Lt(0, s), sp.Lt(s, 1)))
+    assert REGISTRY["limit"].apply(node, {}, inside) == 1
+    with pytest.raises(RuleError, match="could not evaluate the limit"):
+        apply("limit", node)

@@ -574,3 +574,12 @@ def test_a_counterexample_of_a_greater_than_step_shows_the_sides_as_written() ->
 
     assert as_written("x = 1: left = 2, right = 3") == "x = 1: left = 3, right = 2"
     assert as_written("no values here") == "no values here"
+
+
+def test_covariance_bound_is_tight_for_uncorrelated_variables() -> None:
+    """Var(R) - Cov(g, R)^2 / Var(g) <= Var(R) holds; the strict form fails in the equality case
+    where the random variables are uncorrelated."""
+    reduced = "Var(R) - (E(g*R) - E(g)*E(R))**2/Var(g)"
+    assert verdict(reduced, "<=", "Var(R)").method == "instance"
+    err = rejected(reduced, "<", "Var(R)")
+    assert "equality case" in str(err) and "uncorrelated" in str(err)

@@ -11,6 +11,7 @@ from derive.ops import Theta
 from derive.rules import Param, RuleError, rule, shown
 from derive.rules.algebra import bounded_expand
 from derive.verify import Context, decide_cases
+from derive.verify.assumed_limits import assumed_limits
 
 
 def _evaluate_nodes(expr: Any, kind: type, what: str) -> Any:
@@ -52,9 +53,11 @@ def integrate(expr: Any, args: dict, ctx: Any) -> Any:
 
 @rule("limit", "taking the limit")
 def limit(expr: Any, args: dict, ctx: Any) -> Any:
-    """Evaluate every limit in the expression (SymPy's limit); fails, naming them, when SymPy
+    """Evaluate every limit in the expression (SymPy's limit; one whose value depends on the
+    sign of a parameter is taken under the chain's assumptions); fails, naming them, when SymPy
     can evaluate none, or naming one that does not exist (SymPy gives only bounds)."""
-    return _evaluate_nodes(expr, sp.Limit, "limit")
+    done = assumed_limits(expr, Context(ctx.scope, ctx.assume))
+    return done if done != expr and not done.has(sp.Limit) else _evaluate_nodes(done, sp.Limit, "limit")
 
 
 @rule("evaluate_sums", "summing (convergence and ranges decided by the assumptions)")

@@ -24,7 +24,7 @@ INSTANCE_TRIALS = 6
 # an inequality between random tables can hold by chance on a few instances; it gets twice as many
 INEQUALITY_TRIALS = 12
 TIED_TRIALS = 2  # extra instances where functions on the same spaces coincide: F2 = F1, F2 = -F1
-EQUALITY_TRIALS = 2  # equality cases of an inequality: tables constant, densities on the same spaces equal
+EQUALITY_TRIALS = 2  # equality cases of an inequality: tables constant, random variables uncorrelated, densities on the same spaces equal
 POINTS_PER_INSTANCE = 6
 EQUALITY_POINTS = 2  # ... for an equation
 SIMPLIFY_OPS = 120  # an instance with real symbols left is simplified only when it is this small
@@ -70,8 +70,8 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
                         tied=names if trials <= trial < trials + tied else frozenset(), tie_sign=(-1) ** trial,
                         equal=max(0, trial - trials - tied + 1), assume=ctx.assume)
         _on_instance(inst, a, b, rel, ctx, rng, seen, "false on a random exact instance" if trial < trials + tied
-                     else "false in an equality case (tables constant; densities equal to a definition or "
-                          "density on their spaces)")
+                     else "false in an equality case (tables constant; random variables uncorrelated; "
+                          "densities equal to a definition or density on their spaces)")
     grid = whole_number_grid(a, b, ctx)
     for i, values in enumerate(grid[:GRID_LIMIT]):
         if tuple(sorted(values.items(), key=lambda kv: str(kv[0]))) in seen.cases:
@@ -83,8 +83,8 @@ def instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rest = "; other real symbols sampled" if seen.sampled else ""
     ties = f", {tied} with tied tables" if tied else ""
     if equal:
-        ties += (f", {equal} equality cases (tables constant; densities equal to a definition or density on "
-                 "their spaces)")
+        ties += (f", {equal} equality cases (tables constant; random variables uncorrelated; densities "
+                 "equal to a definition or density on their spaces)")
     if seen.magnitudes:
         spread = trials // SPREAD_EVERY
         ties += f"; magnitudes 1, 1/1000, 1000 ({spread} instance{'s' * (spread > 1)} with each object at its own)"

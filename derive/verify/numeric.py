@@ -12,6 +12,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.instances import carried_out
 from derive.model import Verdict
+from derive.verify.assumed_limits import assumed_limits
 from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, sides_at, with_unknowns
 from derive.verify.symbolic import integrate_or_keep
 
@@ -267,10 +268,10 @@ def _critical_points(d: Any, x: Any) -> list[Any]:
 
 def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quick: bool = False) -> Any:
     """Value of expr at a point: definitions unfolded, derivatives and limits carried out
-    before the point is put in. Integrals: numerical quadrature with breakpoints at the
+    (under the chain's assumptions where a limit depends on them) before the point is put in. Integrals: numerical quadrature with breakpoints at the
     point's values, accepted only when its error estimate is small; otherwise (unless
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
-    expr = ctx.scope.unfold(expr)
+    expr = assumed_limits(ctx.scope.unfold(expr), ctx)
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit, sp.Subs)), lambda e: e.doit())
     try:
         expr = expr.xreplace(point)

@@ -1,6 +1,7 @@
 """Symbolic checks (proofs): the difference simplifies to 0 after unfolding definitions and
-carrying out derivatives, sums, integrals and limits; an inequality gets a sign certificate
-(derive/verify/certificates.py); growth classes by the limit of their ratio; steps with a
+carrying out derivatives, sums, integrals and limits (a limit that depends on a parameter's
+sign taken under the chain's assumptions, derive/verify/assumed_limits.py); an inequality
+gets a sign certificate (derive/verify/certificates.py); growth classes by the limit of their ratio; steps with a
 Dirac delta after sifting (no other check can evaluate a delta)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from derive.instances import carried_out
 from derive.ops import Theta
 from derive.model import Verdict
 from derive.scope import Scope
+from derive.verify.assumed_limits import assumed_limits
 from derive.verify.base import Context, StepRejected, cited, opaque, with_unknowns
 from derive.verify.certificates import order_certificate, sign_certificate
 
@@ -89,7 +91,7 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     if _integrates_unknown(d, ctx.scope):
         return False
     try:
-        done = d.replace(lambda e: isinstance(e, sp.Sum), carried_out)
+        done = assumed_limits(d.replace(lambda e: isinstance(e, sp.Sum), carried_out), ctx)
         for _ in range(DOIT_ROUNDS):  # d/de_k of a sum gives a sum with a Kronecker delta: do it again
             again = done.doit()
             if again == done:
