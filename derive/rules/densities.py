@@ -50,7 +50,7 @@ def piecewise_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> Verd
                                f"pieces included{which}; both sides agree")
 
 
-@rule("integrate_piecewise", "integrating piece by piece between the break points",
+@rule("integrate_piecewise", "split at the break points, piece by piece",
       Param("param", "symbol", required=False), prove=piecewise_claim)
 def integrate_piecewise(expr: Any, args: dict, ctx: Any) -> Any:
     """Integrals of piecewise functions (Piecewise, e.g. densities with bounded support) carried
