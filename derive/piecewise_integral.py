@@ -74,7 +74,7 @@ def cases(exprs: list[Any], param: Any, unfold: Callable[[Any], Any] = lambda e:
     crit.discard(None)
     if param is None:
         if crit:
-            raise RuleError("the break points depend on a parameter: name it with `in:`")
+            raise RuleError("the break points depend on a parameter: name the parameter with `param:`")
         return [Case(None, None, False)]
     values = sorted(crit)
     if not values:
@@ -128,11 +128,14 @@ def _root(d: Any, param: Any) -> Any:
     """The value of the parameter at which d (linear in it, rational coefficients) vanishes;
     None if d never does."""
     d = sp.expand(d)
+    names = ", ".join(sorted(map(str, d.free_symbols)))
+    if param is None and d.free_symbols:
+        raise RuleError(f"the break points meet where {shown(d)} = 0, which depends on {names}: "
+                        f"name the parameter with `param:`")
     if param is None or not d.has(param):
-        if d.free_symbols - ({param} if param is not None else set()):
-            raise RuleError(f"the break point {shown(d)} depends on {', '.join(sorted(map(str, d.free_symbols)))}"
-                            f"{'' if param is None else f' besides {param}'}")
-        return None if param is None or d != 0 else None
+        if d.free_symbols:
+            raise RuleError(f"the break points meet where {shown(d)} = 0, which depends on {names} besides {param}")
+        return None
     if d.free_symbols != {param} or not d.is_polynomial(param) or sp.degree(d, param) != 1:
         raise RuleError(f"the break points meet where {shown(d)} = 0, which is not linear in {param} alone")
     return sp.solve(d, param)[0]
@@ -194,7 +197,7 @@ def _integral(node: sp.Integral, at: dict, case: Case, unfold: Callable[[Any], A
         piece = sp.oo if piece is sp.zoo else piece
         where = f"({left}, {right}) in {case.text()}"
         if piece is sp.nan or piece.has(sp.nan, sp.zoo):
-            raise RuleError(f"the integrand of {shown(node)} has no value (0/0) on {where}")
+            raise RuleError(f"the integrand of {shown(node)} has no value (0/0 or oo - oo) on {where}")
         if piece in (sp.oo, -sp.oo):
             infinite.add(piece)
             continue

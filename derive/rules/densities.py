@@ -13,7 +13,7 @@ from typing import Any
 import sympy as sp
 
 from derive.model import Verdict
-from derive.piecewise_integral import Case, cases, value_in
+from derive import piecewise_integral as pwi  # the module, not its names: it imports derive.rules
 from derive.rules import Param, RuleError, rule
 from derive.verify.base import StepRejected
 
@@ -25,7 +25,7 @@ def _agree(x: Any, y: Any) -> bool:
     return sp.simplify(x - y) == 0
 
 
-def _sample(x: Any, case: Case) -> Any:
+def _sample(x: Any, case: pwi.Case) -> Any:
     return x if case.param is None or case.point else x.subs(case.param, case.sample)
 
 
@@ -35,9 +35,9 @@ def piecewise_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> Verd
         raise RuleError("integrate_piecewise proves equations only (rel '=')")
     param = args.get("param")
     unfold = lambda e: ctx.scope.unfold(e, once=True)  # noqa: E731  (one level, where the walk meets it)
-    split = cases([prev, nxt], param, unfold)
+    split = pwi.cases([prev, nxt], param, unfold)
     for case in split:
-        x, y = value_in(prev, case, unfold), value_in(nxt, case, unfold)
+        x, y = pwi.value_in(prev, case, unfold), pwi.value_in(nxt, case, unfold)
         if not _agree(x, y):
             x0, y0 = _sample(x, case), _sample(y, case)
             at = "" if case.param is None else f"{case.param} = {case.sample}: "
