@@ -36,7 +36,8 @@ def apply(rule: str, expr, **args):
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
         "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
-        "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "limit",
+        "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate",
+        "integrate_piecewise", "limit",
         "linearity",
         "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
