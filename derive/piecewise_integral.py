@@ -49,8 +49,10 @@ class Case:
             return "the single case"
         if self.point:
             return f"{self.param} = {self.sample}"
-        parts = [f"{self.lo} < " if self.lo != -sp.oo else "", str(self.param), f" < {self.hi}" if self.hi != sp.oo else ""]
-        return "".join(parts) if self.lo != -sp.oo or self.hi != sp.oo else f"every real {self.param}"
+        if self.lo == -sp.oo and self.hi == sp.oo:
+            return f"every real {self.param}"
+        return "".join([f"{self.lo} < " if self.lo != -sp.oo else "", str(self.param),
+                        f" < {self.hi}" if self.hi != sp.oo else ""])
 
     def decisions(self) -> dict:
         return {} if self.param is None or self.point else {self.param: self.sample}
@@ -65,12 +67,14 @@ def cases(exprs: list[Any], param: Any, unfold: Callable[[Any], Any] = lambda e:
     crit: set[Any] = set()
     for expr in exprs:
         expr = _opened(expr, unfold)
+        variables = set()
         for node in expr.atoms(sp.Integral):
             z, lo, hi = _limits(node)
+            variables.add(z)
             points = _break_points(node.function, z) + [b for b in (lo, hi) if b.is_finite is not False]
             crit |= {_root(b1 - b2, param) for i, b1 in enumerate(points) for b2 in points[i + 1:]}
-        outside = expr.xreplace({n: sp.Dummy() for n in expr.atoms(sp.Integral)})
-        crit |= {_root(r.lhs - r.rhs, param) for r in _relations(outside)}
+        # a condition free of every integration variable (inside an integrand or not) changes where it meets 0
+        crit |= {_root(r.lhs - r.rhs, param) for r in _relations(expr) if not r.free_symbols & variables}
     crit.discard(None)
     if param is None:
         if crit:
@@ -192,7 +196,7 @@ def _integral(node: sp.Integral, at: dict, case: Case, unfold: Callable[[Any], A
         l0, r0 = left.subs(at), right.subs(at)
         if l0 == r0:
             continue
-        z0 = (l0 + r0) / 2 if l0.is_finite and r0.is_finite else (r0 - 1 if r0.is_finite else (l0 + 1 if l0.is_finite else 0))
+        z0 = _inner(l0, r0)
         piece = _value(node.function, {**at, z: z0}, case, unfold)  # z stays symbolic: only the conditions see z0
         piece = sp.oo if piece is sp.zoo else piece
         where = f"({left}, {right}) in {case.text()}"
@@ -225,3 +229,12 @@ def _opened(expr: Any, unfold: Callable[[Any], Any]) -> Any:
             return new
         expr = new
     raise RuleError(f"the definitions in {shown(expr)} do not stop unfolding")
+
+
+def _inner(lo: Any, hi: Any) -> Any:
+    """An exact point inside the interval (lo, hi), whose ends may be infinite."""
+    if lo.is_finite and hi.is_finite:
+        return (lo + hi) / 2
+    if hi.is_finite:
+        return hi - 1
+    return lo + 1 if lo.is_finite else sp.S.Zero

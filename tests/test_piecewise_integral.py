@@ -95,3 +95,8 @@ def test_break_points_not_linear_in_the_parameter_are_refused() -> None:
     f = sp.Piecewise((1, Z < A**2), (0, True))
     with pytest.raises(RuleError, match="not linear in a alone"):
         table(sp.Integral(f, (Z, -1, 1)))
+
+
+def test_a_condition_on_the_parameter_inside_an_integrand_splits_the_cases() -> None:
+    f = sp.Piecewise((Z, A > 0), (0, True))
+    assert table(sp.Integral(f, (Z, 0, 1))) == [("a < 0", 0), ("a = 0", 0), ("0 < a", sp.Rational(1, 2))]
