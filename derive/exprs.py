@@ -64,6 +64,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "sinh": (lambda x: sp.sinh(x, evaluate=False), (1,)),
     "atan": (lambda x: sp.atan(x, evaluate=False), (1,)),
     "erf": (lambda x: sp.erf(x, evaluate=False), (1,)),
+    "Piecewise": (sp.Piecewise, ()),  # built by _Builder._piecewise: (value, condition) pairs
 }
 for _name, _cls in ops.OPS.items():
     BUILTINS[_name] = (_cls, tuple(int(n) for n in _cls.nargs.args) if hasattr(_cls.nargs, "args") else (_cls.nargs,))
@@ -241,6 +242,8 @@ class _Builder:
         if node.keywords:
             raise ExprSyntaxError("keyword arguments are not allowed")
         name = node.func.id
+        if name == "Piecewise":
+            return self._piecewise(node.args)
         args = []
         for a in node.args:
             if isinstance(a, ast.Starred):
@@ -266,6 +269,42 @@ class _Builder:
             return make(*args)
         except (TypeError, ValueError) as exc:
             raise ExprSyntaxError(f"bad arguments to '{name}': {exc}") from None
+
+
+    def _piecewise(self, pairs: list[ast.AST]) -> Any:
+        """Piecewise((value, condition), ..., (value, True)): each condition a relation
+        (chained ones are conjunctions) or And/Or of conditions; the last one is True, so the
+        function is defined everywhere."""
+        if not pairs:
+            raise ExprSyntaxError("'Piecewise' takes (value, condition) pairs")
+        built = []
+        for k, pair in enumerate(pairs):
+            if not (isinstance(pair, ast.Tuple) and len(pair.elts) == 2):
+                raise ExprSyntaxError("each argument of 'Piecewise' is a pair (value, condition)")
+            value, cond = self.build(pair.elts[0]), self._condition(pair.elts[1])
+            if (cond is sp.true) != (k == len(pairs) - 1):
+                raise ExprSyntaxError("the last condition of 'Piecewise', and only the last, is True")
+            built.append((value, cond))
+        return sp.Piecewise(*built, evaluate=False)
+
+    def _condition(self, node: ast.AST) -> Any:
+        """A condition of Piecewise: True, a relation < <= > >= == (chained: all of them), or
+        And(...)/Or(...) of conditions."""
+        if isinstance(node, ast.Constant) and node.value is True:
+            return sp.true
+        if isinstance(node, ast.Compare):
+            kinds = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreaterThan,
+                     ast.GtE: sp.GreaterThan, ast.Eq: sp.Eq}
+            if any(type(op) not in kinds for op in node.ops):
+                raise ExprSyntaxError("a condition of 'Piecewise' compares with < <= > >= == only")
+            terms = [evaluated(self.build(t)) for t in (node.left, *node.comparators)]
+            rels = [kinds[type(op)](lhs, rhs) for op, lhs, rhs in zip(node.ops, terms, terms[1:])]
+            return rels[0] if len(rels) == 1 else sp.And(*rels)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("And", "Or") \
+                and len(node.args) >= 2 and not node.keywords:
+            return (sp.And if node.func.id == "And" else sp.Or)(*[self._condition(a) for a in node.args])
+        raise ExprSyntaxError("a condition of 'Piecewise' is True, a relation such as 0 <= z, "
+                              "or And(...)/Or(...) of conditions")
 
 
 def _terms(a: Any, kind: type) -> tuple:

@@ -187,6 +187,8 @@ class Instance(Tables):
         free = free_vars(expr)
         expr = put_free(expr, {k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
+        # Gaussian integrals first, in closed form: a sum carried out would hand them to SymPy's integrator
+        expr = expr.replace(lambda e: isinstance(e, sp.Integral), gaussian_integral)
         expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and bounds_concrete(e), carried_out)
         # not inside an integral over an unbounded range without a Gaussian weight: it would diverge
         unbounded = [i for i in expr.atoms(sp.Integral)

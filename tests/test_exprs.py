@@ -410,3 +410,29 @@ def test_a_symbol_named_gamma_stays_a_symbol_beside_the_gamma_function() -> None
     g = sp.Symbol("gamma", positive=True)
     e = parse("gamma*gamma(x)", Namespace(symbols={"gamma": g, "x": X}))
     assert e == sp.Mul(g, sp.gamma(X, evaluate=False), evaluate=False)
+
+# ---- Piecewise ------------------------------------------------------------------------------
+
+def test_piecewise_with_chained_and_combined_conditions(ns: Namespace) -> None:
+    got = evaluated(parse("Piecewise((1, 0 <= x <= 1), (x, Or(x > 2, And(x < -1, s < 0))), (0, True))", ns))
+    want = sp.Piecewise((1, (0 <= X) & (X <= 1)), (X, (X > 2) | ((X < -1) & (S < 0))), (0, True))
+    assert got == want
+
+
+def test_piecewise_equality_condition(ns: Namespace) -> None:
+    assert evaluated(parse("Piecewise((0, x == 0), (1, True))", ns)) == sp.Piecewise((0, sp.Eq(X, 0)), (1, True))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Piecewise((1, x))", "a condition of 'Piecewise' is True, a relation"),
+    ("Piecewise((1, x != 0), (0, True))", "compares with < <= > >= == only"),
+    ("Piecewise((1, x < 0))", "the last condition of 'Piecewise', and only the last, is True"),
+    ("Piecewise((1, True), (0, True))", "the last condition of 'Piecewise', and only the last, is True"),
+    ("Piecewise(1, 2)", "each argument of 'Piecewise' is a pair (value, condition)"),
+    ("Piecewise()", "'Piecewise' takes (value, condition) pairs"),
+    ("Piecewise((1, Not(x < 0)), (0, True))", "a condition of 'Piecewise' is True, a relation"),
+    ("Piecewise((1, And(x < 0)), (0, True))", "a condition of 'Piecewise' is True, a relation"),
+    ("Piecewise((1, y < 0), (0, True))", "undefined symbol 'y'"),
+])
+def test_piecewise_rejects(ns: Namespace, text: str, message: str) -> None:
+    assert message in rejected(text, ns)
