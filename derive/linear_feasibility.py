@@ -200,7 +200,11 @@ def linear_system(relations: list[Any]) -> System:
     rows: list[tuple[dict[int, Fraction], Fraction, bool]] = []
     sources: list[Any] = []
     for rel in relations:
-        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+        if rel is sp.true:  # a relation SymPy already decided from the symbols' signs
+            continue
+        if rel is sp.false:
+            diffs = [(sp.Integer(0), True)]  # the row 0 > 0
+        elif isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
             diffs = [(rel.rhs - rel.lhs, isinstance(rel, sp.StrictLessThan))]
         elif isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
             diffs = [(rel.lhs - rel.rhs, isinstance(rel, sp.StrictGreaterThan))]
