@@ -227,6 +227,8 @@ def feasibility(relations: list[Any]) -> tuple[System, Infeasible | Feasible]:
 
 def implies(assumptions: list[Any], cond: Any) -> bool:
     """Do the assumptions imply the inequality `cond`? (assumptions and not-cond infeasible)."""
+    if cond in (sp.true, sp.false):  # SymPy decided it from the symbols' signs
+        return cond is sp.true
     negation = {sp.StrictLessThan: sp.GreaterThan, sp.LessThan: sp.StrictGreaterThan,
                 sp.StrictGreaterThan: sp.LessThan, sp.GreaterThan: sp.StrictLessThan}[type(cond)]
     try:
@@ -265,25 +267,46 @@ def sign_facts(exprs: list[Any]) -> list[Any]:
     return facts
 
 
+def sign(u: Any, facts: list[Any]) -> int | None:
+    """1 if the facts imply u > 0, -1 if they imply u < 0 (0 if u is 0), else None. Implied:
+    the facts with the negation are infeasible, or u factors into a product of factors each of
+    an implied sign."""
+    if u.is_zero:
+        return 0
+    if u.is_Rational:
+        return 1 if u > 0 else -1
+    if implies(facts, sp.StrictGreaterThan(u, 0)):
+        return 1
+    if implies(facts, sp.StrictLessThan(u, 0)):
+        return -1
+    factors = sp.factor(u).as_ordered_factors() if u.free_symbols else []
+    if len(factors) < 2:
+        return None
+    signs = [sign(f, facts) for f in factors]
+    return None if None in signs else int(sp.prod(signs))
+
+
 def decided(expr: Any, assumptions: list[Any]) -> Any:
-    """expr with every Max, Min, Abs and Heaviside whose case the assumptions imply (exactly,
-    by the infeasibility of their negation) replaced by that case, innermost first:
-    Max(a, b, ...) by the argument implied >= all others (Min: <=), Abs(u) by u or -u as
-    u >= 0 or u <= 0 is implied, Heaviside(u) by 1 or 0 as u > 0 or u < 0 is implied."""
+    """expr with every Max, Min, Abs and Heaviside whose case the assumptions imply replaced by
+    that case, innermost first: Max(a, b, ...) by the argument implied >= all others (Min: <=),
+    Abs(u) by u or -u, Heaviside(u) by 1 or 0 as u > 0 or u < 0 is implied (`sign`). A
+    difference whose sign `sign` cannot settle is also tried as `a - b >= 0` directly."""
     if not isinstance(expr, sp.Basic) or not expr.has(*PIECES):
         return expr
     facts = [*assumptions, *sign_facts([expr, *assumptions])]
 
+    def at_least(a: Any, b: Any) -> bool:
+        return sign(a - b, facts) in (0, 1) or implies(facts, sp.GreaterThan(a, b))
+
     def pick(node: Any) -> Any:
         if isinstance(node, (sp.Max, sp.Min)):
-            ge = sp.GreaterThan if isinstance(node, sp.Max) else sp.LessThan
             for m in node.args:
-                if all(implies(facts, ge(m, o)) for o in node.args if o != m):
+                if all(at_least(m, o) if isinstance(node, sp.Max) else at_least(o, m) for o in node.args if o != m):
                     return m
             return node
         u = node.args[0]
         if isinstance(node, sp.Abs):
-            return u if implies(facts, sp.GreaterThan(u, 0)) else -u if implies(facts, sp.LessThan(u, 0)) else node
-        return sp.Integer(1) if implies(facts, sp.StrictGreaterThan(u, 0)) else \
-            sp.Integer(0) if implies(facts, sp.StrictLessThan(u, 0)) else node
+            return u if at_least(u, 0) else -u if at_least(0, u) else node
+        s = sign(u, facts)
+        return {1: sp.Integer(1), -1: sp.Integer(0)}.get(s, node) if s != 0 else node
     return expr.replace(lambda e: isinstance(e, PIECES), pick)
