@@ -310,3 +310,10 @@ def decided(expr: Any, assumptions: list[Any]) -> Any:
         s = sign(u, facts)
         return {1: sp.Integer(1), -1: sp.Integer(0)}.get(s, node) if s != 0 else node
     return expr.replace(lambda e: isinstance(e, PIECES), pick)
+
+
+def decisions(exprs: list[Any], assumptions: list[Any], limit: int = 4) -> str:
+    """The cases `decided` puts in, as `Max(0, u) = u; Heaviside(u) = 1` (at most `limit`)."""
+    nodes = sorted(set().union(*(e.atoms(*PIECES) for e in exprs if isinstance(e, sp.Basic))), key=sp.default_sort_key)
+    done = [f"{sp.sstr(n)} = {sp.sstr(v)}" for n in nodes if (v := decided(n, assumptions)) != n]
+    return "; ".join(done[:limit]) + ("; ..." if len(done) > limit else "")

@@ -23,8 +23,9 @@ def decide_pieces(expr: Any, args: dict, ctx: Any) -> Any:
     result = decided(expr, list(ctx.assume))
     if result == expr:
         found = sorted(expr.atoms(sp.Max, sp.Min, sp.Abs, sp.Heaviside), key=sp.default_sort_key)
-        what = ", ".join(shown(f) for f in found[:3]) or "no Max, Min, Abs or Heaviside"
-        raise RuleError(f"the assumptions decide no case of {what} in {shown(expr)}")
+        if not found:
+            raise RuleError(f"no Max, Min, Abs or Heaviside in {shown(expr)} (unfold the definitions first)")
+        raise RuleError(f"the assumptions decide no case of {', '.join(shown(f) for f in found[:3])} in {shown(expr)}")
     return result
 
 

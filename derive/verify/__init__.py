@@ -26,7 +26,7 @@ import sympy as sp
 
 from derive.errors import LimitError
 from derive.instances import is_abstract
-from derive.linear_feasibility import decided
+from derive.linear_feasibility import decided, decisions
 from derive.matrices import is_matrix
 from derive.matrix_eval import uses_matrix_calculus
 from derive.model import Verdict
@@ -89,13 +89,14 @@ def _has_decided_cases(a: Any, b: Any, ctx: Context) -> bool:
 def decided_cases(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
     """The step with each case the assumptions imply put in (an exact linear implication: the
     assumptions with its negation are infeasible), checked by the row those sides get."""
+    cases = decisions([a, b], list(ctx.assume))
     a, b = _decided(a, b, ctx)
     row = next(r for r in CHECKS if r.when(a, b, ctx))
     for method in row.methods:
         verdict = method(a, b, rel, ctx)
         if verdict:
-            return Verdict(verdict.method, f"cases of Max/Min/Heaviside/Abs decided by the assumptions (exact "
-                                           f"linear implication), then {verdict.detail}")
+            return Verdict(verdict.method, f"cases decided by the assumptions (exact linear implication): "
+                                           f"{cases}; then {verdict.detail}")
     raise StepRejected(f"no check accepts the step with its decided cases (checked as {row.what})",
                        f"{sp.sstr(a)[:100]} {rel} {sp.sstr(b)[:100]}")
 
