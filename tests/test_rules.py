@@ -35,7 +35,8 @@ def apply(rule: str, expr, **args):
 
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
-        "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
+        "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "contradiction", "count_ops",
+        "decide_pieces", "differentiate",
         "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "limit",
         "linearity",
         "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
