@@ -109,3 +109,7 @@ def test_partial_derivative_of_an_integral_keeps_its_d() -> None:
         r"\frac{\partial}{\partial \mu} \int\limits_{-\infty}^{\infty} f\left(z\right) q\left(z\right)\, dz"
     assert P.doprint(sp.Derivative(f(x, y), x, 2)) == \
         r"\frac{\partial^{2}}{\partial x^{2}} f\left(x, y\right)"
+
+
+def test_heaviside_prints_as_h_not_theta() -> None:
+    assert P.doprint(2 * x * sp.Heaviside(x)) == r"2 x \operatorname{H}\left(x\right)"
