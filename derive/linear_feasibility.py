@@ -250,6 +250,7 @@ def describe(system: System, answer: Infeasible | Feasible) -> str:
 
 
 PIECES = (sp.Max, sp.Min, sp.Abs, sp.Heaviside)
+BINDINGS = (sp.Derivative, sp.Integral, sp.Sum, sp.Product, sp.Subs, sp.Lambda)
 
 
 def sign_facts(exprs: list[Any]) -> list[Any]:
@@ -290,9 +291,14 @@ def decided(expr: Any, assumptions: list[Any]) -> Any:
     """expr with every Max, Min, Abs and Heaviside whose case the assumptions imply replaced by
     that case, innermost first: Max(a, b, ...) by the argument implied >= all others (Min: <=),
     Abs(u) by u or -u, Heaviside(u) by 1 or 0 as u > 0 or u < 0 is implied (`sign`). A
-    difference whose sign `sign` cannot settle is also tried as `a - b >= 0` directly."""
+    difference whose sign `sign` cannot settle is also tried as `a - b >= 0` directly.
+    Derivatives of pieces are carried out first (d/du Max(0, u) = Heaviside(u): a case holding
+    only on a closed set, u >= 0, says nothing about the derivative at its edge), and nothing
+    under a binding (Sum, Integral, Subs, a derivative left) is decided: its variable is not the
+    free symbol the assumptions are about."""
     if not isinstance(expr, sp.Basic) or not expr.has(*PIECES):
         return expr
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.has(*PIECES), lambda e: e.doit())
     facts = [*assumptions, *sign_facts([expr, *assumptions])]
 
     def at_least(a: Any, b: Any) -> bool:
@@ -309,7 +315,13 @@ def decided(expr: Any, assumptions: list[Any]) -> Any:
             return u if at_least(u, 0) else -u if at_least(0, u) else node
         s = sign(u, facts)
         return {1: sp.Integer(1), -1: sp.Integer(0)}.get(s, node) if s != 0 else node
-    return expr.replace(lambda e: isinstance(e, PIECES), pick)
+
+    def walk(e: Any) -> Any:
+        if not isinstance(e, sp.Basic) or not e.args or isinstance(e, BINDINGS) or not e.has(*PIECES):
+            return e
+        new = e.func(*map(walk, e.args))
+        return pick(new) if isinstance(new, PIECES) else new
+    return walk(expr)
 
 
 def decisions(exprs: list[Any], assumptions: list[Any], limit: int = 4) -> str:

@@ -98,3 +98,12 @@ def test_cases_decided_and_left() -> None:
     assert decided(sp.Max(x, y, z), [x >= y, x >= z]) == x
     assert decided(sp.Max(x, y), [x > 0]) == sp.Max(x, y)
     assert decisions([sp.Max(0, x) * sp.Heaviside(x)], [x > 0]) == "Heaviside(x) = 1; Max(0, x) = x"
+
+
+def test_derivatives_are_taken_before_cases_and_bound_variables_are_left() -> None:
+    # Max(0, u) = u on u >= 0, but its derivative at u = 0 is Heaviside(0) = 1/2, not 1
+    assert decided(sp.Derivative(sp.Max(0, x), x), [x >= 0]) == sp.Heaviside(x)
+    assert decided(sp.Derivative(sp.Max(0, x), x), [x > 0]) == 1
+    k = sp.Symbol("k", integer=True)
+    inside = sp.Sum(sp.Max(0, k), (k, -2, 2))
+    assert decided(inside, [k > 0]) == inside       # the bound k is not the free k of the assumption

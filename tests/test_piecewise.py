@@ -103,3 +103,10 @@ def test_contradiction_needs_assumptions_and_a_claim(tmp_path: Path) -> None:
                     .replace("STEP", '{by: contradiction, rel: "<", to: "0"}'))
     with pytest.raises(EngineError, match="no assumptions to contradict"):
         derive_problem("s", path)
+
+
+def test_a_derivative_at_the_edge_of_a_closed_case_is_not_decided(tmp_path: Path) -> None:
+    # under u >= 0, Max(0, u) = u, but d/du Max(0, u) is Heaviside(u), 1/2 at u = 0
+    with pytest.raises(VerificationError, match="counterexample: u = 0"):
+        run(tmp_path, '"u >= 0"', "Derivative(Max(0, u), u)", '{to: "1"}')
+    assert run(tmp_path, '"u > 0"', "Derivative(Max(0, u), u)", '{to: "1"}')[0][0] == "symbolic"
