@@ -110,3 +110,12 @@ def test_a_derivative_at_the_edge_of_a_closed_case_is_not_decided(tmp_path: Path
     with pytest.raises(VerificationError, match="counterexample: u = 0"):
         run(tmp_path, '"u >= 0"', "Derivative(Max(0, u), u)", '{to: "1"}')
     assert run(tmp_path, '"u > 0"', "Derivative(Max(0, u), u)", '{to: "1"}')[0][0] == "symbolic"
+
+
+def test_contradiction_claims_only_a_false_relation_between_numbers(tmp_path: Path) -> None:
+    contradictory = '"w2 > 0", "w1 + w2 < 0", "w1 > 0"'
+    with pytest.raises(EngineError, match="0 < 1 holds without the assumptions"):
+        run(tmp_path, contradictory, "0", '{by: contradiction, rel: "<", to: "1"}')
+    with pytest.raises(EngineError, match="a false relation between two numbers"):
+        run(tmp_path, contradictory, "w1", '{by: contradiction, rel: "<", to: "0"}')
+    assert run(tmp_path, contradictory, "1", '{by: contradiction, rel: "<=", to: "0"}')[0][0] == "symbolic"

@@ -30,10 +30,17 @@ def decide_pieces(expr: Any, args: dict, ctx: Any) -> Any:
 
 
 def contradiction_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> Verdict:
-    """Any claim holds under contradictory assumptions: the chain's assumptions (and the signs
-    of declared symbols), read as linear inequalities over their monomials, have no common
-    solution; the verdict gives the checked Farkas multipliers. Feasible assumptions reject
-    the step with a checked witness point."""
+    """A false relation between two numbers (0 < 0) follows from contradictory assumptions: the
+    chain's assumptions (and the signs of declared symbols), read as linear inequalities over
+    their monomials, have no common solution; the verdict gives the checked Farkas multipliers.
+    Feasible assumptions reject the step with a checked witness point; a claim that is not a
+    false relation between numbers is refused (it would hold vacuously, whatever it says)."""
+    a, b = sp.sympify(prev), sp.sympify(nxt)
+    if not (a.is_Rational and b.is_Rational):
+        raise RuleError(f"contradiction claims a false relation between two numbers (e.g. 0 < 0), not {shown(prev)}"
+                        f" {rel} {shown(nxt)}")
+    if {"=": a == b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[rel]:
+        raise RuleError(f"{a} {rel} {b} holds without the assumptions: claim a false one, e.g. 0 < 0")
     assume = list(ctx.assume)
     if not assume:
         raise RuleError("the chain has no assumptions to contradict (add them under assume)")
@@ -48,6 +55,6 @@ def contradiction_claim(prev: Any, rel: str, nxt: Any, args: dict, ctx: Any) -> 
 
 @rule("contradiction", "the assumptions contradict each other", prove=contradiction_claim)
 def contradiction(expr: Any, args: dict, ctx: Any) -> Any:
-    """Contradiction proves the claim of its step (`to`), whatever it is, by showing the
-    chain's linear assumptions infeasible; it computes nothing."""
+    """Contradiction proves the false claim of its step (`0 < 0`: start 0, rel <, to 0) by
+    showing the chain's linear assumptions infeasible; it computes nothing."""
     raise RuleError("contradiction proves the claimed `to` of its step; give `to`")
