@@ -215,6 +215,10 @@ class Printer(LatexPrinter):
             return self._do_exponent("e", exp)
         return super()._print_ExpBase(expr, exp)
 
+    def _print_Heaviside(self, expr, exp: str | None = None) -> str:
+        """The Heaviside step as H(u) (SymPy's theta would read as a parameter theta)."""
+        return self._do_exponent(f"\\operatorname{{H}}\\left({self._print(expr.args[0])}\\right)", exp)
+
     def _print_Derivative(self, expr) -> str:
         """d/dx for a function of x alone; the partial symbol when the expression depends on
         several variables, or on x only through a definition (h_n, a function of x and b_k)."""

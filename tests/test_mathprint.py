@@ -121,3 +121,6 @@ def test_inverse_and_grad_of_matrices() -> None:
     assert P.doprint(ops.inv(x)) == "x^{-1}"
     assert P.doprint(ops.inv(ops.matmul(x, y))) == "\\left(x y\\right)^{-1}"
     assert P.doprint(ops.grad(ops.matmul(ops.T(y), x), x)) == "\\frac{\\partial y^{\\top} x}{\\partial x}"
+
+def test_heaviside_prints_as_h_not_theta() -> None:
+    assert P.doprint(2 * x * sp.Heaviside(x)) == r"2 x \operatorname{H}\left(x\right)"

@@ -35,9 +35,9 @@ def apply(rule: str, expr, **args):
 
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
-        "asymptotic_class", "binomial_sums", "cancel", "cheapest_order", "collect", "complete_square", "count_ops",
-        "differentiate", "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction",
-        "integrate", "integrate_piecewise", "limit",
+        "asymptotic_class", "binomial_sums", "cancel", "cheapest_order", "collect", "complete_square",
+        "contradiction", "count_ops", "decide_pieces", "differentiate", "evaluate_sums", "expand", "expand_log",
+        "factor", "gaussian_moments", "induction", "integrate", "integrate_piecewise", "limit",
         "linearity",
         "shift_index", "simplify", "solve", "split_last", "split_sums", "substitute", "telescope", "together", "unfold",
         "use", "variance"]

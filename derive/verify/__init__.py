@@ -28,6 +28,7 @@ import sympy as sp
 
 from derive.errors import LimitError
 from derive.instances import is_abstract
+from derive.linear_feasibility import decided, decisions
 from derive.matrices import is_matrix
 from derive.matrix_eval import uses_matrix_calculus
 from derive.model import Verdict
@@ -78,6 +79,31 @@ def probe_instance(a: Any, b: Any, rel: str, ctx: Context) -> None:
     probe(a, b, rel, True, ctx)
 
 
+def _decided(a: Any, b: Any, ctx: Context) -> tuple[Any, Any]:
+    """Both sides with the cases of Max, Min, Heaviside and Abs the assumptions imply put in."""
+    return decided(a, list(ctx.assume)), decided(b, list(ctx.assume))
+
+
+def _has_decided_cases(a: Any, b: Any, ctx: Context) -> bool:
+    return bool(ctx.assume) and any(isinstance(e, sp.Basic) and e.has(sp.Max, sp.Min, sp.Heaviside)
+                                    for e in (a, b)) and _decided(a, b, ctx) != (a, b)
+
+
+def decided_cases(a: Any, b: Any, rel: str, ctx: Context) -> Verdict | None:
+    """The step with each case the assumptions imply put in (an exact linear implication: the
+    assumptions with its negation are infeasible), checked by the row those sides get."""
+    cases = decisions([a, b], list(ctx.assume))
+    a, b = _decided(a, b, ctx)
+    row = next(r for r in CHECKS if r.when(a, b, ctx))
+    for method in row.methods:
+        verdict = method(a, b, rel, ctx)
+        if verdict:
+            return Verdict(verdict.method, f"cases decided by the assumptions (exact linear implication): "
+                                           f"{cases}; then {verdict.detail}")
+    raise StepRejected(f"no check accepts the step with its decided cases (checked as {row.what})",
+                       f"{sp.sstr(a)[:100]} {rel} {sp.sstr(b)[:100]}")
+
+
 def _either(test: Callable[[Any, Context], bool]) -> Callable[[Any, Any, Context], bool]:
     return lambda a, b, ctx: test(a, ctx) or test(b, ctx)
 
@@ -89,6 +115,7 @@ CHECKS: tuple[Row, ...] = (
     Row("a matrix expression", _either(lambda e, ctx: is_matrix(e, ctx.scope.shapes)),
         (identical, matrix_symbolic, matrix_instances)),
     Row("identical sides", lambda a, b, ctx: a == b, (identical,)),
+    Row("Max, Min or Heaviside with cases decided by the assumptions", _has_decided_cases, (decided_cases,)),
     Row("a Dirac delta (no instance or point can evaluate one)", _either(lambda e, ctx: e.has(sp.DiracDelta)),
         (check_delta,)),
     Row("abstract objects: sums, spaces, tables, whole numbers, expectations, costs",
