@@ -224,7 +224,9 @@ class _Builder:
                 return sp.Rational(a, b)
             if a == 1:
                 return sp.Pow(b, sp.S.NegativeOne, evaluate=False)
-            return sp.Mul(a, sp.Pow(b, sp.S.NegativeOne, evaluate=False), evaluate=False)
+            negative, a = _sign_out(a)
+            q = sp.Mul(a, sp.Pow(b, sp.S.NegativeOne, evaluate=False), evaluate=False)
+            return sp.Mul(sp.S.NegativeOne, q, evaluate=False) if negative else q
         if isinstance(op, ast.Pow):
             _check_power(a, b)
             return sp.Pow(a, b, evaluate=False)
@@ -310,6 +312,16 @@ class _Builder:
 def _terms(a: Any, kind: type) -> tuple:
     """The operands of a left operand of the same kind (a + b + c is one sum, not nested)."""
     return a.args if isinstance(a, kind) else (a,)
+
+
+def _sign_out(a: Any) -> tuple[bool, Any]:
+    """A numerator's leading sign taken out, so that `-a/b` is -(a/b), not (-a)/b (which
+    prints as a fraction with (-1) a above the bar): (True, a) for Mul(-1, a) and for a product
+    with a negative leading number, else (False, a) unchanged."""
+    if isinstance(a, sp.Mul) and a.args and isinstance(a.args[0], sp.Number) and a.args[0] < 0:
+        rest = a.args[1:] if a.args[0] == -1 else (-a.args[0], *a.args[1:])
+        return True, rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return False, a
 
 
 def _check_bound(name: str, specs: list) -> None:

@@ -436,3 +436,15 @@ def test_piecewise_equality_condition(ns: Namespace) -> None:
 ])
 def test_piecewise_rejects(ns: Namespace, text: str, message: str) -> None:
     assert message in rejected(text, ns)
+
+
+def test_a_leading_minus_stands_before_the_fraction() -> None:
+    """`-a/b` is -(a/b) (printed - a/b), not (-a)/b (printed with (-1) a above the bar); the
+    value is unchanged."""
+    a, b = sp.symbols("a b")
+    ns = Namespace(symbols={"a": a, "b": b})
+    minus = lambda e: sp.Mul(sp.S.NegativeOne, e, evaluate=False)  # noqa: E731
+    over = lambda n, d: sp.Mul(n, sp.Pow(d, -1, evaluate=False), evaluate=False)  # noqa: E731
+    assert parse("-a/b", ns) == minus(over(a, b))
+    assert parse("-2*a/b", ns) == minus(over(sp.Mul(2, a, evaluate=False), b))
+    assert parse("a/b", ns) == over(a, b)
