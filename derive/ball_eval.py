@@ -83,6 +83,24 @@ class BallEval(MatrixEval):
             raise ValueError(f"jacobian({f}, {var}): {f} must be a vector")
         return arb_mat([[p[i, 0] for p in fv.partials] for i in range(fv.value.nrows())])
 
+    def _inv(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("inv inside a jacobian has no derivative here")
+        try:
+            return m.inv()
+        except ZeroDivisionError:  # not certified invertible at this precision
+            raise NotEnclosed("the matrix is not certified invertible") from None
+
+    def _det(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("det inside a jacobian has no derivative here")
+        return m.det()
+
+    def _trace(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("tr inside a jacobian has no derivative here")
+        return sum((m[i, i] for i in range(m.nrows())), arb(0))
+
     def _apply(self, e: Any, args: list) -> Any:
         if not any(isinstance(a, Jet) for a in args):
             return apply(e, args)

@@ -15,16 +15,16 @@ from typing import Any
 
 import sympy as sp
 
-from derive.ops import T, matmul, scale
+from derive.ops import T, inv, matmul, scale
 from derive.sizes import check_matrix
 
 
 def is_matrix(expr: Any, shapes: dict) -> bool:
     """Is expr matrix-valued (a shaped symbol, a product, transpose or scaling of matrices,
-    or a sum or scalar multiple of such)?"""
+    an inverse, or a sum or scalar multiple of such)?"""
     if isinstance(expr, sp.Symbol):
         return expr in shapes
-    if isinstance(expr, (matmul, T, scale)):
+    if isinstance(expr, (matmul, T, scale, inv)):
         return True
     if isinstance(expr, (sp.Add, sp.Mul)):
         return any(is_matrix(a, shapes) for a in expr.args)
@@ -52,15 +52,19 @@ def parenthesisations(factors: list[Any]) -> list[Any]:
     return out
 
 
+SQUARE = ("identity", "symmetric", "spd")  # structures that only square matrices have
+
+
 def structure_relations(shapes: dict, structure: dict) -> list[Any]:
     """The size relations a structure needs: rows >= columns for orthonormal columns, a square
-    identity. Instances draw their sizes so that these hold."""
+    identity, symmetric or symmetric positive-definite (spd) matrix. Instances draw their sizes
+    so that these hold."""
     out = []
     for sym, kind in sorted(structure.items(), key=lambda kv: str(kv[0])):
         rows, cols = shapes[sym]
         if kind == "orthonormal_columns" and rows != cols:
             out.append(sp.Ge(rows, cols, evaluate=False))
-        elif kind == "identity" and rows != cols:
+        elif kind in SQUARE and rows != cols:
             out.append(sp.Eq(rows, cols, evaluate=False))
     return out
 
@@ -87,6 +91,10 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
         if rows != cols:
             raise ValueError(f"an identity matrix is square, got {rows} x {cols}")
         return sp.ImmutableMatrix(sp.eye(rows))
+    if structure in ("symmetric", "spd"):
+        if rows != cols:
+            raise ValueError(f"a {structure} matrix is square, got {rows} x {cols}")
+        return _symmetric(rows, structure == "spd", rng, scale)
     if structure in ("diagonal", "positive_diagonal"):
         low = 1 if structure == "positive_diagonal" else -9
         out = sp.zeros(rows, cols)
@@ -97,6 +105,20 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
             out[i, i] = scale * value
         return sp.ImmutableMatrix(out)
     return sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+
+
+def _symmetric(n: int, definite: bool, rng: random.Random, scale: Any) -> sp.ImmutableMatrix:
+    """A random exact symmetric n x n matrix B + B^T times `scale`; with `definite`, a symmetric
+    positive-definite one L L^T times |scale|, L lower triangular with a positive diagonal (so
+    L is invertible and x^T L L^T x = |L^T x|^2 > 0 for x != 0)."""
+    def entry() -> sp.Rational:
+        return sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
+    if not definite:
+        b = sp.Matrix(n, n, lambda i, j: entry())
+        return sp.ImmutableMatrix(scale * (b + b.T))
+    low = sp.Matrix(n, n, lambda i, j: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)) if i == j
+                    else entry() if i > j else 0)
+    return sp.ImmutableMatrix(abs(scale) * low * low.T)
 
 
 def _generic_orthogonal(n: int, rng: random.Random) -> sp.Matrix:

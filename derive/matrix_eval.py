@@ -2,7 +2,8 @@
 about largest singular values. (The random matrices themselves come from
 derive/matrices.py's `random_matrix`.)
 
-Matrix expressions: matmul, T, scale, diag, jacobian, MatProduct; +, -, * by a scalar, ** by a
+Matrix expressions: matmul, T, scale, diag, jacobian, MatProduct, inv; det and tr of a
+square matrix are scalars; +, -, * by a scalar, ** by a
 number and scalar functions (tanh, exp, ...) act entry by entry, a scalar standing for the
 matrix of that constant. The product of two matrices must be written matmul.
 
@@ -22,7 +23,7 @@ import sympy as sp
 from flint import acb_mat, arb, arb_mat
 
 from derive.balls import NotEnclosed, enclosure, excludes_zero, precision
-from derive.ops import MATRIX_OPS, MatProduct, T, diag, jacobian, matmul, scale, sigma_max
+from derive.ops import MATRIX_OPS, MatProduct, T, det, diag, inv, jacobian, matmul, scale, sigma_max, tr
 
 DIGITS = 60
 PREC = int(DIGITS * 3.33) + 40  # bits of working precision for ball arithmetic
@@ -77,6 +78,12 @@ class MatrixEval:
             return self._product(*e.args)
         if isinstance(e, sigma_max):
             return self.sigma_max(self._matrix(e.args[0]))
+        if isinstance(e, (inv, det, tr)):
+            m = self._matrix(e.args[0])
+            rows, cols = self._shape(m)
+            if rows != cols:
+                raise ValueError(f"{type(e).__name__}({e.args[0]}) needs a square matrix, got {rows}x{cols}")
+            return self._inv(m) if isinstance(e, inv) else self._det(m) if isinstance(e, det) else self._trace(m)
         args = [self.value(a) for a in e.args]
         mats = [a for a in args if self._is_matrix(a)]
         if not mats:
@@ -140,6 +147,17 @@ class MatrixEval:
 
     def _jacobian(self, f: Any, var: Any) -> Any:
         return self._exact_jacobian(f, var)
+
+    def _inv(self, m: Any) -> Any:
+        if m.det() == 0:
+            raise ValueError("inv of a singular matrix on this instance")
+        return sp.ImmutableMatrix(m.inv())
+
+    def _det(self, m: Any) -> Any:
+        return m.det()
+
+    def _trace(self, m: Any) -> Any:
+        return m.trace()
 
     def _apply(self, e: Any, args: list) -> Any:
         return e.func(*args)

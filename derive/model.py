@@ -13,7 +13,7 @@ from derive.errors import Loc
 Method = Literal["symbolic", "instance", "numeric"]
 RELATIONS = ("=", "<=", "<", ">=", ">")
 # the `structure` a matrix symbol may declare; derive.matrices.random_matrix draws each kind
-STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity")
+STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity", "symmetric", "spd")
 
 
 @dataclass(frozen=True)
