@@ -75,4 +75,4 @@ def rule(name: str, statement: str, *params: Param, claim: Callable[..., tuple[A
     return register
 
 
-from derive.rules import algebra, calculus, costs, induction, probability  # noqa: E402,F401  (registers)
+from derive.rules import algebra, calculus, costs, gaussian_matrix, induction, probability  # noqa: E402,F401  (registers)
