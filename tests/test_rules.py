@@ -35,9 +35,9 @@ def apply(rule: str, expr, **args):
 
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
-        "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "count_ops", "differentiate",
+        "asymptotic_class", "cancel", "cheapest_order", "collect", "complete_square", "complete_square_matrix", "count_ops", "differentiate",
         "evaluate_sums", "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "limit",
-        "linearity",
+        "linearity", "scaled_identity",
         "simplify", "solve", "substitute", "together", "unfold", "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
 

@@ -3,7 +3,8 @@ the square in a vector variable.
 
 - `scaled_identity`: for an identity matrix I of symbolic size n (a symbol declared with
   `structure: identity` and shape [n, n]) and a scalar c: inv(c I) = I / c, (c I) M = c M,
-  M (c I) = c M, (c I)^T = c I, tr(c I) = c n, det(c I) = c^n.
+  M (c I) = c M, (c I)^T = c I, tr(c I) = c n, det(c I) = c^n; a scalar factor of a product
+  or a trace moves out of it, (c M) N = c (M N), tr(c M) = c tr(M).
 - `complete_square_matrix`: in a sum that holds the quadratic form k x^T A x and terms linear
   in the vector x, with A symmetric, k x^T A x - 2 k b^T x = k (x - A^-1 b)^T A (x - A^-1 b)
   - k b^T A^-1 b.
@@ -50,11 +51,14 @@ def _identity_step(e: Any, ctx: Any) -> Any:
             size = ctx.scope.shapes[eye][0]
             return {inv: lambda: eye / c, T: lambda: c * eye, tr: lambda: c * size,
                     det: lambda: c**size}[type(e)]()
-    if isinstance(e, matmul):
-        for k in (0, 1):
-            found = _scaled_identity(e.args[k], ctx)
+    if isinstance(e, (matmul, tr)):
+        for k, arg in enumerate(e.args):
+            found = _scaled_identity(arg, ctx) if isinstance(e, matmul) else None
             if found:
                 return found[0] * e.args[1 - k]
+            c, m = _split(arg, ctx.scope.shapes)
+            if c != 1 and m != 1:  # a scalar factor moves out of a product or a trace
+                return c * e.func(*[m if j == k else a for j, a in enumerate(e.args)])
     return e
 
 
@@ -67,7 +71,8 @@ def _bottom_up(e: Any, step: Any) -> Any:
 @rule("scaled_identity", "for the identity I of size n: (cI)^{-1} = I/c, (cI)M = cM, tr(cI) = cn, det(cI) = c^n")
 def scaled_identity(expr: Any, args: dict, ctx: Any) -> Any:
     """Every inverse, transpose, trace, determinant and product of a scalar multiple of an
-    identity matrix (declared `structure: identity`, of any size) worked out, repeatedly."""
+    identity matrix (declared `structure: identity`, of any size) worked out, and scalar
+    factors moved out of products and traces, repeatedly."""
     out = expr
     while True:
         nxt = _bottom_up(out, lambda e: _identity_step(e, ctx))
