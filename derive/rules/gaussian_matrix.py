@@ -68,7 +68,7 @@ def _bottom_up(e: Any, step: Any) -> Any:
     return step(e)
 
 
-@rule("scaled_identity", "for the identity I of size n: (cI)^{-1} = I/c, (cI)M = cM, tr(cI) = cn, det(cI) = c^n")
+@rule("scaled_identity", "multiples of the identity worked out: inverse, product, trace, determinant")
 def scaled_identity(expr: Any, args: dict, ctx: Any) -> Any:
     """Every inverse, transpose, trace, determinant and product of a scalar multiple of an
     identity matrix (declared `structure: identity`, of any size) worked out, and scalar
@@ -139,7 +139,7 @@ def _has_quadratic(e: Any, x: Any, shapes: dict) -> bool:
         for t in e.args if x in t.free_symbols)
 
 
-@rule("complete_square_matrix", "completing the square: x^T A x - 2b^T x = (x - A^{-1}b)^T A (x - A^{-1}b) - b^T A^{-1} b (A symmetric)",
+@rule("complete_square_matrix", "completing the square in a vector (symmetric matrix)",
       Param("var", "symbol"), Param("b", "expr", required=False))
 def complete_square_matrix(expr: Any, args: dict, ctx: Any) -> Any:
     """In the first sum (outermost first) that holds a quadratic form k x^T A x in the vector
