@@ -117,6 +117,16 @@ class BallEval(MatrixEval):
         seed = Jet(self._enclosed(self.env[var]), tuple(units))
         return _Seeded(self.env, self.unfold, self.enclosures, self.seen, {var: seed}).value(f)
 
+    def _det(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("det inside a jacobian has no derivative here")
+        return m.det()
+
+    def _trace(self, m: Any) -> Any:
+        if isinstance(m, Jet):
+            raise NotEnclosed("tr inside a jacobian has no derivative here")
+        return sum((m[i, i] for i in range(m.nrows())), arb(0))
+
     def _apply(self, e: Any, args: list) -> Any:
         if not any(isinstance(a, Jet) for a in args):
             return apply(e, args)

@@ -26,7 +26,8 @@ from sympy.printing.precedence import PRECEDENCE
 from derive import model, ops
 from derive.texguard import check_math
 
-OPERATOR_NAMES: dict[type, str] = {ops.cost: "cost", ops.softmax_rows: "softmax", ops.sg: "sg", ops.diag: "diag"}
+OPERATOR_NAMES: dict[type, str] = {ops.cost: "cost", ops.softmax_rows: "softmax", ops.sg: "sg", ops.diag: "diag",
+                                  ops.tr: "tr"}
 RELATION_LATEX: dict[str, str] = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 LINE_BUDGET = 56  # estimated glyphs of display math that fit on one line beside a short note
@@ -118,7 +119,7 @@ class Printer(LatexPrinter):
         a = expr.args
         closed = True
         match expr:
-            case ops.cost() | ops.softmax_rows() | ops.sg() | ops.diag():
+            case ops.cost() | ops.softmax_rows() | ops.sg() | ops.diag() | ops.tr():
                 tex = f"\\operatorname{{{OPERATOR_NAMES[type(expr)]}}}\\left({self._print(a[0])}\\right)"
             case ops.Int():
                 tex, closed = f"\\int {self._operand(a[0])} \\, \\mathrm{{d}}{self._print(a[1])}", False
@@ -149,6 +150,11 @@ class Printer(LatexPrinter):
                 tex, closed = f"{base}^{{-1}}", False
             case ops.scale():
                 tex, closed = f"{self._operand(a[1])}\\, {self._operand(a[0])}", False
+            case ops.inv():
+                base = self._print(a[0]) if a[0].is_Atom else f"\\left({self._print(a[0])}\\right)"
+                tex, closed = f"{base}^{{-1}}", False
+            case ops.det():
+                tex = f"\\det\\left({self._print(a[0])}\\right)"
             case ops.sigma_max():
                 tex = f"\\sigma_{{\\max}}\\left({self._print(a[0])}\\right)"
             case ops.jacobian():

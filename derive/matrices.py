@@ -56,12 +56,13 @@ def parenthesisations(factors: list[Any]) -> list[Any]:
     return out
 
 
-SQUARE = ("identity", "permutation", "invertible")  # structures of square matrices only
+SQUARE = ("identity", "permutation", "invertible", "symmetric", "spd")  # structures of square matrices only
 
 
 def structure_relations(shapes: dict, structure: dict) -> list[Any]:
     """The size relations a structure needs: rows >= columns for orthonormal columns, a square
-    identity. Instances draw their sizes so that these hold."""
+    identity, symmetric or symmetric positive-definite (spd) matrix. Instances draw their sizes
+    so that these hold."""
     out = []
     for sym, kind in sorted(structure.items(), key=lambda kv: str(kv[0])):
         rows, cols = shapes[sym]
@@ -103,6 +104,10 @@ def random_matrix(rows: int, cols: int, structure: str | None, rng: random.Rando
             m = sp.ImmutableMatrix(rows, cols, lambda i, j: scale * sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
             if m.det() != 0:
                 return m
+    if structure in ("symmetric", "spd"):
+        if rows != cols:
+            raise ValueError(f"a {structure} matrix is square, got {rows} x {cols}")
+        return _symmetric(rows, structure == "spd", rng, scale)
     if structure in ("diagonal", "positive_diagonal"):
         low = 1 if structure == "positive_diagonal" else -9
         out = sp.zeros(rows, cols)
@@ -125,6 +130,18 @@ def random_permutation(n: int, rng: random.Random) -> sp.Matrix:
     for i, j in enumerate(order):
         out[i, j] = 1
     return out
+def _symmetric(n: int, definite: bool, rng: random.Random, scale: Any) -> sp.ImmutableMatrix:
+    """A random exact symmetric n x n matrix B + B^T times `scale`; with `definite`, a symmetric
+    positive-definite one L L^T times |scale|, L lower triangular with a positive diagonal (so
+    L is invertible and x^T L L^T x = |L^T x|^2 > 0 for x != 0)."""
+    def entry() -> sp.Rational:
+        return sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
+    if not definite:
+        b = sp.Matrix(n, n, lambda i, j: entry())
+        return sp.ImmutableMatrix(scale * (b + b.T))
+    low = sp.Matrix(n, n, lambda i, j: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)) if i == j
+                    else entry() if i > j else 0)
+    return sp.ImmutableMatrix(abs(scale) * low * low.T)
 
 
 def _generic_orthogonal(n: int, rng: random.Random) -> sp.Matrix:

@@ -2,7 +2,8 @@
 about largest singular values. (The random matrices themselves come from
 derive/matrices.py's `random_matrix`.)
 
-Matrix expressions: matmul, T, scale, inv, softmax_rows, diag, jacobian, grad, MatProduct; +, -, * by a scalar, ** by a
+Matrix expressions: matmul, T, scale, inv, softmax_rows, diag, jacobian, grad, MatProduct; det and tr of a
+square matrix are scalars; +, -, * by a scalar, ** by a
 number and scalar functions (tanh, exp, ...) act entry by entry, a scalar standing for the
 matrix of that constant. The product of two matrices must be written matmul.
 
@@ -22,7 +23,8 @@ import sympy as sp
 from flint import acb_mat, arb, arb_mat
 
 from derive.balls import NotEnclosed, enclosure, excludes_zero, precision
-from derive.ops import MATRIX_OPS, MatProduct, T, diag, grad, inv, jacobian, matmul, scale, sigma_max, softmax_rows
+from derive.ops import (MATRIX_OPS, MatProduct, T, det, diag, grad, inv, jacobian, matmul, scale, sigma_max, softmax_rows,
+                        tr)
 
 DIGITS = 60
 PREC = int(DIGITS * 3.33) + 40  # bits of working precision for ball arithmetic
@@ -83,6 +85,12 @@ class MatrixEval:
             return self._product(*e.args)
         if isinstance(e, sigma_max):
             return self.sigma_max(self._matrix(e.args[0]))
+        if isinstance(e, (det, tr)):
+            m = self._matrix(e.args[0])
+            rows, cols = self._shape(m)
+            if rows != cols:
+                raise ValueError(f"{type(e).__name__}({e.args[0]}) needs a square matrix, got {rows}x{cols}")
+            return self._det(m) if isinstance(e, det) else self._trace(m)
         args = [self.value(a) for a in e.args]
         mats = [a for a in args if self._is_matrix(a)]
         if not mats:
@@ -173,6 +181,12 @@ class MatrixEval:
         """Each row of exp(m), divided by its sum."""
         e = m.applyfunc(sp.exp)
         return sp.ImmutableMatrix(m.rows, m.cols, lambda i, j: e[i, j] / sum(e.row(i)))
+
+    def _det(self, m: Any) -> Any:
+        return m.det()
+
+    def _trace(self, m: Any) -> Any:
+        return m.trace()
 
     def _apply(self, e: Any, args: list) -> Any:
         return e.func(*args)

@@ -13,7 +13,8 @@ from derive.errors import Loc
 Method = Literal["symbolic", "instance", "numeric"]
 RELATIONS = ("=", "<=", "<", ">=", ">")
 # the `structure` a matrix symbol may declare; derive.matrices.random_matrix draws each kind
-STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity", "permutation", "invertible", "ones")
+STRUCTURES = ("orthonormal_columns", "diagonal", "positive_diagonal", "identity", "permutation", "invertible", "ones",
+              "symmetric", "spd")
 
 
 @dataclass(frozen=True)

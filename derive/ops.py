@@ -165,7 +165,25 @@ class MatProduct(Op):
         return (body.free_symbols - {t}) | lo.free_symbols | hi.free_symbols
 
 
-MATRIX_OPS = (sigma_max, diag, jacobian, grad, MatProduct)
+class det(Op):
+    """det(A): the determinant of the square matrix A."""
+
+    nargs = 1
+
+    def _eval_is_real(self) -> bool:
+        return True
+
+
+class tr(Op):
+    """tr(A): the trace of the square matrix A, the sum of its diagonal entries."""
+
+    nargs = 1
+
+    def _eval_is_real(self) -> bool:
+        return True
+
+
+MATRIX_OPS = (sigma_max, diag, jacobian, grad, MatProduct, inv, det, tr)
 
 OPS: dict[str, type[Op]] = {
     c.__name__: c for c in (Int, E, Var, MaxOver, ArgMaxOver, Theta, cost, min_cost, matmul, T, scale, inv, softmax_rows,

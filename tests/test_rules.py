@@ -36,11 +36,10 @@ def apply(rule: str, expr, **args):
 def test_registry_names() -> None:
     assert sorted(REGISTRY) == [
         "asymptotic_class", "binomial_sums", "cancel", "cheapest_order", "collect", "complete_square",
-        "contradiction", "count_ops", "decide_pieces", "differentiate", "evaluate_sums", "expand", "expand_log",
-        "factor", "gaussian_moments", "induction", "integrate", "integrate_piecewise", "limit",
-        "linearity",
-        "shift_index", "simplify", "solve", "split_last", "split_sums", "substitute", "telescope", "together", "unfold",
-        "use", "variance"]
+        "complete_square_matrix", "contradiction", "count_ops", "decide_pieces", "differentiate", "evaluate_sums",
+        "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "integrate_piecewise",
+        "limit", "linearity", "scaled_identity", "shift_index", "simplify", "solve", "split_last", "split_sums",
+        "substitute", "telescope", "together", "unfold", "use", "variance",
     assert all(r.statement for r in REGISTRY.values())
 
 

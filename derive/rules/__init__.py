@@ -75,4 +75,4 @@ def rule(name: str, statement: str, *params: Param, claim: Callable[..., tuple[A
     return register
 
 
-from derive.rules import algebra, calculus, combinatorics, costs, densities, induction, piecewise, probability, sequences  # noqa: E402,F401  (registers)
+from derive.rules import algebra, calculus, combinatorics, costs, densities, gaussian_matrix, induction, piecewise, probability, sequences  # noqa: E402,F401  (registers)
