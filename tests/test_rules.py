@@ -39,7 +39,7 @@ def test_registry_names() -> None:
         "complete_square_matrix", "contradiction", "count_ops", "decide_pieces", "differentiate", "evaluate_sums",
         "expand", "expand_log", "factor", "gaussian_moments", "induction", "integrate", "integrate_piecewise",
         "limit", "linearity", "scaled_identity", "shift_index", "simplify", "solve", "split_last", "split_sums",
-        "substitute", "telescope", "together", "unfold", "use", "variance",
+        "substitute", "telescope", "together", "unfold", "use", "variance"]
     assert all(r.statement for r in REGISTRY.values())
 
 

@@ -650,7 +650,7 @@ solution:
     f = str(path)
     assert issues_of(path) == [
         f"{f}:5: symbols.A.structure: unknown structure 'sparse'; expected one of: orthonormal_columns, "
-        "diagonal, positive_diagonal, identity, permutation, invertible, ones",
+        "diagonal, positive_diagonal, identity, permutation, invertible, ones, symmetric, spd",
         f"{f}:6: symbols.B.structure: a structure needs a shape: declare `shape: [rows, cols]`",
         f"{f}:7: symbols.C.shape: a shape is [rows, columns]",
     ]
