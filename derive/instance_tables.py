@@ -1,8 +1,9 @@
 """The values an instance (derive/instances.py) gives unknown tables: entries of indexed
 symbols, tables of declared functions on finite spaces (random; moved by a random slack under
 an inequality hypothesis; shared up to sign in a tied instance; constant in an equality case:
-positive in the first, negative in the second), probability tables of densities (normalised; in the first equality case equal to a marginal or
-posterior made of densities), and the chain's equality constraints on entries
+positive in the first, negative in the second), probability tables of densities (normalised; in
+the first equality case equal to a marginal or posterior made of densities), and the chain's
+equality constraints on entries
 (Sum(t[i], (i, 1, n)) == 1). A mixin of Instance: it uses the instance's fields."""
 
 from __future__ import annotations
