@@ -256,9 +256,17 @@ def test_both_sides_share_the_real_values_a_maximum_fixes() -> None:
     assert x == inst.values[gamma] * inst.evaluate(f(st, 0))
 
 
-@pytest.mark.parametrize("case, sign", [(1, 1), (2, -1)])
-def test_equality_case_constants_are_positive_then_negative(case: int, sign: int) -> None:
+@pytest.mark.parametrize("case, sign, shared", [(1, 1, False), (2, -1, True)])
+def test_equality_case_constants_are_positive_then_one_negative(case: int, sign: int, shared: bool) -> None:
+    """Case 1: each free table its own positive constant; case 2: one negative constant for all."""
     sc, f = _table_scope()
-    inst = Instance(sc, random.Random(4), equal=case)
-    values = {inst.evaluate(f(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)}
-    assert len(values) == 1 and sp.sign(values.pop()) == sign
+    h = sp.Function("h", real=True)
+    sc.functions["h"] = FunctionInfo("h", ("S", "A"), 0, False)
+    same = []
+    for seed in range(10):
+        inst = Instance(sc, random.Random(seed), equal=case)
+        values = {inst.evaluate(f(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)}
+        others = {inst.evaluate(h(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)}
+        assert len(values) == len(others) == 1 and sp.sign(next(iter(values))) == sign
+        same.append(values == others)
+    assert all(same) if shared else not all(same)
