@@ -1,8 +1,9 @@
 """The values an instance (derive/instances.py) gives unknown tables: entries of indexed
 symbols, tables of declared functions on finite spaces (random; moved by a random slack under
-an inequality hypothesis; shared up to sign in a tied instance; constant in an equality case),
-probability tables of densities (normalised; in the first equality case equal to a marginal or
-posterior made of densities), and the chain's equality constraints on entries
+an inequality hypothesis; shared up to sign in a tied instance; constant in an equality case:
+positive in the first, one negative constant for all in the second), probability tables of densities (normalised; in
+the first equality case equal to a marginal or posterior made of densities), and the chain's
+equality constraints on entries
 (Sum(t[i], (i, 1, n)) == 1). A mixin of Instance: it uses the instance's fields."""
 
 from __future__ import annotations
@@ -110,9 +111,11 @@ class Tables:
                 self.tables[key] = self._bounded(bound, node)
             elif (leader := tie_leader(self.scope, info.name, self.tied)) is not None:
                 self.tables[key] = self.tie_sign * self._table(self.scope.ns.functions[leader][0](*node.args))
-            elif self.equal:  # one value for every argument
-                self.tables[key] = self.tables.setdefault((info.name, "constant"),
-                                                         self.magnitude(info.name) * self.rational())
+            elif self.equal:  # one value for every argument: in case 1 positive, its own for each table;
+                # in case 2 negative, one for every free table (q1 = q2: where bounds on differences are tight)
+                self.tables[key] = self.tables.setdefault((info.name if self.equal == 1 else "", "constant"),
+                                                         (-1) ** (self.equal - 1) * self.magnitude(info.name)
+                                                         * self.rational())
             else:
                 self.tables[key] = self.magnitude(info.name) * sp.Rational(self.rng.randint(-9, 9),
                                                                           self.rng.randint(1, 4))

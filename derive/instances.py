@@ -183,6 +183,13 @@ class Instance(Tables):
             expr = new
         return expr
 
+    def evaluate_pair(self, a: Any, b: Any) -> tuple[Any, Any]:
+        """Both sides of a step on this instance. A maximum fixes the real symbols it needs
+        (`_max`), so a side evaluated before it gets those values too."""
+        x, y = self.evaluate(a), self.evaluate(b)
+        late = {k: v for k, v in self.values.items() if k in x.free_symbols | y.free_symbols}
+        return x.xreplace(late), y.xreplace(late)
+
     def _step(self, expr: Any) -> Any:
         free = free_vars(expr)
         expr = put_free(expr, {k: v for k, v in self.values.items() if k in free})
@@ -200,7 +207,9 @@ class Instance(Tables):
                             lambda e: e.doit())
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), gaussian_integral)
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
-        expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), self._max)
+        # a maximum inside another binder waits for that binder's variable (its point is set there)
+        expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver))
+                            and not free_vars(e) & set(self.scope.symbol_space), self._max)
         expr = expr.replace(lambda e: isinstance(e, Var), lambda e: E(e.args[0] ** 2) - E(e.args[0]) ** 2)
         expr = expr.replace(lambda e: isinstance(e, E), self._expectation)
         expr = expr.replace(lambda e: isinstance(e, cost), self._cost)

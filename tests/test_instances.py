@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
 import sympy as sp
 
 from derive.instances import Instance, OpCounter, free_vars, is_abstract, rational_orthogonal
-from derive.ops import E, Int, MaxOver, T, cost, matmul, min_cost, scale, softmax_rows
+from derive.ops import ArgMaxOver, E, Int, MaxOver, T, cost, matmul, min_cost, scale, softmax_rows
 from derive.scope import FunctionInfo, Scope
 
 st, a = sp.symbols("st a", real=True)
@@ -232,3 +233,51 @@ def test_equality_case_makes_random_variables_uncorrelated() -> None:
         assert equal.evaluate(cov) == 0
         assert equal.evaluate(E(g)) == 0
         assert equal.evaluate(E(R)) == plain.evaluate(E(R))
+
+def _table_scope() -> tuple[Scope, Any]:
+    sc = scope()
+    f = sp.Function("f", real=True)
+    sc.functions["f"] = FunctionInfo("f", ("S", "A"), 0, False)
+    return sc, f
+
+
+def test_a_maximum_inside_a_binder_is_taken_at_each_point_of_it() -> None:
+    """ArgMaxOver(f(st, a), a) inside MaxOver(..., st): the inner arg max is found at every st,
+    not at one point drawn for the bound st."""
+    sc, f = _table_scope()
+    for seed in range(20):
+        inst = Instance(sc, random.Random(seed))
+        inner = [inst.evaluate(ArgMaxOver(f(sp.Integer(i), a), a)) for i in range(3)]
+        if len(set(inner)) > 1:
+            break
+    assert len(set(inner)) > 1  # the arg max differs between states: the test discriminates
+    assert inst.evaluate(MaxOver(ArgMaxOver(f(st, a), a), st)) == max(inner)
+    assert inst.evaluate(MaxOver(-ArgMaxOver(f(st, a), a), st)) == -min(inner)
+
+
+def test_both_sides_share_the_real_values_a_maximum_fixes() -> None:
+    """A maximum of an expression in a real symbol fixes that symbol; the other side, evaluated
+    first, takes the same value."""
+    sc, f = _table_scope()
+    gamma = sp.Symbol("gamma", nonnegative=True)
+    inst = Instance(sc, random.Random(1))
+    x, y = inst.evaluate_pair(gamma * f(st, 0), MaxOver(gamma * f(st, a), a))
+    assert not x.free_symbols and not y.free_symbols
+    assert x <= y
+    assert x == inst.values[gamma] * inst.evaluate(f(st, 0))
+
+
+@pytest.mark.parametrize("case, sign, shared", [(1, 1, False), (2, -1, True)])
+def test_equality_case_constants_are_positive_then_one_negative(case: int, sign: int, shared: bool) -> None:
+    """Case 1: each free table its own positive constant; case 2: one negative constant for all."""
+    sc, f = _table_scope()
+    h = sp.Function("h", real=True)
+    sc.functions["h"] = FunctionInfo("h", ("S", "A"), 0, False)
+    same = []
+    for seed in range(10):
+        inst = Instance(sc, random.Random(seed), equal=case)
+        values = {inst.evaluate(f(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)}
+        others = {inst.evaluate(h(sp.Integer(i), sp.Integer(j))) for i in range(3) for j in range(2)}
+        assert len(values) == len(others) == 1 and sp.sign(next(iter(values))) == sign
+        same.append(values == others)
+    assert all(same) if shared else not all(same)

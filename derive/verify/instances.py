@@ -41,7 +41,7 @@ def probe(a: Any, b: Any, rel: str, abstract: bool, ctx: Context) -> None:
     if abstract:
         inst = Instance(ctx.scope, rng, assume=ctx.assume)
         inst.honour_equalities()
-        a, b = inst.evaluate(a), inst.evaluate(b)
+        a, b = inst.evaluate_pair(a, b)
         where = inst.describe(set(inst.values))
         undefined(a, b, where)
     point = sample_point(a.free_symbols | b.free_symbols, ctx, rng)
@@ -115,7 +115,7 @@ def _on_instance(inst: Instance, a: Any, b: Any, rel: str, ctx: Context, rng: ra
                  false: str) -> None:
     """Check `a rel b` on one instance (rejecting with `false` and the instance)."""
     inst.honour_equalities()
-    x, y = inst.evaluate(a), inst.evaluate(b)
+    x, y = inst.evaluate_pair(a, b)
     where = inst.describe(set(inst.values))
     undefined(x, y, where)
     seen.polynomials |= set(inst.polynomials)

@@ -50,7 +50,7 @@ def matrix_instances(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
                 inst.values[s] = sp.Integer(LARGEST)
         where = ""
         try:
-            x, y = inst.evaluate(a), inst.evaluate(b)
+            x, y = inst.evaluate_pair(a, b)
             mats = inst.matrices()
             if case is not None and not _degenerate(mats, ctx, case):
                 continue
@@ -90,7 +90,7 @@ def _wide(a: Any, b: Any, rel: str, ctx: Context, rng: random.Random) -> str:
                         assume=ctx.assume, whole_numbers=WIDE_WHOLE_NUMBERS)
         where = ""
         try:
-            x, y = inst.evaluate(a), inst.evaluate(b)
+            x, y = inst.evaluate_pair(a, b)
             mats = inst.matrices()
             where = _where(inst)
             ok, shown, _, tight = _by_balls(x, y, rel, mats, ctx)
