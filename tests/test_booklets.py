@@ -108,3 +108,33 @@ def test_tex_is_reproducible(assn5: tuple[subprocess.CompletedProcess, Path], tm
     assert (out / "assn5.tex").read_bytes() == (out2 / "assn5.tex").read_bytes()
     first, second = ((o / "verification.json").read_text().replace(str(o.parent.parent), "") for o in (out, out2))
     assert first == second
+
+
+@pytest.mark.tex
+def test_udl_booklet(tmp_path: Path) -> None:
+    """The UDL set: 49 problems in 17 chapters of the book, every step verified, the
+    chapter headings in the booklet and the question sheet, and every erratum listed."""
+    proc, out = build(tmp_path, "udl", "--questions")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "udl: 49 ok, 0 failed" in proc.stdout
+    report = json.loads((out / "verification.json").read_text())
+    assert report["problems"] == [
+        "2.3", "3.3", "3.9", "3.11", "3.15", "3.17", "3.18", "4.8", "4.9", "4.11", "5.3", "5.4", "5.8", "6.4",
+        "6.5", "7.6", "7.9", "7.10", "7.12", "7.13", "8.3", "8.8", "9.3", "9.4", "10.1", "10.16", "10.19", "11.4",
+        "12.3", "12.10", "13.7", "15.2", "15.4", "16.2", "16.3", "16.6", "16.11", "17.4", "18.4", "18.5", "18.6",
+        "18.7", "18.8", "18.9", "18.10", "18.11", "19.2", "19.5", "19.7"]
+    assert report["summary"] == {"instance": 93, "numeric": 2, "steps": 691, "symbolic": 596}
+    assert len(report["errata"]) == 37
+    text = pdf_text(out / "udl.pdf")
+    chapters = ["2. Supervised learning", "3. Shallow neural networks", "4. Deep neural networks",
+                "5. Loss functions", "6. Fitting models", "7. Gradients and initialisation",
+                "8. Measuring performance", "9. Regularisation", "10. Convolutional networks",
+                "11. Residual networks", "12. Transformers", "13. Graph neural networks",
+                "15. Generative adversarial networks", "16. Normalising flows", "17. Variational autoencoders",
+                "18. Diffusion models", "19. Reinforcement learning"]
+    for heading in chapters:
+        assert text.count(heading) >= 2, heading  # the table of contents and the heading itself
+    assert "machine-checked answers" in text and "Errata in the sources" in text and "all pass" in text
+    questions = pdf_text(out / "udl-questions.pdf")
+    assert all(heading in questions for heading in chapters)
+    assert "Solution" not in questions
