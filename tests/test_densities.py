@@ -5,14 +5,13 @@ rejected with the case and a counterexample."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from derive.engine import derive_problem
 from derive.errors import EngineError, SpecError, VerificationError
-from derive.model import Chain
+from tests.problem_files import verdicts, write_problem
 
 HEAD = """\
     id: "t"
@@ -38,22 +37,14 @@ JS_VALUE = "Piecewise((log(2), a <= -1), (-a*log(2), a <= 0), (a*log(2), a <= 1)
 CASES = "a < -1, a = -1, -1 < a < 0, a = 0, 0 < a < 1, a = 1, 1 < a"
 
 
-def problem(tmp_path: Path, start: str, step: str) -> Path:
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(HEAD).replace("START", start).replace("STEP", step))
-    return path
-
-
-def verdicts(path: Path) -> list[tuple[str, str]]:
-    d = derive_problem("s", path)
-    return [(s.verdict.method, s.verdict.detail) for b in d.blocks if isinstance(b, Chain) for s in b.steps]
-
-
 def rejection(tmp_path: Path, start: str, step: str) -> str:
     with pytest.raises(VerificationError) as info:
         derive_problem("s", problem(tmp_path, start, step))
     return str(info.value)
 
+
+def problem(tmp_path: Path, start: str, step: str) -> Path:
+    return write_problem(tmp_path, HEAD, START=start, STEP=step)
 
 def test_infinite_kl_is_proved_in_every_case(tmp_path: Path) -> None:
     path = problem(tmp_path, KL, '{by: integrate_piecewise, param: a, to: "Piecewise((0, a == 0), (oo, True))"}')

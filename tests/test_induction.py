@@ -4,7 +4,6 @@ counterexample; what the rule cannot prove is rejected, never accepted on eviden
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from derive.engine import derive_problem
 from derive.errors import EngineError, SpecError, VerificationError
 from derive.model import Chain
+from tests.problem_files import verdicts, write_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,15 +40,7 @@ HEAD = """\
 
 
 def problem(tmp_path: Path, start: str, step: str) -> Path:
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(HEAD).replace("START", start).replace("STEP", step))
-    return path
-
-
-def verdicts(path: Path) -> list[tuple[str, str]]:
-    d = derive_problem("s", path)
-    return [(s.verdict.method, s.verdict.detail) for b in d.blocks if isinstance(b, Chain) for s in b.steps]
-
+    return write_problem(tmp_path, HEAD, START=start, STEP=step)
 
 def test_chain_rule_through_n_layers_is_proved(tmp_path: Path) -> None:
     path = problem(tmp_path, "Derivative(h(n), x)",

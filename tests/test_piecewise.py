@@ -11,7 +11,7 @@ import pytest
 
 from derive.engine import derive_problem
 from derive.errors import EngineError, VerificationError
-from derive.model import Chain
+from tests.problem_files import verdicts, write_problem
 
 HEAD = """\
     id: "t"
@@ -40,11 +40,7 @@ HEAD = """\
 
 
 def run(tmp_path: Path, assume: str, start: str, step: str) -> list[tuple[str, str]]:
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(HEAD).replace("ASSUME", assume).replace("START", start).replace("STEP", step))
-    d = derive_problem("s", path)
-    return [(s.verdict.method, s.verdict.detail) for b in d.blocks if isinstance(b, Chain) for s in b.steps]
-
+    return verdicts(write_problem(tmp_path, HEAD, ASSUME=assume, START=start, STEP=step))
 
 def test_a_decided_relu_is_proved(tmp_path: Path) -> None:
     [(method, detail)] = run(tmp_path, '"u > 0"', "relu(u)", '{to: "u"}')

@@ -5,7 +5,6 @@ the bounds `lo < b[s] < hi` from a chain's assumptions on the entries of an inde
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import sympy as sp
 from derive.engine import derive_problem
 from derive.errors import EngineError, VerificationError
 from derive.instance_tables import entry_bounds
-from derive.model import Chain
+from tests.problem_files import verdicts, write_problem
 from derive.rules.sequences import aligned, peeled, shifted, split_linear
 
 s, t, a, i, j, tau, n = sp.symbols("s t a i j tau n", integer=True)
@@ -49,22 +48,15 @@ HEAD = """\
 """
 
 
-def problem(tmp_path: Path, start: str, step: str, assume: str = '["0 < beta[s]", "beta[s] < 1"]') -> Path:
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(HEAD).replace("START", start).replace("STEP", step).replace("ASSUME", assume))
-    return path
-
-
-def verdicts(path: Path) -> list[tuple[str, str]]:
-    d = derive_problem("s", path)
-    return [(st.verdict.method, st.verdict.detail) for b in d.blocks if isinstance(b, Chain) for st in b.steps]
-
-
 ALIGNED = ("symbolic", "difference simplifies to 0 once its sums and products are re-indexed and written over "
                        "common ranges (end terms split off)")
 
 
 # the normal form
+
+
+def problem(tmp_path: Path, start: str, step: str, assume: str = '["0 < beta[s]", "beta[s] < 1"]') -> Path:
+    return write_problem(tmp_path, HEAD, START=start, STEP=step, ASSUME=assume)
 
 def test_telescoping_product_and_sum() -> None:
     assert aligned(sp.Product(g(s + 1) / g(s), (s, a, t))) == g(t + 1) / g(a)
