@@ -23,8 +23,8 @@ import jinja2
 from markupsafe import Markup
 
 from derive import model
-from derive.booklet import (ERRATUM_FIELDS, TEMPLATES, assumptions_tex, boxed_tex, chain_anchor, chapter_starts, errata_context,
-                            step_note)
+from derive.booklet import (ERRATUM_FIELDS, TEMPLATES, assumptions_tex, boxed_tex, chain_anchor, chapter_starts,
+                            errata_context, step_note)
 from derive.draw import figure_file
 from derive.mathprint import RELATION_LATEX, Printer
 from derive.mdp_tex import cite_tex, evaluation_context, mdp_context, policy_table_context
@@ -195,7 +195,8 @@ def render_booklet_html(title: str, course: str, set_name: str, fragments: list[
     return HTML_ENV.get_template("booklet.html.j2").render(
         title=prose_html(title), course=prose_html(course), set_name=set_name, assets=assets,
         fragments=[Markup(f) for f in fragments],
-        headings=[prose_html(h) if h else "" for h in chapter_starts(chapters or [""] * len(fragments))], failed=", ".join(failed), questions=questions,
+        headings=[prose_html(h) if h else "" for h in chapter_starts(chapters or [""] * len(fragments))],
+        failed=", ".join(failed), questions=questions,
         summary=counts, totals=totals, total=len(records), methods=METHOD_NAMES, records=records,
         tags=METHOD_TAGS, legend=METHOD_LEGEND,
         errata=_marked(errata or []))

@@ -75,4 +75,5 @@ def rule(name: str, statement: str, *params: Param, claim: Callable[..., tuple[A
     return register
 
 
-from derive.rules import algebra, calculus, combinatorics, costs, densities, gaussian_matrix, induction, piecewise, probability, sequences  # noqa: E402,F401  (registers)
+from derive.rules import (  # noqa: E402,F401  (registers)
+    algebra, calculus, combinatorics, costs, densities, gaussian_matrix, induction, piecewise, probability, sequences)
