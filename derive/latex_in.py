@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from derive.latex_ops import Operators
+from derive.latex_ops import Operators, prime_derivative
 from derive.latex_tokens import (ALIAS, DECORATIONS, FUNCTIONS, GREEK, IGNORED_WRAPPERS, RELATION_TOKENS, Ident,
                                  LatexError, Resolved, balanced, lex, with_aliases)
 
@@ -291,7 +291,7 @@ class _Parser(Operators):
         else:
             arg = self.power()
             matrix, call = arg in self.matrices, f"{name}({arg})"
-        call = _prime_derivative(call, Resolved(name, arity), primes) if primes else call
+        call = prime_derivative(call, Resolved(name, arity), primes) if primes else call
         return self.mark(f"({call})**{power}" if power else call, matrix)  # on a matrix: entry by entry
 
     def call_arguments(self, name: str, arity: int | None) -> str:
@@ -337,7 +337,7 @@ class _Parser(Operators):
                 raise LatexError(f"{ident.key()} is a function: write its arguments")
             call = self.call_arguments(found.text, found.arity)
             if ident.primes:
-                return _prime_derivative(call, found, ident.primes)
+                return prime_derivative(call, found, ident.primes)
             return self.mark(call, found.matrix)
         return self.mark(found.text, found.matrix)
 
@@ -377,22 +377,6 @@ class _Parser(Operators):
 
 def _is_letter(tok: str | None) -> bool:
     return tok is not None and len(tok) == 1 and tok.isalpha()
-
-
-def _prime_derivative(call: str, found: Resolved, primes: int) -> str:
-    """f'(u) for a one-argument function: the derivative at u (a symbol, else via Subs)."""
-    if found.arity != 1:
-        raise LatexError(f"a prime on {found.text}, a function of {found.arity} arguments")
-    arg = call[len(found.text) + 1:-1]
-    order = "" if primes == 1 else f", {primes}"
-    if re.fullmatch(r"\(?[A-Za-z]\w*\)?", arg):
-        var = arg.strip("()")
-        return f"Derivative({call}, {var})" if primes == 1 else f"Derivative({call}, ({var}{order}))"
-    if found.variable:
-        v = found.variable
-        inner = f"Derivative({found.text}({v}), {v})" if primes == 1 else f"Derivative({found.text}({v}), ({v}{order}))"
-        return f"Subs({inner}, {v}, {arg})"
-    raise LatexError(f"write the derivative of {found.text} at {arg} with a named variable")
 
 
 def translate(text: str, resolve: Resolver, continues: bool = False,

@@ -9,10 +9,12 @@ Rules:
 - `\\int_a^b body dx`; without limits, over the whole space of x (Int) or the real line.
 - `\\mathbb{E}[X]` is E(X); `\\mathbb{E}_{v \\sim D, ...}[X]` integrates D times X over each v.
 - A bound variable is one declared symbol (`variable`), never a function or indexed name.
+- `f'(u)` of a one-argument function is its derivative at u (`prime_derivative`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from derive.latex_tokens import ALIAS, LatexError, Resolved, split_top
@@ -141,3 +143,19 @@ class Operators:
 
 def _is_derivative(num: list[str], den: list[str]) -> bool:
     return num[0] == den[0] and len(den) >= 2
+
+
+def prime_derivative(call: str, found: Resolved, primes: int) -> str:
+    """f'(u) for a one-argument function: the derivative at u (a symbol, else via Subs)."""
+    if found.arity != 1:
+        raise LatexError(f"a prime on {found.text}, a function of {found.arity} arguments")
+    arg = call[len(found.text) + 1:-1]
+    order = "" if primes == 1 else f", {primes}"
+    if re.fullmatch(r"\(?[A-Za-z]\w*\)?", arg):
+        var = arg.strip("()")
+        return f"Derivative({call}, {var})" if primes == 1 else f"Derivative({call}, ({var}{order}))"
+    if found.variable:
+        v = found.variable
+        inner = f"Derivative({found.text}({v}), {v})" if primes == 1 else f"Derivative({found.text}({v}), ({v}{order}))"
+        return f"Subs({inner}, {v}, {arg})"
+    raise LatexError(f"write the derivative of {found.text} at {arg} with a named variable")
