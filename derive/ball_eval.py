@@ -115,7 +115,7 @@ class BallEval(MatrixEval):
     def _seeded(self, f: Any, var: Any, units: list) -> Any:
         """f evaluated with var a Jet carrying the given unit partials."""
         seed = Jet(self._enclosed(self.env[var]), tuple(units))
-        return _Seeded(self.env, self.unfold, self.enclosures, self.seen, {var: seed}).value(f)
+        return _Seeded(self.env, self.unfold, self.enclosures, self.seen, seeds={var: seed}).value(f)
 
     def _det(self, m: Any) -> Any:
         if isinstance(m, Jet):

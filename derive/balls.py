@@ -117,9 +117,9 @@ def enclosure(x: Any, digits: int, known: dict | None = None) -> arb:
         prec = min(prec * 2, MAX_BITS)
 
 
-def excludes_zero(x: Any) -> bool:
+def excludes_zero(x: Any, known: dict | None = None) -> bool:
     """Does a 64-bit ball show that x is not 0? (False: not shown, either way.)"""
     try:
-        return not ball(x, 64).contains(0)
+        return not ball(x, 64, known).contains(0)
     except NotEnclosed:
         return False

@@ -54,6 +54,10 @@ class MatrixEval:
     unfold: Any
     enclosures: dict[sp.Dummy, Any] = field(default_factory=dict)
     seen: list[tuple[sp.Dummy, sp.MatrixBase]] = field(default_factory=list)
+    # naming on (a dict, else None): each function of numbers met (tanh(3/7), tanh of a named
+    # number, ...) becomes a placeholder with a certified ball in `enclosures`; `named` maps
+    # the placeholder to its exact value
+    named: dict[sp.Dummy, Any] | None = None
 
     def value(self, e: Any) -> Any:
         """The value of e: a matrix, or a scalar (exactly: possibly with placeholders)."""
@@ -113,23 +117,24 @@ class MatrixEval:
         if point is None or point.shape[1] != 1:
             raise ValueError(f"jacobian(..., {var}): {var} must be a vector symbol (shape [d, 1])")
         xs = [sp.Dummy(f"{var}_{i}", real=True) for i in range(point.shape[0])]
-        inner = MatrixEval({**self.env, var: sp.ImmutableMatrix(xs)}, self.unfold, self.enclosures, self.seen)
+        inner = MatrixEval({**self.env, var: sp.ImmutableMatrix(xs)}, self.unfold, self.enclosures, self.seen,
+                           self.named)
         fv = inner._matrix(f)
-        return sp.ImmutableMatrix(fv.jacobian(xs).xreplace(dict(zip(xs, point))))
+        return self._name_all(sp.ImmutableMatrix(fv.jacobian(xs).xreplace(dict(zip(xs, point)))))
 
     def _exact_grad(self, f: Any, var: Any) -> sp.ImmutableMatrix:
         point = self.env.get(var)
         if point is None:
             raise ValueError(f"grad(..., {var}): {var} must be a matrix symbol")
         xs = sp.ImmutableMatrix(*point.shape, lambda i, j: sp.Dummy(f"{var}_{i}{j}", real=True))
-        inner = MatrixEval({**self.env, var: xs}, self.unfold, self.enclosures, self.seen)
+        inner = MatrixEval({**self.env, var: xs}, self.unfold, self.enclosures, self.seen, self.named)
         fv = inner.value(f)
         if isinstance(fv, sp.MatrixBase):
             if fv.shape != (1, 1):
                 raise ValueError(f"grad({f}, {var}): {f} must be a scalar or a 1 x 1 matrix")
             fv = fv[0, 0]
         at = dict(zip(xs, point))
-        return sp.ImmutableMatrix(*point.shape, lambda i, j: sp.diff(fv, xs[i, j]).xreplace(at))
+        return self._name_all(sp.ImmutableMatrix(*point.shape, lambda i, j: sp.diff(fv, xs[i, j]).xreplace(at)))
 
     def _product(self, body: Any, limits: Any) -> Any:
         t, lo, hi = limits
@@ -179,7 +184,7 @@ class MatrixEval:
 
     def _softmax_rows(self, m: Any) -> Any:
         """Each row of exp(m), divided by its sum."""
-        e = m.applyfunc(sp.exp)
+        e = m.applyfunc(lambda x: self._name(sp.exp(x)))
         return sp.ImmutableMatrix(m.rows, m.cols, lambda i, j: e[i, j] / sum(e.row(i)))
 
     def _det(self, m: Any) -> Any:
@@ -189,38 +194,79 @@ class MatrixEval:
         return m.trace()
 
     def _apply(self, e: Any, args: list) -> Any:
-        return e.func(*args)
+        return self._name(e.func(*args))
 
     def _entrywise(self, e: Any, args: list, shape: tuple[int, int]) -> Any:
-        return sp.ImmutableMatrix(*shape, lambda i, j: e.func(*[a[i, j] if isinstance(a, sp.MatrixBase) else a
-                                                               for a in args]))
+        return sp.ImmutableMatrix(*shape, lambda i, j: self._name(e.func(*[a[i, j] if isinstance(a, sp.MatrixBase)
+                                                                          else a for a in args])))
+
+    def _name(self, x: Any) -> Any:
+        """x with each function of numbers in it named by a placeholder (innermost first), when
+        naming is on and x is a number (its only symbols placeholders)."""
+        if self.named is None or not isinstance(x, sp.Basic):
+            return x
+        if x.free_symbols - self.enclosures.keys():
+            return x  # a function of a variable (inside a jacobian): not a number yet
+        return x.replace(lambda n: isinstance(n, sp.Function) and not n.free_symbols - self.enclosures.keys(),
+                         self._placeholder)
+
+    def _name_all(self, m: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
+        return m.applyfunc(self._name) if self.named is not None else m
+
+    def _placeholder(self, n: sp.Function) -> Any:
+        """The placeholder of the number n (one per distinct number), its ball enclosed now;
+        Abs(u) is u or -u when u's ball has a sign."""
+        if isinstance(n, sp.Abs):
+            sign = enclose(n.args[0], self.enclosures)
+            if sign > 0 or sign < 0:
+                return n.args[0] if sign > 0 else -n.args[0]
+        exact = n.xreplace(self.named)
+        for box, value in self.named.items():
+            if value == exact:
+                return box
+        box = sp.Dummy("c")
+        self.enclosures[box] = enclose(exact, self.enclosures)
+        self.named[box] = exact
+        return box
 
     def sigma_max(self, m: sp.MatrixBase) -> Any:
         """Exact for a rational matrix or a vector (its length); otherwise a placeholder with
         a certified enclosure, the same placeholder for matrices shown equal entry by entry."""
         if 1 in m.shape:
-            return sp.sqrt(sum(x**2 for x in m)) if len(m) > 1 else sp.Abs(m[0])
+            return sp.sqrt(sum(x**2 for x in m)) if len(m) > 1 else self._name(sp.Abs(m[0]))
         g = m.T * m
         if all(x.is_Rational for x in g):
             lam = sp.Symbol("lam")
             roots = sp.Poly(g.charpoly(lam).as_expr(), lam).real_roots()
             return sp.sqrt(max(roots))
         for box, seen in self.seen:
-            if seen.shape == m.shape and all(_is_zero(d) for d in seen - m):
+            if seen.shape == m.shape and all(self.is_zero(d) for d in seen - m):
                 return box
         box = sp.Dummy("sigma_max")
         with precision(PREC):
-            self.enclosures[box] = largest_eigenvalue(g).sqrt()
+            self.enclosures[box] = largest_eigenvalue(g, self.enclosures).sqrt()
         self.seen.append((box, m))
         return box
 
 
-def _is_zero(x: Any) -> bool:
-    """Is the exact number x shown to be 0? A ball that excludes 0 says no at once (the
-    screen can only say no, never yes); otherwise SymPy's expansion and simplification."""
-    if x == 0 or excludes_zero(x):
-        return x == 0
-    return sp.expand(x) == 0 or sp.simplify(x) == 0
+    def is_zero(self, x: Any) -> bool:
+        """Is the exact number x shown to be 0? A ball that excludes 0 says no at once (the
+        screen can only say no, never yes); then, with naming on, `identically_zero`, else
+        SymPy's expansion and simplification."""
+        if x == 0 or excludes_zero(x, self.enclosures):
+            return x == 0
+        if self.named is not None:
+            return identically_zero(x, self.enclosures)
+        return sp.expand(x) == 0 or sp.simplify(x) == 0
+
+
+def identically_zero(d: Any, encl: dict) -> bool:
+    """Is d, a rational function of placeholders, 0 whatever their values: its numerator
+    expands to 0, and its denominator is shown non-zero at their values (by its ball)?"""
+    num, den = sp.together(d).as_numer_denom()
+    if sp.expand(num) != 0:
+        return False
+    return den != 0 if den.is_Rational else not enclose(den, encl).contains(0)
 
 
 def enclose(x: Any, encl: dict | None = None) -> arb:
@@ -236,11 +282,11 @@ def enclose_or_raise(x: Any) -> arb:
     return enclosure(x, DIGITS)
 
 
-def largest_eigenvalue(g: sp.MatrixBase) -> arb:
+def largest_eigenvalue(g: sp.MatrixBase, encl: dict | None = None) -> arb:
     """A certified ball holding the largest eigenvalue of the symmetric positive semidefinite
-    matrix g (exact entries)."""
+    matrix g (exact entries, placeholders' balls from `encl`)."""
     n = g.shape[0]
-    return top_eigenvalue(arb_mat([[enclose(g[i, j]) for j in range(n)] for i in range(n)]))
+    return top_eigenvalue(arb_mat([[enclose(g[i, j], encl) for j in range(n)] for i in range(n)]))
 
 
 def top_eigenvalue(g: arb_mat) -> arb:

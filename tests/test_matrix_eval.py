@@ -165,3 +165,45 @@ def test_grad_is_checked_on_instances_and_a_wrong_one_rejected() -> None:
     with pytest.raises(StepRejected) as exc:
         check(p("grad(matmul(T(y), matmul(W, x1)), W)"), "=", p("matmul(x1, T(y))"), CTX)  # swapped
     assert "W = " in exc.value.counterexample
+
+
+def test_naming_puts_one_placeholder_per_function_of_numbers_innermost_first() -> None:
+    env = {W: sp.ImmutableMatrix([[sp.Rational(1, 2)]]), x1: sp.ImmutableMatrix([[sp.Rational(1, 8)]])}
+    me = MatrixEval(env, SC.unfold, named={})
+    value = me.value(p("tanh(matmul(W, tanh(matmul(W, x1)))) + tanh(matmul(W, x1))"))
+    inner, outer = sorted(me.named, key=lambda b: b.dummy_index)
+    assert me.named == {inner: sp.tanh(sp.Rational(1, 16)), outer: sp.tanh(sp.tanh(sp.Rational(1, 16)) / 2)}
+    assert value == sp.ImmutableMatrix([[inner + outer]])
+    ball = me.enclosures[outer]
+    assert abs(float(ball.mid()) - 0.031199244416922311) < 1e-16 and float(ball.rad()) < 1e-50
+
+
+def test_naming_writes_abs_by_the_sign_of_its_ball() -> None:
+    me = MatrixEval({W: sp.ImmutableMatrix([[sp.Rational(1, 2)]])}, SC.unfold, named={})
+    [box] = [me.value(p("tanh(matmul(W, W))"))[0]]
+    assert me.value(p("sigma_max(1 - tanh(matmul(W, W))**2)")) == 1 - box**2
+
+
+def test_identically_zero_needs_a_zero_numerator_and_a_denominator_shown_non_zero() -> None:
+    from derive.matrix_eval import identically_zero
+    me = MatrixEval({W: sp.ImmutableMatrix([[sp.Rational(1, 2)]])}, SC.unfold, named={})
+    c = me.value(p("tanh(matmul(W, W))"))[0]
+    assert identically_zero((1 - c**2) * (1 + c) - (1 + c) ** 2 * (1 - c), me.enclosures)
+    assert not identically_zero((1 - c) ** 2 - 1 + c**2, me.enclosures)
+    assert identically_zero(1 / (1 + c) - (1 - c) / (1 - c**2), me.enclosures)
+    t = sp.tanh(sp.Rational(1, 4))  # c's value: c - t is a denominator not shown non-zero
+    assert not identically_zero((c**2 - t**2) / (c - t) - (c + t), me.enclosures)
+
+
+def test_an_identity_between_named_numbers_is_decided_on_their_exact_values() -> None:
+    """(e^u + 1)^2 - e^(2u) - 2 e^u = 1 is no polynomial identity in the placeholders of e^u
+    and e^(2u): naming leaves it undecided and the exact values decide it; a wrong one is false."""
+    from derive.verify.matrices import _exact_values, _exactly
+    mats = {W: sp.ImmutableMatrix([[sp.Rational(1, 2)]]), y: sp.ImmutableMatrix([[sp.Rational(1, 3)]])}
+    true = p("(exp(matmul(W, y)) + 1)**2 - exp(2*matmul(W, y)) - 2*exp(matmul(W, y))")
+    one = p("exp(0*matmul(W, y))")
+    with pytest.raises(Undecided):
+        _exact_values(true, one, "=", MatrixEval(mats, SC.unfold, named={}), CTX, "")
+    assert _exactly(true, one, "=", mats, CTX, "") == (True, ("", ""), True)
+    wrong = p("(exp(matmul(W, y)) + 1)**2 - exp(2*matmul(W, y)) - exp(matmul(W, y))")
+    assert _exactly(wrong, one, "=", mats, CTX, "")[0] is False

@@ -15,7 +15,7 @@ from flint import arb_mat
 from derive.balls import NotEnclosed, precision
 from derive.instances import SMALL_WHOLE_NUMBERS, Instance, whole_number_params
 from derive.ball_eval import BallEval, agree_to, ball_decision, show_ball
-from derive.matrix_eval import PREC, SCALES, MatrixEval, Undecided, decide, enclose
+from derive.matrix_eval import PREC, SCALES, MatrixEval, Undecided, decide, enclose, identically_zero
 from derive.model import Verdict
 from derive.ops import sigma_max
 from derive.verify.base import Context, StepRejected, cited, params_seen, params_text, show, sides_at
@@ -116,8 +116,18 @@ def _sizes(a: Any, b: Any, ctx: Context) -> Any:
 
 def _exactly(x: Any, y: Any, rel: str, mats: dict, ctx: Context, where: str) -> tuple[bool, tuple[str, str], bool]:
     """The relation decided on exact values and certified placeholders: the verdict, the two
-    sides as text when it fails, and whether they are matrices."""
-    me = MatrixEval(mats, ctx.scope.unfold)
+    sides as text when it fails, and whether they are matrices. First with every function of
+    numbers named by a placeholder (a polynomial identity in the placeholders holds whatever
+    their values; a rejection is certified by their balls), which keeps the arithmetic small;
+    what that leaves undecided is decided on the exact values themselves."""
+    try:
+        return _exact_values(x, y, rel, MatrixEval(mats, ctx.scope.unfold, named={}), ctx, where)
+    except Undecided:
+        return _exact_values(x, y, rel, MatrixEval(mats, ctx.scope.unfold), ctx, where)
+
+
+def _exact_values(x: Any, y: Any, rel: str, me: MatrixEval, ctx: Context,
+                  where: str) -> tuple[bool, tuple[str, str], bool]:
     x, y = me.value(x), me.value(y)
     ok = _matrix_holds(x, y, rel, me, ctx, where)
     return ok, ((_show_value(x, me), _show_value(y, me)) if not ok else ("", "")), isinstance(x, sp.MatrixBase)
@@ -180,6 +190,9 @@ def _matrix_holds(x: Any, y: Any, rel: str, me: MatrixEval, ctx: Context, where:
         if not (isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase)) or x.shape != y.shape:
             shapes = " vs ".join(str(v.shape) if isinstance(v, sp.MatrixBase) else "a scalar" for v in (x, y))
             raise StepRejected("the two sides have different shapes", f"{where}: {shapes}")
+        if me.named is not None:
+            return all(d == 0 or identically_zero(d, me.enclosures) or decide(sp.S.Zero, d, "=", me.enclosures)
+                       for d in (x - y))
         return all(d == 0 or symbolic_zero(d, ctx) or decide(sp.S.Zero, d, "=", me.enclosures)
                    for d in (x - y))
     if (x.free_symbols | y.free_symbols) - set(me.enclosures):
