@@ -143,7 +143,7 @@ def test_a_true_matrix_bound_says_which_equality_cases_it_survived() -> None:
 
 
 def test_softmax_rows_inverse_and_grad_exactly() -> None:
-    from derive.ops import grad, inv, softmax_rows
+    from derive.ops import inv, softmax_rows
     a = sp.ImmutableMatrix([[0, sp.log(3)], [sp.log(2), sp.log(2)]])
     me = MatrixEval({W: a}, SC.unfold)
     assert me.value(softmax_rows(W)) == sp.ImmutableMatrix([[sp.Rational(1, 4), sp.Rational(3, 4)], [sp.S.Half] * 2])

@@ -5,6 +5,7 @@ factor by factor). A certificate is a proof, never evidence."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterator
 
 import sympy as sp
@@ -81,7 +82,10 @@ def _bounds_used(d: Any, ctx: Context) -> list[str]:
     return [f"hypothesis {h.name}" for h in inequality_hypotheses(ctx.scope) if h.head in heads]
 
 
+@lru_cache(maxsize=4096)
 def _sign(d: Any, strict: bool) -> bool:
+    """Is d >= 0 (> 0 if strict) by its structure? A function of d alone (the assumptions
+    ride on its symbols), so it is remembered: the steps of a chain share their terms."""
     for form in _forms(d):
         known = form.is_positive if strict else form.is_nonnegative
         if known:

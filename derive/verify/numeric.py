@@ -10,6 +10,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derive.balls import NotEnclosed, ball
 from derive.instances import carried_out
 from derive.model import Verdict
 from derive.verify.assumed_limits import assumed_limits
@@ -292,10 +293,31 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
             if quick:
                 return sp.nan
         expr = expr.replace(lambda e: isinstance(e, sp.Integral), integrate_or_keep)
+    fast = by_ball(expr, digits)
+    if fast is not None:
+        return fast
     try:
         return expr.evalf(digits)
     except (ValueError, ArithmeticError):  # e.g. a divergent series: no value, undecided
         return sp.nan
+
+
+def by_ball(expr: Any, digits: int) -> sp.Float | None:
+    """The value of the exact real number expr to `digits` digits, from an Arb ball (in C, far
+    faster than evalf on sums of exponentials), when a ball at one or two times the working
+    bits is that accurate; None otherwise (a node Arb does not evaluate, no finite value, or
+    a cancellation to 0: evalf decides those, as before)."""
+    want = int(digits * 3.33) + 8
+    for prec in (want + 32, 2 * want + 64):
+        try:
+            b = ball(expr, prec)
+        except NotEnclosed:
+            return None
+        if b.is_exact() or b.rel_accuracy_bits() >= want:
+            man, exp = b.mid().man_exp()
+            bits = mpmath.libmp.dps_to_prec(digits)
+            return sp.Float._new(mpmath.libmp.from_man_exp(int(man), int(exp), bits, "n"), bits)
+    return None
 
 
 def _infinite(node: Any) -> bool:
