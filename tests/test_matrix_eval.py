@@ -180,7 +180,7 @@ def test_naming_puts_one_placeholder_per_function_of_numbers_innermost_first() -
 
 def test_naming_writes_abs_by_the_sign_of_its_ball() -> None:
     me = MatrixEval({W: sp.ImmutableMatrix([[sp.Rational(1, 2)]])}, SC.unfold, named={})
-    [box] = [me.value(p("tanh(matmul(W, W))"))[0]]
+    box = me.value(p("tanh(matmul(W, W))"))[0]
     assert me.value(p("sigma_max(1 - tanh(matmul(W, W))**2)")) == 1 - box**2
 
 

@@ -190,11 +190,9 @@ def _matrix_holds(x: Any, y: Any, rel: str, me: MatrixEval, ctx: Context, where:
         if not (isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase)) or x.shape != y.shape:
             shapes = " vs ".join(str(v.shape) if isinstance(v, sp.MatrixBase) else "a scalar" for v in (x, y))
             raise StepRejected("the two sides have different shapes", f"{where}: {shapes}")
-        if me.named is not None:
-            return all(d == 0 or identically_zero(d, me.enclosures) or decide(sp.S.Zero, d, "=", me.enclosures)
-                       for d in (x - y))
-        return all(d == 0 or symbolic_zero(d, ctx) or decide(sp.S.Zero, d, "=", me.enclosures)
-                   for d in (x - y))
+        shown_zero = ((lambda d: identically_zero(d, me.enclosures)) if me.named is not None
+                      else (lambda d: symbolic_zero(d, ctx)))
+        return all(d == 0 or shown_zero(d) or decide(sp.S.Zero, d, "=", me.enclosures) for d in (x - y))
     if (x.free_symbols | y.free_symbols) - set(me.enclosures):
         raise ValueError(f"symbols left after the instance: {(x.free_symbols | y.free_symbols) - set(me.enclosures)}")
     return decide(x, y, rel, me.enclosures)

@@ -15,7 +15,7 @@ from derive.instances import carried_out
 from derive.model import Verdict
 from derive.verify.assumed_limits import assumed_limits
 from derive.verify.base import PRECISION, Context, StepRejected, bounds, holds, show, sides_at, with_unknowns
-from derive.verify.symbolic import integrate_or_keep
+from derive.verify.symbolic import infinite_range, integrate_or_keep
 
 NUMERIC_POINTS = 40
 # how each symbol's value is drawn at a point (rotated over points and symbols, so every
@@ -280,9 +280,9 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
         return sp.nan
     if expr.is_Rational:
         return expr
-    if any(_infinite(p) for p in expr.atoms(sp.Product)):  # no closed form: SymPy's evalf of it may not end
-        expr = expr.replace(lambda e: isinstance(e, sp.Product) and _infinite(e), carried_out)
-        if any(_infinite(p) for p in expr.atoms(sp.Product)):
+    if any(infinite_range(p) for p in expr.atoms(sp.Product)):  # no closed form: SymPy's evalf of it may not end
+        expr = expr.replace(lambda e: isinstance(e, sp.Product) and infinite_range(e), carried_out)
+        if any(infinite_range(p) for p in expr.atoms(sp.Product)):
             return sp.nan
     if expr.has(sp.Integral):
         breaks = sorted({float(v) for v in point.values()} | {0.0})
@@ -318,10 +318,6 @@ def by_ball(expr: Any, digits: int) -> sp.Float | None:
             bits = mpmath.libmp.dps_to_prec(digits)
             return sp.Float._new(mpmath.libmp.from_man_exp(int(man), int(exp), bits, "n"), bits)
     return None
-
-
-def _infinite(node: Any) -> bool:
-    return any(b.is_infinite for _, *lims in node.limits for b in lims)
 
 
 MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,

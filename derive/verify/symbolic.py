@@ -131,7 +131,12 @@ def _open_case(d: Any) -> bool:
 def _open_infinite_product(d: Any) -> bool:
     """Is an infinite product left that SymPy could not carry out? Such a difference is not
     shown to be 0 either: simplifying it took over 100 CPU s (a Sum made a Product, quiz4 3)."""
-    return any(any(b.is_infinite for _, *ends in p.limits for b in ends) for p in d.atoms(sp.Product))
+    return any(infinite_range(p) for p in d.atoms(sp.Product))
+
+
+def infinite_range(node: Any) -> bool:
+    """Does a sum or product run to oo or from -oo?"""
+    return any(b.is_infinite for _, *ends in node.limits for b in ends)
 
 
 def rational_logs_zero(d: Any) -> bool:
