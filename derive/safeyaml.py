@@ -11,6 +11,10 @@ Rules (each breach is a SpecError `file:line: key: message`, never a traceback):
 - Nesting deeper than MAX_DEPTH is refused (the composer is recursive); a plain number longer
   than MAX_DIGITS digits is refused (Python refuses to read ints past 4300 digits).
 - Duplicate keys are errors (ruamel's default), reported with their line.
+- `top_scalars` reads a few top-level scalars (a problem's id and title for the set's listing)
+  from the event stream only as far as they are, composing nothing: listing a set does not
+  parse each problem file whole; the file is read in full, under every rule above, when it is
+  derived.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent,
+                                ScalarEvent)
 
 from derive.errors import Loc, SpecError, SpecIssue
 
@@ -109,3 +114,36 @@ def read_yaml(path: Path) -> Any:
         raise _fail(path, line, "yaml", msg[:300]) from None
     except (YAMLError, ValueError, RecursionError) as exc:
         raise _fail(path, 0, "yaml", f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
+
+
+def top_scalars(path: Path, keys: frozenset[str]) -> dict[str, str]:
+    """The text of each of `keys` whose value is a scalar of the file's top-level mapping, read
+    from the event stream up to the last of them (or the mapping's end); SpecError when the
+    bytes or the YAML up to there are unreadable."""
+    text = decode(path, read_bytes(path))
+    found: dict[str, str] = {}
+    depth, key = 0, None  # depth 1: inside the top-level mapping; key: the last key read there
+    try:
+        for event in YAML(typ="safe", pure=True).parse(text):  # rt marks folds with \a
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth == 1 and not isinstance(event, MappingStartEvent):
+                    break
+                if depth == 2:
+                    key = None  # a collection value: not a scalar
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif depth == 1 and isinstance(event, (ScalarEvent, AliasEvent)):
+                if key is None:
+                    key = event.value if isinstance(event, ScalarEvent) else ""
+                    continue
+                if key in keys and isinstance(event, ScalarEvent):
+                    found.setdefault(key, event.value)
+                    if len(found) == len(keys):
+                        break
+                key = None
+    except (YAMLError, ValueError, RecursionError) as exc:
+        raise _fail(path, 0, "yaml", f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
+    return found

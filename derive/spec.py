@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from derive.errors import Loc, SpecError, SpecIssue
-from derive.safeyaml import read_yaml
+from derive.safeyaml import read_yaml, top_scalars
 
 if TYPE_CHECKING:
     from derive.schema import SetFile
@@ -343,23 +343,21 @@ def _inside(path: Path, base: Path) -> bool:
 
 
 def _problem_ref(stem: str, path: Path, chapter: str = "") -> ProblemRef:
-    """Id and title of a problem file, read without validating the rest. A file that cannot be
-    read gives id and title '?': its issues are reported when that problem is derived, so the
-    other problems still build."""
+    """Id and title of a problem file, read from its top-level scalars without parsing the rest
+    (safeyaml.top_scalars). A file that cannot be read gives id and title '?': its issues are
+    reported when that problem is derived, so the other problems still build."""
     try:
-        data = read_yaml(path)
+        data = top_scalars(path, frozenset({"id", "title"}))
     except SpecError:
-        data = None
-    if not isinstance(data, dict):
-        return ProblemRef(stem, path, "?", "?", chapter)
+        data = {}
     return ProblemRef(stem, path, _ref_text(data.get("id")), _ref_text(data.get("title")), chapter)
 
 
-def _ref_text(value: Any) -> str:
-    """An id or title for the progress lines: a string cut to one short line, else '?'."""
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+def _ref_text(value: str | None) -> str:
+    """An id or title for the progress lines: the scalar's text cut to one short line, else '?'."""
+    if not value:
         return "?"
-    text = " ".join(str(value).split())
+    text = " ".join(value.split())
     return text if len(text) <= 60 else text[:60] + "..."
 
 

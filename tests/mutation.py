@@ -259,27 +259,70 @@ def _out_of_time(signum: int, frame: object) -> None:
     raise MutantTimeout()
 
 
-_VERDICTS: dict[tuple, object] = {}
+_RESULTS: dict[tuple, object] = {}
 _PROBLEM: list[str] = [""]  # the set/stem being derived in this process
 
 
-def _memo_check(check):
-    """`check`, remembering the verdicts of steps already verified.
+def _key(value: object) -> object:
+    """A hashable description of a value a check or rule reads, or TypeError for one this
+    memo cannot describe (then the call is not remembered). A context is its assumptions,
+    cited hypotheses, seed and the spaces of its symbols (the rest of the scope is the
+    problem's own)."""
+    if isinstance(value, (sp.Basic, int, float)):
+        return sp.srepr(value)
+    if isinstance(value, (str, bool, type(None))):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(map(_key, value))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _key(v)) for k, v in value.items()))
+    if hasattr(value, "scope") and hasattr(value, "assume"):
+        return (_key(value.assume), tuple(c.name for c in getattr(value, "cited", ())), getattr(value, "seed", None),
+                tuple(sorted((sp.srepr(k), v) for k, v in value.scope.symbol_space.items())))
+    raise TypeError(type(value).__name__)
+
+
+def _remembered(fn, name: str):
+    """`fn`, remembering what it returned for the same problem and arguments.
 
     Sound here only: a mutant changes nothing but one claimed expression (and its relation),
     so a step whose two sides, relation, assumptions, cited hypotheses and seed are unchanged
-    (within the same problem file) gets the verdict the original derivation got. Rejections
-    are never remembered, so every mutated step is checked afresh.
+    (within the same problem file) gets the verdict the original derivation got, and a rule
+    applied to an unchanged expression gives the same result (rules are deterministic).
+    Exceptions (rejections, rules that do not apply) are never remembered, so every mutated
+    step is checked afresh.
     """
 
-    def memo(prev, rel, nxt, ctx):
-        key = (_PROBLEM[0], sp.srepr(prev), rel, sp.srepr(nxt),
-               tuple(map(sp.srepr, ctx.assume)), tuple(c.name for c in ctx.cited), ctx.seed)
-        if key not in _VERDICTS:
-            _VERDICTS[key] = check(prev, rel, nxt, ctx)
-        return _VERDICTS[key]
+    def memo(*args):
+        try:
+            key = (_PROBLEM[0], name, _key(args))
+        except TypeError:
+            return fn(*args)
+        if key not in _RESULTS:
+            _RESULTS[key] = fn(*args)
+        return _RESULTS[key]
 
+    memo.remembers = True
     return memo
+
+
+def _remember_all() -> None:
+    """Install the memo (once per process) on the engine's checks (steps, rule results,
+    the problem's hypotheses and densities) and on every rule's `apply` and `prove`."""
+    import dataclasses
+
+    import derive.engine
+    import derive.verify
+    from derive.rules import REGISTRY
+
+    if getattr(derive.engine.check, "remembers", False):
+        return
+    derive.engine.check = _remembered(derive.engine.check, "check")
+    derive.verify.check = _remembered(derive.verify.check, "check")
+    for rule in list(REGISTRY.values()):
+        REGISTRY[rule.name] = dataclasses.replace(
+            rule, apply=_remembered(rule.apply, f"{rule.name}.apply"),
+            prove=rule.prove and _remembered(rule.prove, f"{rule.name}.prove"))
 
 
 TIMES: dict[str, float] = {}  # seconds per problem (set/stem) of the last run_all
@@ -294,8 +337,7 @@ def _problem(task: tuple[str, str, int]) -> tuple[list[tuple[Mutant, bool, str]]
 
     set_name, stem, every = task
     started = time.monotonic()
-    if derive.engine.check.__name__ != "memo":
-        derive.engine.check = _memo_check(derive.engine.check)
+    _remember_all()
     left: list[tuple[str, str]] = []
     todo = mutants(f"{set_name}:{stem}", left, every)
     if todo:

@@ -303,6 +303,22 @@ def test_load_set_reads_chapters_in_order(tmp_path: Path) -> None:
         ProblemRef("c", c, "3", "c", "Deep"))
 
 
+def test_load_set_reads_only_the_top_level_id_and_title(tmp_path: Path) -> None:
+    """The listing reads a problem's id and title from the top-level scalars and stops there:
+    a syntax error or an alias after them does not hide them (the file's issues come when it is
+    derived); a nested `id`, a non-scalar value or a file that is no mapping gives '?'."""
+    make_set(tmp_path, "mini", ["late", "nested", "listy", "alias", "broken"])
+    late = write(tmp_path, "late", 'title: >-\n  Two\n  lines\nid: "3.10"\nstatement: [unclosed\n')
+    nested = write(tmp_path, "nested", 'meta: {id: "9", title: "No"}\nid: "2"\nsolution: []\n')
+    listy = write(tmp_path, "listy", 'id: [1, 2]\ntitle: "T"\n')
+    alias = write(tmp_path, "alias", 'id: &a "4"\ntitle: *a\n')
+    broken = write(tmp_path, "broken", "- just\n- a list\n")
+    assert load_set(tmp_path, "mini").problems == (
+        ProblemRef("late", late, "3.10", "Two lines"), ProblemRef("nested", nested, "2", "?"),
+        ProblemRef("listy", listy, "?", "T"), ProblemRef("alias", alias, "4", "?"),
+        ProblemRef("broken", broken, "?", "?"))
+
+
 @pytest.mark.parametrize(("body", "issue"), [
     ("order: [a]\nchapters:\n  - {title: X, order: [a]}\n",
      "3: chapters: a set lists its problems in one of `order` and `chapters`; this one has both `order` and `chapters`"),
