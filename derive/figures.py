@@ -130,8 +130,25 @@ def make_figure(f: FigureSpec, parsed: dict[str, list[Any]], models: dict, tasks
 
 
 def _value(e: Any, x: Any, v: float, loc: Loc, label: str) -> float:
-    """e at x = v as a float; a value that is not real or not finite is an error."""
-    y = complex(e.subs(x, v).evalf())
+    """e at x = v as a float; a value that is not real or not finite is an error. An Arb ball
+    (x the exact binary value of v) accurate to a double gives its midpoint; anything else
+    (a node Arb does not evaluate, no finite real value) is SymPy's evalf, as before."""
+    y = _ball_value(e, x, v)
+    if y is None:
+        y = complex(e.subs(x, v).evalf())
     if abs(y.imag) > 1e-12 or not math.isfinite(y.real) or abs(y.real) > MAX_ABS:
         raise EngineError(loc, f"figure {label}: the curve has no finite real value at {x} = {v:g}")
     return y.real
+
+
+def _ball_value(e: Any, x: Any, v: float) -> complex | None:
+    """e at x = v from an Arb ball at 96 bits when it is accurate to a double, else None."""
+    from flint import arb  # the engine layer only: a cached build imports no SymPy
+
+    from derive.balls import NotEnclosed, ball
+
+    try:
+        b = ball(e, 96, {x: arb(v)})
+    except NotEnclosed:
+        return None
+    return complex(float(b.mid())) if b.is_exact() or b.rel_accuracy_bits() >= 53 else None

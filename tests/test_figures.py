@@ -51,6 +51,28 @@ def test_plot_samples_the_unfolded_definition(tmp_path: Path) -> None:
     assert ys[0] == -2.0 and ys[-1] == 4.0 and set(ones) == {1.0}
 
 
+def test_samples_from_balls_agree_with_evalf_and_the_rest_is_evalf(tmp_path: Path) -> None:
+    """A curve Arb encloses is sampled from balls; one with a node Arb does not evaluate (Max)
+    from evalf; both agree with evalf at every sample to a double's rounding."""
+    import sympy as sp
+
+    from derive.figures import _ball_value
+
+    path = write(tmp_path, """\
+      - figure:
+          label: f
+          caption: "c"
+          plot: {x: x, from: -3, to: 3, curves: [{y: "exp(x)/(1 + exp(x))"}, {y: "Max(x, 0)"}]}
+    """)
+    (fig,) = derive_problem("s", path).blocks
+    xs, (_, _, sigmoid), (_, _, relu) = fig.data
+    u = sp.Symbol("u", real=True)
+    assert _ball_value(sp.exp(u) / (1 + sp.exp(u)), u, 0.25) is not None
+    assert _ball_value(sp.Max(u, 0), u, 0.25) is None
+    assert all(abs(y - float(sp.exp(sp.Float(v)) / (1 + sp.exp(sp.Float(v))))) <= 1e-15 for v, y in zip(xs, sigmoid))
+    assert list(relu) == [max(v, 0.0) for v in xs]
+
+
 def test_every_figure_key_is_checked_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, """\
       - figure:

@@ -636,3 +636,25 @@ def test_covariance_bound_is_tight_for_uncorrelated_variables() -> None:
     assert verdict(reduced, "<=", "Var(R)").method == "instance"
     err = rejected(reduced, "<", "Var(R)")
     assert "equality case" in str(err) and "uncorrelated" in str(err)
+
+
+def test_sums_over_one_finite_range_cancel_term_by_term() -> None:
+    """d/dp of a sum with a symbolic end against the sum of the derivatives: shown 0 by
+    linearity over the common range, without a closed form of either sum. Not when a
+    coefficient depends on the index, the ranges differ, or the range is infinite (there
+    oo - oo is no 0)."""
+    from derive.verify.symbolic import _sums_cancel_termwise, symbolic_zero
+
+    p = sp.Symbol("p", real=True)
+    i, j, n = (sp.Symbol(s, integer=True, positive=True) for s in "ijn")
+    x = sp.IndexedBase("x")
+    sig = 1 / (1 + sp.exp(-p * x[i]))
+    loss = sp.Sum(-sp.log(sig), (i, 1, n))
+    d = sp.Derivative(loss, p) - sp.Sum((sig - 1) * x[i], (i, 1, n))
+    assert _sums_cancel_termwise(d) and symbolic_zero(d, Context(SC))
+    assert not _sums_cancel_termwise(d + sp.Sum(x[i], (i, 1, n)))  # the terms do not cancel
+    assert not _sums_cancel_termwise(i * sp.Sum(x[i], (i, 1, n)) - sp.Sum(i * x[i], (i, 1, n)))
+    assert not _sums_cancel_termwise(sp.Sum(x[i], (i, 1, n)) - sp.Sum(x[j], (j, 1, n)))
+    assert not _sums_cancel_termwise(sp.Sum(x[i], (i, 1, n)) - sp.Sum(x[i], (i, 1, n + 1)) + x[n + 1])
+    assert not _sums_cancel_termwise(sp.Sum(1, (i, 1, sp.oo)) + sp.Sum(-1, (i, 1, sp.oo)))
+    assert not _sums_cancel_termwise(sp.Sum(x[i], (i, 1, n)) / sp.Sum(x[i] ** 2, (i, 1, n)) - sp.Sum(x[i], (i, 1, n)))

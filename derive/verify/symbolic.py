@@ -92,7 +92,35 @@ def symbolic_zero(d: Any, ctx: Context) -> bool:
     late = isinstance(d, sp.Basic) and d.has(sp.Limit)
     if not late and sp.expand(d) == 0 or rational_logs_zero(d):
         return True
-    return _carried_out_zero(d, ctx) or late and sp.expand(d) == 0
+    return _sums_cancel_termwise(d) or _carried_out_zero(d, ctx) or late and sp.expand(d) == 0
+
+
+def _sums_cancel_termwise(d: Any) -> bool:
+    """Is d, with its derivatives of sums taken inside the sums, a combination
+    sum_k c_k * Sum(f_k, L) of sums over the same finite limits L (coefficients free of L's
+    indices and of sums) whose terms cancel, sum_k c_k f_k = 0? Linearity over one range then makes d 0,
+    whatever the range's length (SymPy's convention for an empty or reversed range is linear
+    too). Tried before carrying the sums out: SymPy's search for a closed form of a sum with
+    a symbolic end (Gosper's algorithm, hypergeometric terms) took most of udl 6.4's time
+    and never found one for these terms."""
+    if not isinstance(d, sp.Basic) or not d.has(sp.Sum):
+        return False
+    e = d.replace(lambda n: isinstance(n, sp.Derivative) and n.expr.has(sp.Sum), lambda n: n.doit(deep=False))
+    limits, body = None, []
+    for term in sp.Add.make_args(e):
+        sums = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Sum)]
+        if len(sums) != 1 or limits not in (None, sums[0].limits) or infinite_range(sums[0]):
+            return False
+        limits = sums[0].limits
+        coefficient = term / sums[0]
+        if coefficient.has(sp.Sum, sp.Product) or coefficient.free_symbols & {v for v, *_ in limits}:
+            return False  # a ratio of sums is no combination of sums: simplifying it took long
+        body.append(coefficient * sums[0].function)
+    total = sp.Add(*body)
+    try:
+        return sp.expand(total) == 0 or sp.simplify(total) == 0
+    except (TypeError, ValueError, NotImplementedError, ZeroDivisionError):
+        return False
 
 
 def _carried_out_zero(d: Any, ctx: Context) -> bool:
