@@ -173,10 +173,12 @@ class Tables:
 
 
 @functools.lru_cache(maxsize=512)
-def carried_out(node: Any) -> Any:
-    """node.doit(), remembered: SymPy's summation of a series takes about a second, and the
-    same sums come back in every step, probe and instance of a chain."""
-    return node.doit()
+def carried_out(node: Any, deep: bool = True) -> Any:
+    """node.doit(deep=deep), remembered: SymPy's summation of a series takes about a second,
+    and the same sums come back in every step, probe and instance of a chain. With deep False
+    the terms are left as they are (an instance evaluates them itself: an integral of a
+    function not yet given its values would go to SymPy's general integrator)."""
+    return node.doit(deep=deep)
 
 
 def entry_bounds(assume: tuple, base: Any) -> tuple[Any, Any] | None:

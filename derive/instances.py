@@ -63,6 +63,11 @@ CONSTRAINED_WIDE = 12  # ... and in odd trials
 POLY_DEGREE = 3
 
 
+def gaussians(expr: Any) -> Any:
+    """expr with each Gaussian integral in closed form (the others left as they are)."""
+    return expr.replace(lambda e: isinstance(e, sp.Integral), gaussian_integral)
+
+
 @dataclass
 class Instance(Tables):
     """One random instance; tables are filled lazily so both sides of a step share them."""
@@ -194,18 +199,21 @@ class Instance(Tables):
         free = free_vars(expr)
         expr = put_free(expr, {k: v for k, v in self.values.items() if k in free})
         expr = self.scope.unfold(expr)
-        # Gaussian integrals first, in closed form: a sum carried out would hand them to SymPy's integrator
-        expr = expr.replace(lambda e: isinstance(e, sp.Integral), gaussian_integral)
-        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and bounds_concrete(e), carried_out)
+        # Gaussian integrals first, in closed form (SymPy's integrator, which a sum or a
+        # derivative carried out would call, takes seconds on them), and again once unknown
+        # functions have their values, before the derivatives around them are taken
+        expr = gaussians(expr)
+        expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and bounds_concrete(e),
+                            lambda e: carried_out(e, deep=False))
         # not inside an integral over an unbounded range without a Gaussian weight: it would diverge
         unbounded = [i for i in expr.atoms(sp.Integral)
                      if any(lim.has(sp.oo, -sp.oo) for lim in i.limits) and not i.function.has(sp.exp)]
-        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e)
-                            and not any(i.has(e) for i in unbounded), self._polynomial)
+        expr = gaussians(expr.replace(lambda e: isinstance(e, AppliedUndef) and self.on_reals(self.scope, e)
+                                      and not any(i.has(e) for i in unbounded), self._polynomial))
         # a derivative is taken once the abstract objects inside it have values
         expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)) and not e.expr.has(*ABSTRACT_OPS),
                             lambda e: e.doit())
-        expr = expr.replace(lambda e: isinstance(e, sp.Integral), gaussian_integral)
+        expr = gaussians(expr)
         expr = expr.replace(lambda e: isinstance(e, Int), self._integral)
         # a maximum inside another binder waits for that binder's variable (its point is set there)
         expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver))

@@ -281,3 +281,25 @@ def test_equality_case_constants_are_positive_then_one_negative(case: int, sign:
         assert len(values) == len(others) == 1 and sp.sign(next(iter(values))) == sign
         same.append(values == others)
     assert all(same) if shared else not all(same)
+
+
+def test_gaussian_integrals_are_closed_form_before_sympy_integrates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """d/dmu of a Gaussian integral of an unknown function, and a sum of such integrals, are
+    evaluated on an instance by the closed-form rule alone: SymPy's integrator is never
+    called (it took seconds an instance), and the value is the exact one."""
+    mu, e = sp.Symbol("mu", real=True), sp.Symbol("e", real=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    ell = sp.Function("ell", real=True)
+    sc = Scope()
+    sc.functions["ell"] = FunctionInfo("ell", ("R",), 0, False)
+    phi = sp.exp(-e ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    integral = sp.Integral(ell(e + mu) * phi, (e, -sp.oo, sp.oo))
+    inst = Instance(sc, random.Random(7))
+    poly = inst.evaluate(ell(mu))  # the instance's polynomial for ell
+    expected = sp.integrate(sp.diff(poly.subs(mu, e + mu), mu) * phi, (e, -sp.oo, sp.oo))
+    monkeypatch.setattr(sp.Integral, "doit", lambda self, **hints: pytest.fail(f"integrated {self}"))
+    got = inst.evaluate(sp.Derivative(integral, mu))
+    monkeypatch.undo()
+    assert not got.has(sp.Integral) and sp.simplify(got - expected) == 0
+    monkeypatch.setattr(sp.Integral, "doit", lambda self, **hints: pytest.fail(f"integrated {self}"))
+    assert sp.expand(inst.evaluate(sp.Sum(integral, (j, 1, 3)))) == sp.expand(3 * inst.evaluate(integral))
