@@ -10,11 +10,13 @@ Rules:
   and `<set>.pdf` (and, when asked, the question sheet `<set>-questions.tex/.pdf`); a build
   with failed problems leaves those untouched and writes `<set>-partial.tex`,
   `verification-partial.json`, `<set>-partial.pdf` (and `<set>-questions-partial.*`) instead.
-- SymPy is imported only where problems are derived, never at import time of this module.
+- SymPy and the renderers are imported only when some problem is to be derived (then once, in
+  the parent, so that every forked worker inherits them), never at import time of this module.
 - The content-hash cache (derive/cache.py, in `<out>/.cache/`) serves every problem, the
   rendered documents and the PDF whose inputs are unchanged; `force` ignores what it holds.
   A build in which nothing changed imports no SymPy and runs no LaTeX.
-- Workers are run by derive/pool.py (limits, time-outs, crashes).
+- Workers are run by derive/pool.py (limits, time-outs, crashes), the problems expected to
+  take longest first (`longest_first`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,20 @@ def derive_one(task: tuple[str, ProblemRef]) -> ProblemOutput:
                          figures=figures, errata=errata)
 
 
+def longest_first(todo: Sequence[ProblemRef], seconds: dict[str, float]) -> list[ProblemRef]:
+    """The problems to derive, those expected to take longest first, so that the workers finish
+    together: problems with no recorded time first (largest file first), then the others by
+    their time in the last build (`seconds`), longest first. The order never changes a result:
+    every worker is forked from the same parent."""
+    def size(ref: ProblemRef) -> int:
+        try:
+            return ref.path.stat().st_size
+        except OSError:
+            return 0
+
+    return sorted(todo, key=lambda r: (r.stem in seconds, -seconds.get(r.stem, 0.0), -size(r)))
+
+
 def summarize(records: Sequence[dict]) -> dict[str, int]:
     """Step counts: {"steps": N, "symbolic": a, "instance": b, "numeric": c}."""
     counts = {"steps": len(records)} | {m: 0 for m in METHODS}
@@ -215,15 +231,23 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
     todo = [ref for ref in spec.problems if hits[ref.stem] is None]
     results: dict[str, TaskResult] = {}
     if todo:
-        import derive.engine  # noqa: F401 - imported once here and inherited by forked workers
+        # imported once here and inherited by the forked workers: in each worker, the renderers
+        # and matplotlib cost 0.6 CPU s a problem (hw4: 8 s of its 28)
+        import derive.booklet  # noqa: F401
+        import derive.draw  # noqa: F401
+        import derive.engine  # noqa: F401
+        import derive.html  # noqa: F401
 
         hook = None
         if progress:
             for ref in todo:
                 progress("queued", ref, None)
-            hook = lambda kind, i, result: progress(kind, todo[i], result)  # noqa: E731
-        results = dict(zip([r.stem for r in todo], run_pool([(name, ref) for ref in todo], jobs or os.cpu_count() or 1,
-                                                            timeout, derive_one, memory, hook)))
+        order = longest_first(todo, cache.durations())
+        if progress:
+            hook = lambda kind, i, result: progress(kind, order[i], result)  # noqa: E731
+        results = dict(zip([r.stem for r in order], run_pool([(name, ref) for ref in order], jobs or os.cpu_count() or 1,
+                                                             timeout, derive_one, memory, hook)))
+        cache.store_durations({stem: r.seconds for stem, r in results.items()})
 
     report = BuildReport(name, [])
     for ref in spec.problems:

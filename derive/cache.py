@@ -18,7 +18,10 @@ Rules:
 - Each entry stores its key, its payload and a SHA-256 checksum of both. An entry that cannot
   be read, is not JSON of that shape or fails its checksum is reported in `notes` and treated
   as missing (then rewritten); an entry whose key differs is stale and silently replaced.
-- With `force`, no entry is read; entries are still written for the next build.
+- The durations entry holds each problem's derivation time in the last build that derived it;
+  it only orders the work (derive/build.py `longest_first`) and never reaches an output, so it
+  is read even with `force`.
+- With `force`, no other entry is read; entries are still written for the next build.
 - Entries are written atomically (temp file, then rename). Never imports SymPy or Jinja2.
 """
 
@@ -38,6 +41,7 @@ FORMAT = 2  # 2: a set entry's problems carry their chapter
 CACHE_DIR = ".cache"
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE.parent / "templates"
+DURATIONS = "durations: scheduling hints only"  # the durations entry's fixed key
 VERSIONED = ("sympy", "mpmath", "jinja2", "ruamel.yaml", "gmpy2", "python-flint")
 
 
@@ -88,16 +92,18 @@ class BuildCache:
         self._set_key = ""
         self._problem_keys: dict[str, str] = {}
         self._pending_set: dict[str, Any] | None = None
+        self._durations: dict[str, float] | None = None
 
     # --- entries ----------------------------------------------------------------------------
 
     def _path(self, entry: str) -> Path:
         return self.folder / f"{entry}.json"
 
-    def _read(self, entry: str, key: str) -> Any | None:
-        """The payload stored under `entry` for `key`, or None (missing, stale, corrupt, forced)."""
+    def _read(self, entry: str, key: str, *, hint: bool = False) -> Any | None:
+        """The payload stored under `entry` for `key`, or None (missing, stale, corrupt, or
+        forced unless the entry is a `hint` that never reaches an output)."""
         path = self._path(entry)
-        if self.force or not path.is_file():
+        if self.force and not hint or not path.is_file():
             return None
         try:
             doc = json.loads(path.read_bytes())
@@ -166,6 +172,23 @@ class BuildCache:
         for path in self.folder.glob("problem-*.json"):
             if path.stem.removeprefix("problem-") not in stems:
                 path.unlink(missing_ok=True)
+
+    # --- scheduling -------------------------------------------------------------------------
+
+    def durations(self) -> dict[str, float]:
+        """Seconds each problem took in the last build that derived it (see the module rules),
+        read once."""
+        if self._durations is None:
+            payload = self._read("durations", DURATIONS, hint=True)
+            self._durations = {stem: float(s) for stem, s in payload.items() if isinstance(s, (int, float))
+                               and s >= 0} if isinstance(payload, dict) else {}
+        return self._durations
+
+    def store_durations(self, seconds: dict[str, float]) -> None:
+        """Record `seconds` (stem -> derivation time) over the times already recorded."""
+        if seconds:
+            self._durations = {**self.durations(), **{k: round(v, 3) for k, v in seconds.items()}}
+            self._write("durations", DURATIONS, self._durations)
 
     # --- documents --------------------------------------------------------------------------
 

@@ -136,7 +136,7 @@ def imports_sympy(args: list[str]) -> bool:
 
 
 def latex_times(tex: Path, repeat: int) -> list[float]:
-    """Seconds of `derive.compile.compile_pdf` on a copy of `tex`, each in a fresh directory."""
+    """Seconds of `derive.compile.compile_pdf` on a copy of `tex` and its figures, each in a fresh directory."""
     from derive.compile import compile_pdf
 
     times: list[float] = []
@@ -144,6 +144,8 @@ def latex_times(tex: Path, repeat: int) -> list[float]:
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / tex.name
             shutil.copyfile(tex, copy)
+            if (tex.parent / "figures").is_dir():  # the booklet includes its figures' PDFs
+                shutil.copytree(tex.parent / "figures", copy.parent / "figures")
             start = time.perf_counter()
             compile_pdf(copy)
             times.append(time.perf_counter() - start)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from derive.build import ProblemOutput, build_set, derive_one, summarize, verification_json
+from derive.build import ProblemOutput, build_set, derive_one, longest_first, summarize, verification_json
 from derive.pool import TaskResult, run_pool
 from derive.compile import pdf_text
 from derive.errors import SpecError
-from derive.spec import load_set
+from derive.spec import ProblemRef, load_set
 
 # --- run_pool -------------------------------------------------------------------------------
 
@@ -312,3 +312,13 @@ def test_importing_build_does_not_import_sympy() -> None:
     code = "import sys, derive.build, derive.cli; print('sympy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert done.stdout == "False\n"
+
+
+def test_longest_first_puts_unmeasured_problems_first_by_size_then_the_slowest(tmp_path: Path) -> None:
+    refs = []
+    for stem, size in (("quick", 10), ("new_small", 20), ("slow", 30), ("new_large", 40), ("medium", 50)):
+        (tmp_path / f"{stem}.yaml").write_text("x" * size)
+        refs.append(ProblemRef(stem, tmp_path / f"{stem}.yaml", stem, stem))
+    refs.append(ProblemRef("gone", tmp_path / "gone.yaml", "gone", "gone"))  # no file: size 0
+    order = longest_first(refs, {"quick": 0.5, "slow": 9.0, "medium": 2.0})
+    assert [r.stem for r in order] == ["new_large", "new_small", "gone", "slow", "medium", "quick"]

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import derive.cache
 import derive.compile
+import derive.build
 from derive.build import build_set
 from derive.cache import BuildCache, environment_key, tree_digest
 from derive.cli import main
@@ -233,3 +234,28 @@ def test_cli_force_and_cached_lines(tmp_path: Path) -> None:
     noted = runner.invoke(main, ["--root", str(tmp_path), "build", "mini", "--no-pdf"])
     entry = tmp_path / "build" / "mini" / ".cache" / "problem-first.json"
     assert noted.output.splitlines()[0] == f"note: cache entry {entry} is unreadable (JSONDecodeError); rebuilt"
+
+
+def test_durations_order_a_forced_build_and_a_corrupt_record_is_reported(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = make_set(tmp_path, {"first": sample("1.1"), "second": sample("1.2")})
+    assert build_set(tmp_path, "mini", pdf=False).ok
+    record = out / ".cache" / "durations.json"
+    seconds = json.loads(record.read_text())["payload"]
+    assert sorted(seconds) == ["first", "second"] and all(s > 0 for s in seconds.values())
+    orders: list[list[str]] = []
+    real = derive.build.run_pool
+
+    def recording(tasks, *args):
+        orders.append([ref.stem for _, ref in tasks])
+        return real(tasks, *args)
+
+    monkeypatch.setattr(derive.build, "run_pool", recording)
+    cache = BuildCache(tmp_path, "mini", out)
+    cache.store_durations({"first": 1.0, "second": 7.0})
+    assert build_set(tmp_path, "mini", pdf=False, force=True).ok  # read even when forced
+    record.write_text("{")
+    report = build_set(tmp_path, "mini", pdf=False, force=True)
+    assert report.ok and report.cache_notes == [f"cache entry {record} is unreadable (JSONDecodeError); rebuilt"]
+    assert orders == [["second", "first"], ["first", "second"]]  # equal sizes without a record: the set's order
+    assert sorted(json.loads(record.read_text())["payload"]) == ["first", "second"]
