@@ -3,6 +3,8 @@ counterexample: changed coefficient, flipped sign, dropped term, reversed inequa
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import sympy as sp
 
@@ -13,6 +15,8 @@ from derive.ops import Int, sg
 from derive.scope import FunctionInfo, Rewrite, Scope
 from derive.verify import (Context, StepRejected, check, check_claim, check_greedy, check_loss, check_optimal_values,
                            check_policy_values, find_improvement, implied)
+from derive.verify.instances import instances
+from derive.verify.numeric import evaluator, value_at
 from tests.test_mdp import chain
 
 
@@ -658,3 +662,33 @@ def test_sums_over_one_finite_range_cancel_term_by_term() -> None:
     assert not _sums_cancel_termwise(sp.Sum(x[i], (i, 1, n)) - sp.Sum(x[i], (i, 1, n + 1)) + x[n + 1])
     assert not _sums_cancel_termwise(sp.Sum(1, (i, 1, sp.oo)) + sp.Sum(-1, (i, 1, sp.oo)))
     assert not _sums_cancel_termwise(sp.Sum(x[i], (i, 1, n)) / sp.Sum(x[i] ** 2, (i, 1, n)) - sp.Sum(x[i], (i, 1, n)))
+
+
+def test_an_evaluator_gives_value_at_with_its_limits_and_derivatives_taken_once() -> None:
+    ctx = Context(SC, seed=7)
+    e = parse("Derivative(sigma(u*x), u) + Limit(sin(x*u)/u, u, 0)", SC.ns)
+    at = evaluator(e, ctx)
+    assert not at.settled.has(sp.Derivative, sp.Limit)
+    for point in ({SC.ns.symbols["u"]: sp.Rational(1, 3), SC.ns.symbols["x"]: sp.Integer(2)},
+                  {SC.ns.symbols["u"]: sp.Integer(-5), SC.ns.symbols["x"]: sp.Rational(7, 2)}):
+        assert at(point) == value_at(e, point, ctx)
+        assert at(point, 30) == value_at(e, point, ctx, 30)
+
+
+def test_sides_equal_once_carried_out_on_an_instance_are_not_evaluated_at_points(monkeypatch) -> None:
+    """Both sides give the same expression on each instance (the derivative taken): equal at
+    every point, so no point is evaluated; a wrong right side is still refuted at one."""
+    numeric_module = sys.modules["derive.verify.numeric"]
+    ctx = Context(SC, seed=7)
+    lhs = parse("Derivative(Int(pi(a, st)*r(st, a)*x**3, a), x)", SC.ns)
+    rhs = parse("Int(3*x**2*pi(a, st)*r(st, a), a)", SC.ns)
+    real = numeric_module._settled_at
+
+    def refuse(*args):
+        raise AssertionError("evaluated at a point")
+
+    monkeypatch.setattr(numeric_module, "_settled_at", refuse)
+    assert instances(lhs, rhs, "=", ctx).detail.startswith("holds on 6 random exact instances")
+    monkeypatch.setattr(numeric_module, "_settled_at", real)
+    with pytest.raises(StepRejected, match="false on a random exact instance"):
+        instances(lhs, parse("Int(2*x**2*pi(a, st)*r(st, a), a)", SC.ns), "=", ctx)

@@ -4,6 +4,7 @@ assumptions; values at a point, with definite integrals by certified-error quadr
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -34,9 +35,10 @@ def numeric(a: Any, b: Any, rel: str, ctx: Context) -> Verdict:
     rng = random.Random(ctx.seed)
     free = a.free_symbols | b.free_symbols
     tried = []
+    at_a, at_b = evaluator(a, ctx), evaluator(b, ctx)
     for i in range(NUMERIC_POINTS):
         point = sample_point(free, ctx, rng, index=i)
-        x, y = (value_at(e, point, ctx) for e in (a, b))
+        x, y = at_a(point), at_b(point)
         ok = holds(x, y, rel)
         pts = ", ".join(f"{k} = {v}" for k, v in point.items())
         if ok is None:
@@ -185,8 +187,10 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
         p = _completed(p, ctx)
         return all(bool(r.xreplace(p)) is not False for r in ctx.assume if r.free_symbols <= set(p))
 
+    at_a, at_b = evaluator(a, ctx), evaluator(b, ctx)
+
     def slack(p: dict) -> Any:
-        x, y = value_at(a, p, ctx, 30), value_at(b, p, ctx, 30)
+        x, y = at_a(p, 30), at_b(p, 30)
         try:
             return abs(float(y - x)) / (1 + abs(float(x)) + abs(float(y)))
         except (TypeError, ValueError):
@@ -195,7 +199,7 @@ def equality_cases(a: Any, b: Any, ctx: Context, starts: list[dict]) -> None:
     def reject(p: dict, how: str) -> None:
         pts = ", ".join(f"{k} = {v}" for k, v in p.items())
         raise StepRejected("a strict inequality whose two sides meet: equality is reached " + how,
-                           sides_at(pts, show(value_at(a, p, ctx)), show(value_at(b, p, ctx))))
+                           sides_at(pts, show(at_a(p)), show(at_b(p))))
 
     candidates = [zero_point(set(free), ctx)]
     if len(free) == 1:
@@ -272,8 +276,29 @@ def value_at(expr: Any, point: dict, ctx: Context, digits: int = PRECISION, quic
     (under the chain's assumptions where a limit depends on them) before the point is put in. Integrals: numerical quadrature with breakpoints at the
     point's values, accepted only when its error estimate is small; otherwise (unless
     `quick`, which then gives NaN: undecided) SymPy integrates them in closed form."""
+    return evaluator(expr, ctx)(point, digits, quick)
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """`value_at` of one expression at many points: `settled` is the expression with its
+    definitions unfolded and its limits and derivatives carried out (the point-free work,
+    done once); calling it with (point, digits=PRECISION, quick=False) gives the value."""
+
+    settled: Any
+
+    def __call__(self, point: dict, digits: int = PRECISION, quick: bool = False) -> Any:
+        return _settled_at(self.settled, point, digits, quick)
+
+
+def evaluator(expr: Any, ctx: Context) -> Evaluator:
+    """The `Evaluator` of expr under ctx's definitions and assumptions."""
     expr = assumed_limits(ctx.scope.unfold(expr), ctx)
-    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit, sp.Subs)), lambda e: e.doit())
+    return Evaluator(expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Limit, sp.Subs)), lambda e: e.doit()))
+
+
+def _settled_at(expr: Any, point: dict, digits: int, quick: bool) -> Any:
+    """`value_at` of an expression whose definitions, limits and derivatives are carried out."""
     try:
         expr = expr.xreplace(point)
     except ValueError:  # a derivative of an unknown function left at a number: undecided
