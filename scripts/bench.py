@@ -1,7 +1,8 @@
 """Benchmark the `derive` CLI on this machine and write a Markdown report.
 
-Run from anywhere as `.venv/bin/python scripts/bench.py [--repeat N] [--out docs/performance.md]
-[--no-mutation]`. Every CLI command runs as a subprocess of the venv's `derive` script, with
+Run from anywhere as `.venv/bin/python scripts/bench.py [--repeat N] [--out build/bench.md]
+[--no-mutation]`; the report goes to build/bench.md (not to docs/performance.md, whose
+hand-written history a run would overwrite: each run is pasted there under its date). Every CLI command runs as a subprocess of the venv's `derive` script, with
 `--root` pointing at a temporary copy of `problems/`, so the repository's `build/` is not
 touched. Peak RSS comes from `os.wait4` (the `resource` rusage of that one child and the
 descendants it waited for: workers, latexmk, pdflatex); it is the largest single process,
@@ -211,7 +212,7 @@ def main() -> int:
     """Parse arguments, run every measurement, write the report, return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (default 3)")
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench.md")
     parser.add_argument("--scale", type=int, default=300,
                         help="problems in the generated set (built at half and full size; default 300)")
     parser.add_argument("--baseline", metavar="REV", help="also time a cold hw4 build (--no-pdf --jobs 1) "
@@ -325,8 +326,8 @@ def main() -> int:
         ("peak RSS of any build < 1 GiB", f"{peak_mib:.0f} MiB", all(r.ok for r in builds) and peak_mib < 1024),
     ]
 
-    lines = ["# Performance", "", "Measured by `scripts/bench.py`; regenerate with "
-             "`.venv/bin/python scripts/bench.py`.", "", *machine(),
+    lines = ["# Benchmark", "", "Measured by `scripts/bench.py` (`.venv/bin/python scripts/bench.py`).", "",
+             *machine(),
              f"- load average (1/5/15 min) at start {' / '.join(f'{x:.2f}' for x in load_before)}, at end "
              f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}; other work on the machine inflates the times",
              "",
