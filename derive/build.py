@@ -231,19 +231,17 @@ def _build(spec: Any, out_dir: Path, cache: BuildCache, *, jobs: int | None, pdf
     todo = [ref for ref in spec.problems if hits[ref.stem] is None]
     results: dict[str, TaskResult] = {}
     if todo:
-        # imported once here and inherited by the forked workers: in each worker, the renderers
-        # and matplotlib cost 0.6 CPU s a problem (hw4: 8 s of its 28)
+        # what derive_one imports, imported once here and inherited by the forked workers (decision 146)
         import derive.booklet  # noqa: F401
         import derive.draw  # noqa: F401
         import derive.engine  # noqa: F401
         import derive.html  # noqa: F401
 
+        order = longest_first(todo, cache.durations())
         hook = None
         if progress:
             for ref in todo:
                 progress("queued", ref, None)
-        order = longest_first(todo, cache.durations())
-        if progress:
             hook = lambda kind, i, result: progress(kind, order[i], result)  # noqa: E731
         results = dict(zip([r.stem for r in order], run_pool([(name, ref) for ref in order], jobs or os.cpu_count() or 1,
                                                              timeout, derive_one, memory, hook)))

@@ -1,10 +1,10 @@
 """Benchmark the `derive` CLI on this machine and write a Markdown report.
 
 Run from anywhere as `.venv/bin/python scripts/bench.py [--repeat N] [--out build/bench.md]
-[--no-mutation]`; the report goes to build/bench.md (not to docs/performance.md, whose
-hand-written history a run would overwrite: each run is pasted there under its date). Every CLI command runs as a subprocess of the venv's `derive` script, with
-`--root` pointing at a temporary copy of `problems/`, so the repository's `build/` is not
-touched. Peak RSS comes from `os.wait4` (the `resource` rusage of that one child and the
+[--no-mutation]`; the report goes to build/bench.md, not to docs/performance.md, whose
+hand-written history a run would overwrite (each run is pasted there under its date). Every
+CLI command runs as a subprocess of the venv's `derive` script, with `--root` pointing at a
+temporary copy of `problems/`, so the repository's build/SET folders are not touched. Peak RSS comes from `os.wait4` (the `resource` rusage of that one child and the
 descendants it waited for: workers, latexmk, pdflatex); it is the largest single process,
 not the sum of processes alive at once. Exits 1 when a target fails.
 """
@@ -137,7 +137,8 @@ def imports_sympy(args: list[str]) -> bool:
 
 
 def latex_times(tex: Path, repeat: int) -> list[float]:
-    """Seconds of `derive.compile.compile_pdf` on a copy of `tex` and its figures, each in a fresh directory."""
+    """Seconds of `derive.compile.compile_pdf` on a copy of `tex` and its figures, each in a
+    fresh directory."""
     from derive.compile import compile_pdf
 
     times: list[float] = []

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import derive.build
 import derive.cache
 import derive.compile
-import derive.build
 from derive.build import build_set
 from derive.cache import BuildCache, environment_key, tree_digest
 from derive.cli import main
